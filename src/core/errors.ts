@@ -1,0 +1,263 @@
+import { inspect } from 'node:util';
+import { redactText, redactValue } from '../security/redact.js';
+
+/**
+ * Every error code the package produces. Exported as a const map so a `switch (err.code)` over
+ * {@link CrmErrorCode} can be exhaustive.
+ */
+export const CrmErrorCodes = {
+  UNKNOWN: 'UNKNOWN',
+  CONNECTION: 'CONNECTION',
+  AUTHENTICATION: 'AUTHENTICATION',
+  API: 'API',
+  NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMIT: 'RATE_LIMIT',
+  DATA_CONVERSION: 'DATA_CONVERSION',
+  CONFIGURATION: 'CONFIGURATION',
+  STORAGE: 'STORAGE',
+  UNSUPPORTED_FEATURE: 'UNSUPPORTED_FEATURE',
+  WEBHOOK: 'WEBHOOK',
+} as const;
+
+/** One of {@link CrmErrorCodes}. */
+export type CrmErrorCode = (typeof CrmErrorCodes)[keyof typeof CrmErrorCodes];
+
+/** A field-level problem attached to an error: which field, and why (never its value). */
+export interface CrmFieldIssue {
+  /** Dotted path of the field, e.g. `email` or `customFields.Score__c`. */
+  field: string;
+  /** Human-readable reason, without the offending value. */
+  message: string;
+  /** Machine-readable reason, e.g. `invalid_format`, `too_long`, `required`. */
+  code?: string;
+}
+
+/** Options accepted by every {@link CrmError} constructor; each subclass uses those that apply. */
+export interface CrmErrorOptions {
+  /** The underlying error. Its message is redacted when serialised. */
+  cause?: unknown;
+  /** HTTP status of the failed call, when there was one. */
+  status?: number;
+  /** The provider's own error code, e.g. Salesforce's `DUPLICATE_VALUE`. */
+  providerCode?: string;
+  /** Field names (or issues) the error concerns. */
+  fields?: ReadonlyArray<string | CrmFieldIssue>;
+  /** For rate limits: how long to wait before retrying, in milliseconds. */
+  retryAfterMs?: number;
+  /** For rate limits: API usage at the time of the error. */
+  usage?: CrmApiUsage;
+  /** Provider name, e.g. `salesforce`. */
+  provider?: string;
+  /** Extra structured data. Kept off `toJSON()` output unless redacted-safe. */
+  details?: Record<string, unknown>;
+  /** Override whether the operation may be retried. Each class has a sensible default. */
+  retryable?: boolean;
+}
+
+/** API consumption reported by a provider (Salesforce: the `Sforce-Limit-Info` header). */
+export interface CrmApiUsage {
+  /** Calls used in the current window. */
+  used: number;
+  /** Calls allowed in the current window. */
+  max: number;
+}
+
+const BRAND = Symbol.for('@markmail/crm.error');
+
+/**
+ * Base class of every error this package throws. Carries data, not just prose: {@link code},
+ * {@link retryable}, {@link status}, {@link providerCode}. Messages and serialisations are
+ * redacted: no access token, refresh token, secret or password survives into them.
+ *
+ * Use {@link isCrmError} (or `CrmError.isInstance`) rather than `instanceof` when two copies of
+ * the package may be installed.
+ */
+export class CrmError extends Error {
+  override readonly name: string = 'CrmError';
+  /** Stable machine-readable kind of error. */
+  readonly code: CrmErrorCode = CrmErrorCodes.UNKNOWN;
+  /** Whether repeating the same operation later may succeed. */
+  readonly retryable: boolean;
+  /** HTTP status of the failed call, if any. */
+  readonly status: number | undefined;
+  /** Provider's own error code (Salesforce `errorCode`/`statusCode`), if any. */
+  readonly providerCode: string | undefined;
+  /** Provider name, when the error came from one. */
+  readonly provider: string | undefined;
+  /** Structured extra data (redacted in `toJSON`). */
+  readonly details: Record<string, unknown> | undefined;
+  declare readonly cause: unknown;
+
+  constructor(message: string, options: CrmErrorOptions = {}) {
+    super(redactText(message));
+    this.retryable = options.retryable ?? false;
+    this.status = options.status;
+    this.providerCode = options.providerCode;
+    this.provider = options.provider;
+    this.details = options.details;
+    // Non-enumerable so loggers that walk own properties do not dump raw payloads.
+    Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false, writable: false });
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+    if (this.stack) this.stack = redactText(this.stack);
+  }
+
+  /** True for any CrmError, even from another installed copy of the package. */
+  static isInstance(value: unknown): value is CrmError {
+    return isCrmError(value);
+  }
+
+  /** A JSON-safe, redacted view: what you may log or return to a client. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+    };
+    if (this.status !== undefined) out.status = this.status;
+    if (this.providerCode !== undefined) out.providerCode = this.providerCode;
+    if (this.provider !== undefined) out.provider = this.provider;
+    if (this.details !== undefined) out.details = redactValue(this.details);
+    if (this.cause !== undefined) out.cause = serialiseCause(this.cause);
+    return out;
+  }
+
+  /** `util.inspect` / `console.log` show the redacted JSON form, never raw causes. */
+  [inspect.custom](): string {
+    return `${this.name} [${this.code}]: ${this.message} ${inspect(this.toJSON(), { depth: 4 })}`;
+  }
+}
+
+function serialiseCause(cause: unknown): unknown {
+  if (isCrmError(cause)) return cause.toJSON();
+  if (cause instanceof Error) {
+    const out: Record<string, unknown> = { name: cause.name, message: redactText(cause.message) };
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' || typeof code === 'number') out.code = code;
+    return out;
+  }
+  return redactValue(cause);
+}
+
+function normaliseFields(fields: CrmErrorOptions['fields']): CrmFieldIssue[] {
+  return (fields ?? []).map((f) => (typeof f === 'string' ? { field: f, message: '' } : f));
+}
+
+/** Network failure: DNS, refused or reset connection, TLS, timeout. Retryable. */
+export class CrmConnectionError extends CrmError {
+  override readonly name = 'CrmConnectionError';
+  override readonly code = CrmErrorCodes.CONNECTION;
+  constructor(message: string, options: CrmErrorOptions = {}) {
+    super(message, { retryable: true, ...options });
+  }
+}
+
+/** Credentials missing, expired, revoked or refused. Not retryable without re-authorisation. */
+export class CrmAuthenticationError extends CrmError {
+  override readonly name = 'CrmAuthenticationError';
+  override readonly code = CrmErrorCodes.AUTHENTICATION;
+}
+
+/** The provider's API answered with an error. `providerCode` and `fields` say which and where. */
+export class CrmApiError extends CrmError {
+  override readonly name: string = 'CrmApiError';
+  override readonly code: CrmErrorCode = CrmErrorCodes.API;
+  /** Fields the provider named in its error. */
+  readonly fields: string[];
+  constructor(message: string, options: CrmErrorOptions = {}) {
+    super(message, options);
+    this.fields = normaliseFields(options.fields).map((f) => f.field);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), fields: this.fields };
+  }
+}
+
+/** The record or resource does not exist (or was deleted). */
+export class CrmNotFoundError extends CrmError {
+  override readonly name = 'CrmNotFoundError';
+  override readonly code = CrmErrorCodes.NOT_FOUND;
+}
+
+/** API limit reached (daily limit, concurrency, or our own `maxApiUsageRatio` guard). */
+export class CrmRateLimitError extends CrmError {
+  override readonly name = 'CrmRateLimitError';
+  override readonly code = CrmErrorCodes.RATE_LIMIT;
+  /** How long to wait before retrying, when known. */
+  readonly retryAfterMs: number | undefined;
+  /** Usage when the limit was hit, when known. */
+  readonly usage: CrmApiUsage | undefined;
+  constructor(message: string, options: CrmErrorOptions = {}) {
+    super(message, { retryable: true, ...options });
+    this.retryAfterMs = options.retryAfterMs;
+    this.usage = options.usage;
+  }
+  override toJSON(): Record<string, unknown> {
+    const out = super.toJSON();
+    if (this.retryAfterMs !== undefined) out.retryAfterMs = this.retryAfterMs;
+    if (this.usage !== undefined) out.usage = this.usage;
+    return out;
+  }
+}
+
+/** Input failed validation. `issues` names every bad field and why; values are never echoed. */
+export class CrmDataConversionError extends CrmError {
+  override readonly name = 'CrmDataConversionError';
+  override readonly code = CrmErrorCodes.DATA_CONVERSION;
+  /** Every field that failed, with its reason. */
+  readonly issues: CrmFieldIssue[];
+  /** Just the field paths of {@link issues}. */
+  readonly fields: string[];
+  constructor(message: string, options: CrmErrorOptions = {}) {
+    super(message, options);
+    this.issues = normaliseFields(options.fields);
+    this.fields = this.issues.map((i) => i.field);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), issues: this.issues };
+  }
+}
+
+/** The package or a provider is configured wrongly (missing option, bad key, missing driver). */
+export class CrmConfigurationError extends CrmError {
+  override readonly name = 'CrmConfigurationError';
+  override readonly code = CrmErrorCodes.CONFIGURATION;
+}
+
+/** A storage adapter failed, or a storage constraint (uniqueness, compare-and-swap) was violated. */
+export class CrmStorageError extends CrmError {
+  override readonly name = 'CrmStorageError';
+  override readonly code = CrmErrorCodes.STORAGE;
+}
+
+/** The provider does not support the requested operation (see `supportsFeature`). */
+export class CrmUnsupportedFeatureError extends CrmError {
+  override readonly name = 'CrmUnsupportedFeatureError';
+  override readonly code = CrmErrorCodes.UNSUPPORTED_FEATURE;
+}
+
+/** An inbound webhook (outbound message, change event) was malformed, hostile or unauthorised. */
+export class CrmWebhookError extends CrmError {
+  override readonly name = 'CrmWebhookError';
+  override readonly code = CrmErrorCodes.WEBHOOK;
+}
+
+/** True when `value` is a {@link CrmError}, including one from another copy of this package. */
+export function isCrmError(value: unknown): value is CrmError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * The error thrown when an `AbortSignal` fires: named `AbortError`, with the signal's reason as
+ * `cause`, like `fetch` and Node's own APIs.
+ */
+export function createAbortError(signal?: AbortSignal): Error {
+  const error = new Error('The operation was aborted', { cause: signal?.reason });
+  error.name = 'AbortError';
+  return error;
+}
+
+/** Throw an `AbortError` when `signal` is already aborted. Call before each page, batch or retry. */
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw createAbortError(signal);
+}

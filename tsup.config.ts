@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup';
+
+// One entry per public subpath; each subpath must load without the others' drivers.
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  target: 'node22',
+  platform: 'node',
+  sourcemap: true,
+  clean: true,
+  splitting: true,
+  treeshake: true,
+  // Drivers and SDKs stay external: hosts install them (peer or regular dependencies).
+  external: ['jsforce', 'pg', 'better-sqlite3', '@electric-sql/pglite', 'vitest'],
+});
