@@ -96,9 +96,14 @@ export class CrmError extends Error {
     this.provider = options.provider;
     this.details = options.details;
     // Non-enumerable so loggers that walk own properties do not dump raw payloads.
-    Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false, writable: false });
+    Object.defineProperty(this, 'cause', {
+      value: redactCause(options.cause),
+      enumerable: false,
+      writable: false,
+    });
     Object.defineProperty(this, BRAND, { value: true, enumerable: false });
-    if (this.stack) this.stack = redactText(this.stack);
+    // `stack` is not touched here: V8 formats it on first read from the (already redacted)
+    // message and the subclass's `name`; reading it now would freeze the base name into it.
   }
 
   /** True for any CrmError, even from another installed copy of the package. */
@@ -128,6 +133,29 @@ export class CrmError extends Error {
   }
 }
 
+/**
+ * Redact a cause before it is attached. An `Error` is redacted in place (message, stack and its own
+ * cause chain) rather than copied, so its identity, class and extra properties (`errorCode`, …)
+ * survive for code that inspects them, while `err.cause.message` can no longer leak a token.
+ */
+function redactCause(cause: unknown, depth = 0): unknown {
+  if (typeof cause === 'string') return redactText(cause);
+  if (!(cause instanceof Error) || depth > 8) return cause;
+  try {
+    const stack = cause.stack;
+    const message = redactText(cause.message);
+    if (message !== cause.message) cause.message = message;
+    if (typeof stack === 'string') {
+      const safeStack = redactText(stack);
+      if (safeStack !== stack) cause.stack = safeStack;
+    }
+  } catch {
+    // A frozen or exotic error: serialisation (`toJSON`) still redacts it.
+  }
+  if (cause.cause !== undefined && cause.cause !== cause) redactCause(cause.cause, depth + 1);
+  return cause;
+}
+
 function serialiseCause(cause: unknown): unknown {
   if (isCrmError(cause)) return cause.toJSON();
   if (cause instanceof Error) {
@@ -148,7 +176,7 @@ export class CrmConnectionError extends CrmError {
   override readonly name = 'CrmConnectionError';
   override readonly code = CrmErrorCodes.CONNECTION;
   constructor(message: string, options: CrmErrorOptions = {}) {
-    super(message, { retryable: true, ...options });
+    super(message, { ...options, retryable: options.retryable ?? true });
   }
 }
 
@@ -160,8 +188,8 @@ export class CrmAuthenticationError extends CrmError {
 
 /** The provider's API answered with an error. `providerCode` and `fields` say which and where. */
 export class CrmApiError extends CrmError {
-  override readonly name: string = 'CrmApiError';
-  override readonly code: CrmErrorCode = CrmErrorCodes.API;
+  override readonly name = 'CrmApiError';
+  override readonly code = CrmErrorCodes.API;
   /** Fields the provider named in its error. */
   readonly fields: string[];
   constructor(message: string, options: CrmErrorOptions = {}) {
@@ -188,7 +216,7 @@ export class CrmRateLimitError extends CrmError {
   /** Usage when the limit was hit, when known. */
   readonly usage: CrmApiUsage | undefined;
   constructor(message: string, options: CrmErrorOptions = {}) {
-    super(message, { retryable: true, ...options });
+    super(message, { ...options, retryable: options.retryable ?? true });
     this.retryAfterMs = options.retryAfterMs;
     this.usage = options.usage;
   }
@@ -241,6 +269,30 @@ export class CrmWebhookError extends CrmError {
   override readonly name = 'CrmWebhookError';
   override readonly code = CrmErrorCodes.WEBHOOK;
 }
+
+/**
+ * Every concrete error class, discriminated by `code`: `switch (err.code)` over a value of this
+ * type narrows to the class, and a missing case is a compile error.
+ *
+ * @example
+ * function delay(err: CrmKnownError): number | undefined {
+ *   switch (err.code) {
+ *     case 'RATE_LIMIT': return err.retryAfterMs; // err is CrmRateLimitError here
+ *     default: return undefined;
+ *   }
+ * }
+ */
+export type CrmKnownError =
+  | CrmConnectionError
+  | CrmAuthenticationError
+  | CrmApiError
+  | CrmNotFoundError
+  | CrmRateLimitError
+  | CrmDataConversionError
+  | CrmConfigurationError
+  | CrmStorageError
+  | CrmUnsupportedFeatureError
+  | CrmWebhookError;
 
 /** True when `value` is a {@link CrmError}, including one from another copy of this package. */
 export function isCrmError(value: unknown): value is CrmError {

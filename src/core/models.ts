@@ -60,19 +60,37 @@ const optionalText = (max: number) => trimmed(max).optional();
 export const CrmEmailSchema = z
   .string()
   .trim()
-  .min(1, { message: 'is required' })
+  // `abort`: an empty address is just missing; do not also call it malformed.
+  .min(1, { message: 'is required', abort: true })
   .max(CRM_FIELD_LIMITS.email, { message: `must be at most ${CRM_FIELD_LIMITS.email} characters` })
   .refine(isValidEmail, { message: 'is not a valid email address' });
 
+/**
+ * True when `value` starts with an ISO-8601 calendar date that exists. `Date` parsing alone is not
+ * enough: V8 rolls `2024-02-30` over to March 1st instead of refusing it.
+ */
+function isIsoCalendarDate(value: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (month < 1 || month > 12 || day < 1) return false;
+  // Day 0 of the next month is the last day of this one.
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+const INVALID_DATE = 'is not a valid date (use a Date or an ISO-8601 string)';
+
 /** A date given as a `Date` or an ISO-8601 string; always a `Date` after parsing. */
-export const CrmDateSchema = z.union([z.date(), z.string().trim()]).transform((value, ctx) => {
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime()) || (typeof value === 'string' && !/^\d{4}-\d{2}-\d{2}/.test(value))) {
-    ctx.addIssue({ code: 'custom', message: 'is not a valid date (use a Date or an ISO-8601 string)' });
-    return z.NEVER;
-  }
-  return date;
-});
+export const CrmDateSchema = z
+  .union([z.date(), z.string().trim()], { error: INVALID_DATE })
+  .transform((value, ctx) => {
+    const date = value instanceof Date ? value : new Date(value);
+    if (Number.isNaN(date.getTime()) || (typeof value === 'string' && !isIsoCalendarDate(value))) {
+      ctx.addIssue({ code: 'custom', message: INVALID_DATE });
+      return z.NEVER;
+    }
+    return date;
+  });
 
 const ExternalIdSchema = z
   .string()
@@ -284,19 +302,42 @@ export const CrmBulkSyncResultSchema = z.object({
 /** A batch sync outcome. */
 export type CrmBulkSyncResult = z.output<typeof CrmBulkSyncResultSchema>;
 
-/** Turn zod issues into field issues without echoing any input value. */
-export function toFieldIssues(error: z.ZodError, prefix?: string): CrmFieldIssue[] {
+/**
+ * Turn zod issues into field issues without echoing any input value.
+ *
+ * @param input - the value that was parsed. When given, a missing field is reported as
+ * `is required` rather than as a wrong type (zod 4 does not keep the input on its issues).
+ */
+export function toFieldIssues(error: z.ZodError, prefix?: string, input?: unknown): CrmFieldIssue[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     const field = [prefix, path].filter(Boolean).join('.') || '(root)';
-    return { field, message: describeIssue(issue), code: issue.code };
+    const missing = input !== undefined ? valueAt(input, issue.path) === undefined : undefined;
+    return { field, message: describeIssue(issue, missing), code: issue.code };
   });
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, missing: boolean | undefined): string {
+  // Without the input, zod's own wording is the only hint that the value was absent.
+  const absent = missing ?? / received undefined$/.test(issue.message);
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${issue.expected}`;
+      if (absent) return 'is required';
+      if (issue.expected === 'int') return 'must be an integer';
+      return `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
+    case 'invalid_key':
+      return 'has an invalid key';
+    case 'invalid_union':
+      return absent ? 'is required' : issue.message;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':
@@ -315,7 +356,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function parseModel<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = toFieldIssues(result.error);
+  const issues = toFieldIssues(result.error, undefined, input);
   const summary = issues.map((i) => `${i.field} ${i.message}`).join('; ');
   throw new CrmDataConversionError(`Invalid ${what}: ${summary}`, { fields: issues });
 }
