@@ -12,3 +12,4 @@ export * from './core/registry.js';
 export * from './security/cipher.js';
 export { isSecretKey, REDACTED, redactText, redactValue } from './security/redact.js';
 export * from './storage/types.js';
+export * from './storage/memory.js';

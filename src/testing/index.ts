@@ -1,0 +1,7 @@
+/**
+ * `@markmail/crm/testing`: test utilities for hosts and for authors of providers and storage
+ * adapters. Importing this module does not load any test runner.
+ *
+ * @packageDocumentation
+ */
+export * from './storage-conformance.js';
