@@ -32,7 +32,7 @@ const SECRET_KEYS = new Set([
 
 // Key names whose value is a secret wherever they appear as `key=value` or `key: value`.
 const SECRET_FIELD_NAMES =
-  'access_token|accessToken|refresh_token|refreshToken|client_secret|clientSecret|client_assertion|password|passwd|code_verifier|codeVerifier|id_token|idToken|assertion|device_code|sessionId|session_id|token|api_key|apiKey';
+  'access_token|accessToken|refresh_token|refreshToken|client_secret|clientSecret|client_assertion|password|passwd|code_verifier|codeVerifier|id_token|idToken|assertion|device_code|sessionId|session_id|sid|token|api_key|apiKey';
 
 const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   // PEM private keys, also when cut off before their END line (a truncated log or message).
