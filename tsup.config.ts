@@ -5,6 +5,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'storage/sqlite': 'src/storage/sqlite.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -15,5 +16,5 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   // Drivers and SDKs stay external: hosts install them (peer or regular dependencies).
-  external: ['jsforce', 'pg', 'better-sqlite3', '@electric-sql/pglite', 'vitest'],
+  external: ['jsforce', 'pg', 'better-sqlite3', 'node:sqlite', '@electric-sql/pglite', 'vitest'],
 });

@@ -1,0 +1,801 @@
+/**
+ * `@markmail/crm/storage/sqlite`: `CrmStorage` on SQLite, through `better-sqlite3` (an optional
+ * peer dependency, loaded on first use) or Node's built-in `node:sqlite`.
+ *
+ * @packageDocumentation
+ */
+import { randomUUID } from 'node:crypto';
+import { CrmConfigurationError, isCrmError } from '../core/errors.js';
+import type { CrmEntityType, CrmFieldMappingInput } from '../core/models.js';
+import { loadPeer } from './internal/load-peer.js';
+import {
+  checkCursorArgs,
+  checkLease,
+  checkLeaseArgs,
+  normaliseIntegrationInput,
+  normaliseListOptions,
+  normaliseLogCompletion,
+  normaliseLogListLimit,
+  normaliseLogStart,
+  normalisePatch,
+  normaliseStatusRows,
+  storageError,
+} from './internal/validate.js';
+import { SQLITE_MIGRATIONS } from './sqlite/migrations.js';
+import {
+  type CrmClock,
+  type CrmCursorStore,
+  type CrmIntegration,
+  type CrmIntegrationInput,
+  type CrmIntegrationPatch,
+  type CrmIntegrationStore,
+  type CrmIntegrationUpdateOptions,
+  type CrmLease,
+  type CrmLeaseStore,
+  type CrmStorage,
+  type CrmSyncLog,
+  type CrmSyncLogCompletion,
+  type CrmSyncLogStart,
+  type CrmSyncLogStore,
+  type CrmSyncStatusKey,
+  type CrmSyncStatusListOptions,
+  type CrmSyncStatusRow,
+  type CrmSyncStatusStore,
+  type CrmSyncType,
+  systemClock,
+} from './types.js';
+
+/** The statement API shared by `better-sqlite3` and `node:sqlite`. */
+export interface SqliteStatementLike {
+  run(...params: unknown[]): { changes: number | bigint };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+/**
+ * The database API shared by a `better-sqlite3` `Database` and a `node:sqlite` `DatabaseSync`;
+ * pass either as `database`.
+ */
+export interface SqliteDatabaseLike {
+  prepare(sql: string): SqliteStatementLike;
+  exec(sql: string): unknown;
+  close(): unknown;
+}
+
+/** Which driver opens `filename`. */
+export type SqliteDriver = 'better-sqlite3' | 'node:sqlite';
+
+/** Options of {@link SqliteStorage}. Give exactly one of `filename` and `database`. */
+export interface SqliteStorageOptions {
+  /** Database file path, or `':memory:'`. Files are opened in WAL mode. */
+  filename?: string;
+  /**
+   * An open database (better-sqlite3 `Database` or node:sqlite `DatabaseSync`). The storage does
+   * not close it: whoever opened it does.
+   */
+  database?: SqliteDatabaseLike;
+  /**
+   * Driver used to open `filename`. `better-sqlite3` is mature and fast; `node:sqlite` needs no
+   * install but is still experimental in Node 22 (it prints an ExperimentalWarning).
+   * @default 'better-sqlite3'
+   */
+  driver?: SqliteDriver;
+  /** Source of "now" for timestamps and lease expiry. @default the system clock */
+  clock?: CrmClock;
+  /**
+   * Run {@link SqliteStorage.migrate} before the first operation. The schema belongs to this
+   * package, so for an embedded database this is the convenient default.
+   * @default true
+   */
+  autoMigrate?: boolean;
+  /** How long a write waits for another process's lock, in milliseconds. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+const OPTION_KEYS = new Set(['filename', 'database', 'driver', 'clock', 'autoMigrate', 'busyTimeoutMs']);
+type Row = Record<string, unknown>;
+
+/**
+ * `CrmStorage` on SQLite: a file (WAL journal, so readers never block the writer) or
+ * `':memory:'`. Statements are prepared once and reused; `upsertMany` and cascading deletes run
+ * in one transaction. Several processes may share a file: writes take SQLite's write lock
+ * (`BEGIN IMMEDIATE`, waiting up to `busyTimeoutMs`) and leases are single atomic statements.
+ *
+ * @example
+ * ```ts
+ * import { SqliteStorage } from '@markmail/crm/storage/sqlite';
+ * const storage = new SqliteStorage({ filename: './crm.db' });
+ * await storage.migrate(); // optional: runs on first use by default
+ * ```
+ *
+ * @throws CrmConfigurationError for invalid options, or (on first use) when the driver package
+ *   is not installed.
+ */
+export class SqliteStorage implements CrmStorage {
+  readonly integrations: CrmIntegrationStore;
+  readonly syncLogs: CrmSyncLogStore;
+  readonly syncStatus: CrmSyncStatusStore;
+  readonly cursors: CrmCursorStore;
+  readonly leases: CrmLeaseStore;
+  readonly #options: SqliteStorageOptions;
+  readonly #clock: CrmClock;
+  #connection: Promise<Connection> | undefined;
+  #migrated: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: SqliteStorageOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new CrmConfigurationError('SqliteStorage: options are required ({ filename } or { database })');
+    }
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key)) {
+        throw new CrmConfigurationError(`SqliteStorage: unknown option '${key}'`, {
+          details: { reason: 'unknown_option', option: key },
+        });
+      }
+    }
+    if ((options.filename === undefined) === (options.database === undefined)) {
+      throw new CrmConfigurationError('SqliteStorage: give exactly one of `filename` and `database`', {
+        details: { reason: 'invalid_option' },
+      });
+    }
+    if (options.filename !== undefined && (typeof options.filename !== 'string' || options.filename === '')) {
+      throw new CrmConfigurationError('SqliteStorage: `filename` must be a path or ":memory:"', {
+        details: { reason: 'invalid_option', option: 'filename' },
+      });
+    }
+    if (options.database !== undefined && typeof options.database?.prepare !== 'function') {
+      throw new CrmConfigurationError(
+        'SqliteStorage: `database` must be a better-sqlite3 or node:sqlite database',
+        {
+          details: { reason: 'invalid_option', option: 'database' },
+        },
+      );
+    }
+    if (
+      options.driver !== undefined &&
+      options.driver !== 'better-sqlite3' &&
+      options.driver !== 'node:sqlite'
+    ) {
+      throw new CrmConfigurationError("SqliteStorage: `driver` must be 'better-sqlite3' or 'node:sqlite'", {
+        details: { reason: 'invalid_option', option: 'driver' },
+      });
+    }
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    const ctx: Ctx = {
+      run: (label, fn) => this.#run(label, fn),
+      now: () => this.#clock.now().getTime(),
+    };
+    this.integrations = new SqliteIntegrations(ctx);
+    this.syncLogs = new SqliteLogs(ctx);
+    this.syncStatus = new SqliteStatus(ctx);
+    this.cursors = new SqliteCursors(ctx);
+    this.leases = new SqliteLeases(ctx);
+  }
+
+  /**
+   * Create or upgrade the schema. Idempotent, and safe when several processes call it at once
+   * (it runs under SQLite's write lock).
+   * @throws CrmStorageError when the database cannot be opened or a migration fails.
+   */
+  async migrate(): Promise<void> {
+    const connection = await this.#open();
+    this.#migrated ??= Promise.resolve().then(() => {
+      try {
+        migrateSqlite(connection);
+      } catch (cause) {
+        this.#migrated = undefined;
+        throw wrap('migrate', cause);
+      }
+    });
+    return this.#migrated;
+  }
+
+  /** Close the database if this storage opened it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pending = this.#connection;
+    if (!pending) return;
+    const connection = await pending.catch(() => undefined);
+    if (connection && this.#options.database === undefined) connection.db.close();
+  }
+
+  #open(): Promise<Connection> {
+    if (this.#closed) return Promise.reject(storageError('closed', 'SqliteStorage: the storage was closed'));
+    this.#connection ??= this.#connect().catch((error: unknown) => {
+      this.#connection = undefined;
+      throw error;
+    });
+    return this.#connection;
+  }
+
+  async #connect(): Promise<Connection> {
+    const { filename, database } = this.#options;
+    let db: SqliteDatabaseLike;
+    if (database) db = database;
+    else if (this.#options.driver === 'node:sqlite') {
+      const { DatabaseSync } = await loadPeer('node:sqlite', 'SqliteStorage', () => import('node:sqlite'));
+      db = openWith(() => new DatabaseSync(filename!) as unknown as SqliteDatabaseLike);
+    } else {
+      const mod = await loadPeer('better-sqlite3', 'SqliteStorage', () => import('better-sqlite3'));
+      const Database = (mod as { default: new (file: string) => SqliteDatabaseLike }).default;
+      db = openWith(() => new Database(filename!));
+    }
+    try {
+      const busy = this.#options.busyTimeoutMs ?? 5000;
+      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busy))}`);
+      if (filename !== undefined && filename !== ':memory:') {
+        // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes
+        // in WAL mode (only an OS crash can lose the last commits), and much faster than FULL.
+        db.exec('PRAGMA journal_mode = WAL');
+        db.exec('PRAGMA synchronous = NORMAL');
+      }
+    } catch (cause) {
+      if (!database) db.close();
+      throw wrap('open', cause);
+    }
+    return new Connection(db);
+  }
+
+  async #run<T>(label: string, fn: (c: Connection) => T): Promise<T> {
+    const connection = await this.#open();
+    if (this.#options.autoMigrate ?? true) await this.migrate();
+    try {
+      return fn(connection);
+    } catch (cause) {
+      throw wrap(label, cause);
+    }
+  }
+}
+
+function openWith(open: () => SqliteDatabaseLike): SqliteDatabaseLike {
+  try {
+    return open();
+  } catch (cause) {
+    throw wrap('open', cause);
+  }
+}
+
+/** One open database with its prepared-statement cache. */
+class Connection {
+  readonly #statements = new Map<string, SqliteStatementLike>();
+  constructor(readonly db: SqliteDatabaseLike) {}
+
+  statement(sql: string): SqliteStatementLike {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  all(sql: string, ...params: unknown[]): Row[] {
+    return this.statement(sql).all(...params) as Row[];
+  }
+
+  get(sql: string, ...params: unknown[]): Row | undefined {
+    return this.statement(sql).get(...params) as Row | undefined;
+  }
+
+  run(sql: string, ...params: unknown[]): number {
+    return Number(this.statement(sql).run(...params).changes);
+  }
+
+  /** Run `fn` in a write transaction; `BEGIN IMMEDIATE` takes the write lock up front, so it cannot deadlock on upgrade. */
+  transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // The transaction may already be gone (SQLite rolls back on some errors itself).
+      }
+      throw error;
+    }
+  }
+}
+
+function migrateSqlite(connection: Connection): void {
+  connection.transaction(() => {
+    connection.db.exec(
+      'CREATE TABLE IF NOT EXISTS crm_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    const applied = new Set(
+      (connection.db.prepare('SELECT version FROM crm_schema_migrations').all() as Row[]).map((r) =>
+        Number(r.version),
+      ),
+    );
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      for (const sql of migration.statements) connection.db.exec(sql);
+      connection.db
+        .prepare('INSERT INTO crm_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+        .run(migration.version, migration.name, Date.now());
+    }
+  });
+}
+
+function errorText(cause: unknown): { code: string; message: string; errcode: number | undefined } {
+  const e = cause as { code?: unknown; message?: unknown; errcode?: unknown } | null;
+  return {
+    code: typeof e?.code === 'string' ? e.code : '',
+    message: typeof e?.message === 'string' ? e.message : '',
+    errcode: typeof e?.errcode === 'number' ? e.errcode : undefined,
+  };
+}
+
+function isUniqueViolation(cause: unknown): boolean {
+  const { code, message, errcode } = errorText(cause);
+  // better-sqlite3 sets code SQLITE_CONSTRAINT_UNIQUE; node:sqlite sets errcode 2067.
+  return (
+    code === 'SQLITE_CONSTRAINT_UNIQUE' || errcode === 2067 || message.includes('UNIQUE constraint failed')
+  );
+}
+
+function wrap(label: string, cause: unknown): Error {
+  if (isCrmError(cause)) return cause;
+  const { code, message } = errorText(cause);
+  if (message.includes('no such table')) {
+    return storageError(
+      'not_migrated',
+      `SqliteStorage: ${label} failed: the schema is missing; call migrate()`,
+      {
+        cause,
+      },
+    );
+  }
+  const busy =
+    code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || message.includes('locked');
+  // Driver messages name tables and constraints, never bound values, so they are safe to keep.
+  return storageError('driver', `SqliteStorage: ${label} failed${message ? `: ${message}` : ''}`, {
+    cause,
+    retryable: busy,
+  });
+}
+
+interface Ctx {
+  run<T>(label: string, fn: (c: Connection) => T): Promise<T>;
+  now(): number;
+}
+
+const date = (value: unknown): Date | null =>
+  value === null || value === undefined ? null : new Date(Number(value));
+const ms = (value: Date | null): number | null => (value === null ? null : value.getTime());
+const parseJson = <T>(value: unknown): T => JSON.parse(String(value)) as T;
+
+function toIntegration(row: Row): CrmIntegration {
+  return {
+    id: String(row.id),
+    userId: String(row.user_id),
+    provider: String(row.provider),
+    orgId: String(row.org_id),
+    instanceUrl: String(row.instance_url),
+    credentials: String(row.credentials),
+    settings: parseJson<Record<string, unknown>>(row.settings),
+    providerSettings: parseJson<Record<string, unknown>>(row.provider_settings),
+    fieldMappings: parseJson<CrmFieldMappingInput[]>(row.field_mappings),
+    syncEnabled: Number(row.sync_enabled) === 1,
+    lastSyncAt: date(row.last_sync_at),
+    createdAt: new Date(Number(row.created_at)),
+    updatedAt: new Date(Number(row.updated_at)),
+  };
+}
+
+const INTEGRATION_COLUMNS: Record<keyof CrmIntegrationPatch, string> = {
+  instanceUrl: 'instance_url',
+  credentials: 'credentials',
+  settings: 'settings',
+  providerSettings: 'provider_settings',
+  fieldMappings: 'field_mappings',
+  syncEnabled: 'sync_enabled',
+  lastSyncAt: 'last_sync_at',
+  orgId: 'org_id',
+};
+
+function toColumnValue(key: keyof CrmIntegrationPatch, value: unknown): unknown {
+  switch (key) {
+    case 'settings':
+    case 'providerSettings':
+    case 'fieldMappings':
+      return JSON.stringify(value);
+    case 'syncEnabled':
+      return value ? 1 : 0;
+    case 'lastSyncAt':
+      return ms(value as Date | null);
+    default:
+      return value;
+  }
+}
+
+class SqliteIntegrations implements CrmIntegrationStore {
+  constructor(private readonly ctx: Ctx) {}
+
+  async create(input: CrmIntegrationInput): Promise<CrmIntegration> {
+    const v = normaliseIntegrationInput(input);
+    const id = randomUUID();
+    const now = this.ctx.now();
+    return this.ctx.run('integrations.create', (c) => {
+      try {
+        c.run(
+          `INSERT INTO crm_integrations (id, user_id, provider, org_id, instance_url, credentials, settings,
+             provider_settings, field_mappings, sync_enabled, last_sync_at, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          id,
+          v.userId,
+          v.provider,
+          v.orgId,
+          v.instanceUrl,
+          v.credentials,
+          JSON.stringify(v.settings),
+          JSON.stringify(v.providerSettings),
+          JSON.stringify(v.fieldMappings),
+          v.syncEnabled ? 1 : 0,
+          ms(v.lastSyncAt),
+          now,
+          now,
+        );
+      } catch (cause) {
+        if (isUniqueViolation(cause)) {
+          throw storageError(
+            'duplicate',
+            'SqliteStorage: an integration for this user, provider and org exists',
+            {
+              cause,
+            },
+          );
+        }
+        throw cause;
+      }
+      return toIntegration(c.get('SELECT * FROM crm_integrations WHERE id = ?', id)!);
+    });
+  }
+
+  async get(id: string): Promise<CrmIntegration | null> {
+    return this.ctx.run('integrations.get', (c) => {
+      const row = c.get('SELECT * FROM crm_integrations WHERE id = ?', String(id));
+      return row ? toIntegration(row) : null;
+    });
+  }
+
+  async findByUser(userId: string, provider?: string): Promise<CrmIntegration[]> {
+    return this.ctx.run('integrations.findByUser', (c) =>
+      (provider === undefined
+        ? c.all('SELECT * FROM crm_integrations WHERE user_id = ? ORDER BY created_at, rowid', String(userId))
+        : c.all(
+            'SELECT * FROM crm_integrations WHERE user_id = ? AND provider = ? ORDER BY created_at, rowid',
+            String(userId),
+            String(provider),
+          )
+      ).map(toIntegration),
+    );
+  }
+
+  async list(): Promise<CrmIntegration[]> {
+    return this.ctx.run('integrations.list', (c) =>
+      c.all('SELECT * FROM crm_integrations ORDER BY created_at, rowid').map(toIntegration),
+    );
+  }
+
+  async update(
+    id: string,
+    patch: CrmIntegrationPatch,
+    options: CrmIntegrationUpdateOptions = {},
+  ): Promise<CrmIntegration> {
+    const changes = normalisePatch(patch);
+    const now = this.ctx.now();
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    for (const [key, value] of Object.entries(changes) as [keyof CrmIntegrationPatch, unknown][]) {
+      sets.push(`${INTEGRATION_COLUMNS[key]} = ?`);
+      params.push(toColumnValue(key, value));
+    }
+    sets.push('updated_at = ?');
+    params.push(now, String(id));
+    let where = 'id = ?';
+    if (options.expectedCredentials !== undefined) {
+      where += ' AND credentials = ?';
+      params.push(options.expectedCredentials);
+    }
+    return this.ctx.run('integrations.update', (c) => {
+      let changed: number;
+      try {
+        changed = c.run(`UPDATE crm_integrations SET ${sets.join(', ')} WHERE ${where}`, ...params);
+      } catch (cause) {
+        if (isUniqueViolation(cause)) {
+          throw storageError(
+            'duplicate',
+            'SqliteStorage: an integration for this user, provider and org exists',
+            {
+              cause,
+            },
+          );
+        }
+        throw cause;
+      }
+      const row = c.get('SELECT * FROM crm_integrations WHERE id = ?', String(id));
+      if (!row) throw storageError('not_found', 'SqliteStorage: integration not found', { details: { id } });
+      if (changed === 0) {
+        throw storageError(
+          'credentials_conflict',
+          'SqliteStorage: credentials changed since they were read',
+          {
+            details: { id },
+          },
+        );
+      }
+      return toIntegration(row);
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.ctx.run('integrations.delete', (c) =>
+      c.transaction(() => {
+        for (const table of ['crm_sync_status', 'crm_sync_logs', 'crm_sync_cursors']) {
+          c.run(`DELETE FROM ${table} WHERE integration_id = ?`, String(id));
+        }
+        c.run('DELETE FROM crm_integrations WHERE id = ?', String(id));
+      }),
+    );
+  }
+}
+
+function toLog(row: Row): CrmSyncLog {
+  return {
+    id: String(row.id),
+    integrationId: String(row.integration_id),
+    syncType: row.sync_type as CrmSyncType,
+    entityType: row.entity_type as CrmEntityType,
+    entityCount: Number(row.entity_count),
+    successCount: Number(row.success_count),
+    errorCount: Number(row.error_count),
+    startedAt: new Date(Number(row.started_at)),
+    completedAt: date(row.completed_at),
+    errorDetails: row.error_details == null ? null : parseJson<Record<string, unknown>>(row.error_details),
+  };
+}
+
+class SqliteLogs implements CrmSyncLogStore {
+  constructor(private readonly ctx: Ctx) {}
+
+  async start(input: CrmSyncLogStart): Promise<CrmSyncLog> {
+    const v = normaliseLogStart(input, new Date(this.ctx.now()));
+    const id = randomUUID();
+    return this.ctx.run('syncLogs.start', (c) => {
+      c.run(
+        `INSERT INTO crm_sync_logs (id, integration_id, sync_type, entity_type, entity_count, started_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+        id,
+        v.integrationId,
+        v.syncType,
+        v.entityType,
+        v.entityCount,
+        v.startedAt.getTime(),
+      );
+      return toLog(c.get('SELECT * FROM crm_sync_logs WHERE id = ?', id)!);
+    });
+  }
+
+  async complete(id: string, completion: CrmSyncLogCompletion): Promise<CrmSyncLog> {
+    const v = normaliseLogCompletion(completion, new Date(this.ctx.now()));
+    return this.ctx.run('syncLogs.complete', (c) => {
+      const changed = c.run(
+        `UPDATE crm_sync_logs SET success_count = ?, error_count = ?, error_details = ?, completed_at = ?,
+           entity_count = COALESCE(?, entity_count) WHERE id = ?`,
+        v.successCount,
+        v.errorCount,
+        v.errorDetails === null ? null : JSON.stringify(v.errorDetails),
+        v.completedAt.getTime(),
+        v.entityCount ?? null,
+        String(id),
+      );
+      if (changed === 0)
+        throw storageError('not_found', 'SqliteStorage: sync log not found', { details: { id } });
+      return toLog(c.get('SELECT * FROM crm_sync_logs WHERE id = ?', String(id))!);
+    });
+  }
+
+  async list(integrationId: string, options?: { limit?: number }): Promise<CrmSyncLog[]> {
+    const limit = normaliseLogListLimit(options);
+    return this.ctx.run('syncLogs.list', (c) =>
+      c
+        .all(
+          'SELECT * FROM crm_sync_logs WHERE integration_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?',
+          String(integrationId),
+          limit,
+        )
+        .map(toLog),
+    );
+  }
+}
+
+function toStatus(row: Row): CrmSyncStatusRow {
+  return {
+    integrationId: String(row.integration_id),
+    entityType: row.entity_type as CrmEntityType,
+    externalId: String(row.external_id),
+    crmId: row.crm_id == null ? null : String(row.crm_id),
+    status: row.sync_status as CrmSyncStatusRow['status'],
+    direction: row.sync_direction as CrmSyncStatusRow['direction'],
+    contentHash: row.content_hash == null ? null : String(row.content_hash),
+    lastSyncedAt: date(row.last_synced_at),
+    lastError: row.last_error == null ? null : String(row.last_error),
+    state: row.state == null ? null : parseJson<Record<string, unknown>>(row.state),
+  };
+}
+
+const UPSERT_STATUS = `INSERT INTO crm_sync_status (integration_id, entity_type, external_id, crm_id, sync_status,
+    sync_direction, content_hash, last_synced_at, last_error, state)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (integration_id, entity_type, external_id) DO UPDATE SET
+    crm_id = excluded.crm_id, sync_status = excluded.sync_status, sync_direction = excluded.sync_direction,
+    content_hash = excluded.content_hash, last_synced_at = excluded.last_synced_at,
+    last_error = excluded.last_error, state = excluded.state`;
+
+class SqliteStatus implements CrmSyncStatusStore {
+  constructor(private readonly ctx: Ctx) {}
+
+  async upsertMany(rows: ReadonlyArray<CrmSyncStatusRow>): Promise<void> {
+    const normalised = normaliseStatusRows(rows);
+    if (normalised.length === 0) return;
+    await this.ctx.run('syncStatus.upsertMany', (c) => {
+      const statement = c.statement(UPSERT_STATUS);
+      c.transaction(() => {
+        for (const r of normalised) {
+          statement.run(
+            r.integrationId,
+            r.entityType,
+            r.externalId,
+            r.crmId,
+            r.status,
+            r.direction,
+            r.contentHash,
+            ms(r.lastSyncedAt),
+            r.lastError,
+            r.state === null ? null : JSON.stringify(r.state),
+          );
+        }
+      });
+    });
+  }
+
+  async get(key: CrmSyncStatusKey): Promise<CrmSyncStatusRow | null> {
+    return this.ctx.run('syncStatus.get', (c) => {
+      const row = c.get(
+        'SELECT * FROM crm_sync_status WHERE integration_id = ? AND entity_type = ? AND external_id = ?',
+        String(key.integrationId),
+        String(key.entityType),
+        String(key.externalId),
+      );
+      return row ? toStatus(row) : null;
+    });
+  }
+
+  async getByCrmId(key: {
+    integrationId: string;
+    entityType: CrmEntityType;
+    crmId: string;
+  }): Promise<CrmSyncStatusRow | null> {
+    return this.ctx.run('syncStatus.getByCrmId', (c) => {
+      const row = c.get(
+        `SELECT * FROM crm_sync_status WHERE integration_id = ? AND entity_type = ? AND crm_id = ?
+         ORDER BY external_id LIMIT 1`,
+        String(key.integrationId),
+        String(key.entityType),
+        String(key.crmId),
+      );
+      return row ? toStatus(row) : null;
+    });
+  }
+
+  async list(options: CrmSyncStatusListOptions): Promise<CrmSyncStatusRow[]> {
+    const o = normaliseListOptions(options);
+    const where = ['integration_id = ?'];
+    const params: unknown[] = [o.integrationId];
+    if (o.status !== undefined) {
+      where.push('sync_status = ?');
+      params.push(o.status);
+    }
+    if (o.entityType !== undefined) {
+      where.push('entity_type = ?');
+      params.push(o.entityType);
+    }
+    if (o.after !== undefined) {
+      where.push('external_id > ?');
+      params.push(o.after);
+    }
+    params.push(o.limit);
+    return this.ctx.run('syncStatus.list', (c) =>
+      c
+        .all(
+          `SELECT * FROM crm_sync_status WHERE ${where.join(' AND ')} ORDER BY external_id, entity_type LIMIT ?`,
+          ...params,
+        )
+        .map(toStatus),
+    );
+  }
+}
+
+class SqliteCursors implements CrmCursorStore {
+  constructor(private readonly ctx: Ctx) {}
+
+  async get(integrationId: string, stream: string): Promise<string | null> {
+    checkCursorArgs(integrationId, stream);
+    return this.ctx.run('cursors.get', (c) => {
+      const row = c.get(
+        'SELECT value FROM crm_sync_cursors WHERE integration_id = ? AND stream = ?',
+        integrationId,
+        stream,
+      );
+      return row ? String(row.value) : null;
+    });
+  }
+
+  async set(integrationId: string, stream: string, value: string): Promise<void> {
+    checkCursorArgs(integrationId, stream, value);
+    const now = this.ctx.now();
+    await this.ctx.run('cursors.set', (c) =>
+      c.run(
+        `INSERT INTO crm_sync_cursors (integration_id, stream, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (integration_id, stream) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        integrationId,
+        stream,
+        value,
+        now,
+      ),
+    );
+  }
+}
+
+class SqliteLeases implements CrmLeaseStore {
+  constructor(private readonly ctx: Ctx) {}
+
+  async acquire(key: string, ttlMs: number): Promise<CrmLease | null> {
+    checkLeaseArgs(key, ttlMs);
+    const now = this.ctx.now();
+    const token = randomUUID();
+    const expiresAt = now + ttlMs;
+    // One statement: insert a free key, or take over an expired one; a live lease is untouched.
+    const changed = await this.ctx.run('leases.acquire', (c) =>
+      c.run(
+        `INSERT INTO crm_leases (key, token, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at
+         WHERE crm_leases.expires_at <= ?`,
+        key,
+        token,
+        expiresAt,
+        now,
+      ),
+    );
+    return changed === 1 ? { key, token, expiresAt: new Date(expiresAt) } : null;
+  }
+
+  async renew(lease: CrmLease, ttlMs: number): Promise<boolean> {
+    checkLease(lease);
+    checkLeaseArgs(lease.key, ttlMs);
+    const expiresAt = this.ctx.now() + ttlMs;
+    // Matching the token is enough: an expired lease nobody took over is still exclusively ours.
+    const changed = await this.ctx.run('leases.renew', (c) =>
+      c.run(
+        'UPDATE crm_leases SET expires_at = ? WHERE key = ? AND token = ?',
+        expiresAt,
+        lease.key,
+        lease.token,
+      ),
+    );
+    return changed === 1;
+  }
+
+  async release(lease: CrmLease): Promise<void> {
+    checkLease(lease);
+    await this.ctx.run('leases.release', (c) =>
+      c.run('DELETE FROM crm_leases WHERE key = ? AND token = ?', lease.key, lease.token),
+    );
+  }
+}
