@@ -13,3 +13,33 @@ export * from './security/cipher.js';
 export { isSecretKey, REDACTED, redactText, redactValue } from './security/redact.js';
 export * from './storage/types.js';
 export * from './storage/memory.js';
+export type { SyncApiBudget } from './sync/api-budget.js';
+export { CrmConflictPolicies, type FieldMergeInput, type FieldMergeResult, mergeField } from './sync/conflict.js';
+export { contentHash, stableStringify } from './sync/content-hash.js';
+export {
+  getSyncReport,
+  SyncEngine,
+  type SyncCallOptions,
+  type SyncEngineOptions,
+  type SyncPushOptions,
+} from './sync/engine.js';
+export { isSyncLeaseHeldError, type SyncSleep } from './sync/lease.js';
+export type { SyncFieldRule, SyncHostRecord } from './sync/mapping.js';
+export type {
+  SyncApplyResult,
+  SyncPullBatch,
+  SyncPulledContact,
+  SyncPulledDeletion,
+  SyncPullOptions,
+} from './sync/pull.js';
+export type { SyncProgress } from './sync/push.js';
+export type { SyncErrorGroup, SyncRecordError, SyncReport, SyncStopReason } from './sync/report.js';
+export { DEFAULT_RETRYABLE_CODES, type SyncRetryPolicy, type SyncRetryState } from './sync/retry-policy.js';
+export {
+  SyncScheduler,
+  type SyncSchedulerOptions,
+  type SyncTask,
+  type SyncTaskRun,
+  type SyncTimers,
+} from './sync/scheduler.js';
+export type { ContactSyncState, SyncFieldConflict } from './sync/state.js';

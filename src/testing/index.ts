@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export * from './storage-conformance.js';
+export * from './fake-provider.js';

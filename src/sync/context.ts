@@ -1,0 +1,75 @@
+import type { CrmLogger } from '../core/logger.js';
+import type { CrmProvider } from '../core/provider.js';
+import type {
+  CrmClock,
+  CrmConflictPolicy,
+  CrmStorage,
+  CrmSyncStatusKey,
+  CrmSyncStatusRow,
+} from '../storage/types.js';
+import type { ApiBudgetGuard } from './api-budget.js';
+import type { ContactFieldMapper } from './mapping.js';
+import type { SyncReportBuilder } from './report.js';
+import type { RetryPlanner } from './retry-policy.js';
+
+/** Everything one run needs; built by the engine for each run. Internal. */
+export interface SyncRunContext {
+  provider: CrmProvider;
+  storage: CrmStorage;
+  integrationId: string;
+  mapper: ContactFieldMapper;
+  policy: CrmConflictPolicy;
+  retry: RetryPlanner;
+  budget: ApiBudgetGuard;
+  clock: CrmClock;
+  logger: CrmLogger;
+  batchSize: number;
+  bulkMode: 'auto' | 'rest' | 'bulk';
+  optOutFields: ReadonlySet<string>;
+  lookupConcurrency: number;
+  signal: AbortSignal;
+  report: SyncReportBuilder;
+  dryRun: boolean;
+}
+
+/** Run `fn` over `items` with at most `limit` in flight; results keep input order. */
+export async function mapLimit<T, R>(
+  items: ReadonlyArray<T>,
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      out[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Status rows for many keys (the storage contract reads one key at a time). */
+export async function getStatusRows(
+  ctx: SyncRunContext,
+  keys: ReadonlyArray<CrmSyncStatusKey>,
+): Promise<Array<CrmSyncStatusRow | null>> {
+  return mapLimit(keys, ctx.lookupConcurrency, (key) => ctx.storage.syncStatus.get(key));
+}
+
+/** Group an iterable into arrays of `size`, reading lazily so a huge source is never held in memory. */
+export async function* chunked<T>(
+  source: Iterable<T> | AsyncIterable<T>,
+  size: number,
+): AsyncGenerator<T[], void, undefined> {
+  let chunk: T[] = [];
+  for await (const item of source) {
+    chunk.push(item);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}

@@ -1,0 +1,651 @@
+import {
+  CrmConfigurationError,
+  type CrmStorageError,
+  CrmUnsupportedFeatureError,
+  createAbortError,
+  isCrmError,
+  throwIfAborted,
+} from '../core/errors.js';
+import { type CrmLogger, createRedactingLogger, silentLogger } from '../core/logger.js';
+import {
+  type CrmCampaignInput,
+  CrmCampaignSchema,
+  type CrmEmailActivityInput,
+  CrmEmailActivitySchema,
+  type CrmEntityType,
+  type CrmFieldMappingInput,
+  type CrmListInput,
+  CrmListSchema,
+  parseModel,
+} from '../core/models.js';
+import type { CrmProvider } from '../core/provider.js';
+import { redactText } from '../security/redact.js';
+import {
+  type CrmClock,
+  type CrmConflictPolicy,
+  type CrmStorage,
+  type CrmSyncStatusRow,
+  type CrmSyncType,
+  systemClock,
+} from '../storage/types.js';
+import { ApiBudgetGuard, type SyncApiBudget } from './api-budget.js';
+import { CrmConflictPolicies } from './conflict.js';
+import { contentHash } from './content-hash.js';
+import { chunked, getStatusRows, type SyncRunContext } from './context.js';
+import { defaultSleep, holdLease, type SyncSleep } from './lease.js';
+import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
+import { runPull, type SyncPullOptions } from './pull.js';
+import { isCleanStop, progressOf, runPush, type SyncProgress } from './push.js';
+import { type SyncReport, SyncReportBuilder } from './report.js';
+import { RetryPlanner, type SyncRetryPolicy } from './retry-policy.js';
+
+/** Options of {@link SyncEngine}. Unknown keys are refused. */
+export interface SyncEngineOptions {
+  /** The CRM. */
+  provider: CrmProvider;
+  /** Where sync state, logs, cursors and leases live. */
+  storage: CrmStorage;
+  /** The integration (storage `integrations` id) this engine syncs. */
+  integrationId: string;
+  /**
+   * How a field changed on both sides is resolved in two-way sync. A field's `syncDirection`
+   * wins over it.
+   * @default 'crm_wins'
+   */
+  conflictPolicy?: CrmConflictPolicy;
+  /**
+   * Host ↔ CRM field mappings. Standard contact fields map to same-named host fields by default.
+   * @default []
+   */
+  fieldMappings?: ReadonlyArray<CrmFieldMappingInput>;
+  /**
+   * Path of the host id in host records.
+   * @default 'externalId'
+   */
+  hostIdField?: string;
+  /** Structured logger (redacted). @default silent */
+  logger?: CrmLogger;
+  /** @default the system clock */
+  clock?: CrmClock;
+  /** Sleep used while waiting for a lease. @default setTimeout-based */
+  sleep?: SyncSleep;
+  /**
+   * Lease time-to-live in milliseconds; the lease is renewed every third of it while a run lasts,
+   * and a crashed worker's lease frees itself after it.
+   * @default 60_000
+   */
+  leaseTtlMs?: number;
+  /**
+   * How long a run waits for another run of the same integration to finish, in milliseconds.
+   * @default 0 (fail fast with `CrmStorageError`, `details.reason === 'lease_held'`)
+   */
+  waitForLeaseMs?: number;
+  /** Cap on API spending; a run that reaches it stops cleanly and reports why. @default none */
+  apiBudget?: SyncApiBudget;
+  /** How rejected records are retried on later runs. */
+  retryPolicy?: SyncRetryPolicy;
+  /**
+   * Records read from the source, looked up and sent per batch.
+   * @default 2000
+   */
+  batchSize?: number;
+  /**
+   * `mode` passed to `bulkSyncContacts`.
+   * @default 'auto'
+   */
+  bulkMode?: 'auto' | 'rest' | 'bulk';
+  /**
+   * CRM fields with email opt-out semantics: an opt-out on either side wins over an opt-in.
+   * Pass `[]` to turn the rule off.
+   * @default ['emailOptOut']
+   */
+  optOutFields?: ReadonlyArray<string>;
+  /**
+   * Cursor stream name of the contact pull.
+   * @default 'contacts:pull'
+   */
+  pullStream?: string;
+  /**
+   * Failures listed one by one in a report (all are counted in `errorsByCode`).
+   * @default 100
+   */
+  maxReportedErrors?: number;
+  /**
+   * Status rows read in parallel.
+   * @default 16
+   */
+  lookupConcurrency?: number;
+}
+
+const OPTION_KEYS = new Set<string>([
+  'provider',
+  'storage',
+  'integrationId',
+  'conflictPolicy',
+  'fieldMappings',
+  'hostIdField',
+  'logger',
+  'clock',
+  'sleep',
+  'leaseTtlMs',
+  'waitForLeaseMs',
+  'apiBudget',
+  'retryPolicy',
+  'batchSize',
+  'bulkMode',
+  'optOutFields',
+  'pullStream',
+  'maxReportedErrors',
+  'lookupConcurrency',
+]);
+
+/** Options of {@link SyncEngine.pushContacts}. */
+export interface SyncPushOptions {
+  /** Compute and report what would be sent, writing nothing anywhere. @default false */
+  dryRun?: boolean;
+  /** Stops the run between and inside batches; what was confirmed stays recorded. */
+  signal?: AbortSignal;
+  /** Called after each batch. */
+  onProgress?: (progress: SyncProgress) => void;
+  /** Recorded in the sync log. @default 'manual' */
+  syncType?: CrmSyncType;
+  /** Send records in `conflict` status too, overwriting the CRM side (host resolves). @default false */
+  overrideConflicts?: boolean;
+}
+
+/** Options of the single-shot wrappers (`syncCampaign`, `syncListMembership`, `logEmailActivities`). */
+export interface SyncCallOptions {
+  signal?: AbortSignal;
+  /** @default 'manual' */
+  syncType?: CrmSyncType;
+  /** Send even when the content hash is unchanged since the last successful sync. @default false */
+  force?: boolean;
+}
+
+interface RunSpec {
+  entityType: CrmEntityType;
+  direction: 'push' | 'pull';
+  syncType: CrmSyncType;
+  dryRun: boolean;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Moves contacts (and campaigns, activities, lists) between a host app and a CRM, and remembers
+ * what it did in the host's storage: per-record status with content hashes, one log entry per run,
+ * pull cursors, and a lease so only one run per integration is active across workers.
+ *
+ * @example
+ * const engine = new SyncEngine({ provider, storage, integrationId, conflictPolicy: 'prefer_crm_unless_blank' });
+ * const report = await engine.pushContacts(db.streamSubscribers(), { onProgress: console.log });
+ * await engine.pullContacts({ apply: (batch) => db.applyCrmChanges(batch) });
+ */
+export class SyncEngine {
+  readonly #provider: CrmProvider;
+  readonly #storage: CrmStorage;
+  readonly #integrationId: string;
+  readonly #policy: CrmConflictPolicy;
+  readonly #mapper: ContactFieldMapper;
+  readonly #logger: CrmLogger;
+  readonly #clock: CrmClock;
+  readonly #sleep: SyncSleep;
+  readonly #leaseTtlMs: number;
+  readonly #waitForLeaseMs: number;
+  readonly #budget: ApiBudgetGuard;
+  readonly #retry: RetryPlanner;
+  readonly #batchSize: number;
+  readonly #bulkMode: 'auto' | 'rest' | 'bulk';
+  readonly #optOutFields: ReadonlySet<string>;
+  readonly #pullStream: string;
+  readonly #maxErrors: number;
+  readonly #lookupConcurrency: number;
+
+  /** @throws {CrmConfigurationError} for a missing or invalid option, or an unknown key. */
+  constructor(options: SyncEngineOptions) {
+    const unknown = Object.keys(options ?? {}).filter((k) => !OPTION_KEYS.has(k));
+    if (unknown.length > 0) {
+      throw new CrmConfigurationError(`Unknown SyncEngine option(s): ${unknown.join(', ')}`);
+    }
+    if (!options?.provider) throw new CrmConfigurationError('SyncEngine needs a provider');
+    if (!options.storage) throw new CrmConfigurationError('SyncEngine needs a storage');
+    if (typeof options.integrationId !== 'string' || options.integrationId === '') {
+      throw new CrmConfigurationError('SyncEngine needs an integrationId');
+    }
+    const policy = options.conflictPolicy ?? 'crm_wins';
+    if (!CrmConflictPolicies.includes(policy)) {
+      throw new CrmConfigurationError(
+        `Unknown conflictPolicy '${String(policy)}' (use ${CrmConflictPolicies.join(', ')})`,
+      );
+    }
+    const positive = (name: string, value: number | undefined, fallback: number, min = 1): number => {
+      const v = value ?? fallback;
+      if (!Number.isFinite(v) || v < min)
+        throw new CrmConfigurationError(`${name} must be a number ≥ ${min}`);
+      return v;
+    };
+    this.#provider = options.provider;
+    this.#storage = options.storage;
+    this.#integrationId = options.integrationId;
+    this.#policy = policy;
+    this.#mapper = new ContactFieldMapper(options.fieldMappings ?? [], {
+      hostIdField: options.hostIdField ?? 'externalId',
+    });
+    this.#logger = createRedactingLogger(options.logger ?? silentLogger);
+    this.#clock = options.clock ?? systemClock;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#leaseTtlMs = positive('leaseTtlMs', options.leaseTtlMs, 60_000, 30);
+    this.#waitForLeaseMs = positive('waitForLeaseMs', options.waitForLeaseMs, 0, 0);
+    try {
+      this.#budget = new ApiBudgetGuard(options.apiBudget);
+    } catch (error) {
+      throw new CrmConfigurationError((error as Error).message);
+    }
+    this.#retry = new RetryPlanner(options.retryPolicy);
+    this.#batchSize = Math.floor(positive('batchSize', options.batchSize, 2000));
+    this.#bulkMode = options.bulkMode ?? 'auto';
+    this.#optOutFields = new Set(options.optOutFields ?? ['emailOptOut']);
+    this.#pullStream = options.pullStream ?? 'contacts:pull';
+    this.#maxErrors = Math.floor(positive('maxReportedErrors', options.maxReportedErrors, 100, 0));
+    this.#lookupConcurrency = Math.floor(positive('lookupConcurrency', options.lookupConcurrency, 16));
+  }
+
+  /** The integration this engine syncs. */
+  get integrationId(): string {
+    return this.#integrationId;
+  }
+
+  /** The lease key runs of this integration hold: `sync:<integrationId>`. */
+  get leaseKey(): string {
+    return `sync:${this.#integrationId}`;
+  }
+
+  /**
+   * Push host contacts to the CRM. Reads `source` lazily in batches (a million records are never in
+   * memory at once), skips records whose content hash equals the stored one (no API call), sends
+   * the rest through `bulkSyncContacts`, and writes status rows per batch and one log entry.
+   * Records rejected by the CRM are retried on later runs per `retryPolicy`.
+   *
+   * A run that reaches the API budget, or a CRM rate limit, stops cleanly: the report says why
+   * and the records not yet sent are picked up by the next run.
+   *
+   * @throws {CrmStorageError} `details.reason === 'lease_held'` when another run of this integration is active.
+   * @throws An `AbortError` when `signal` aborts (the log entry is completed with reason `aborted`).
+   * @throws The provider's or storage's error when a batch fails as a whole (after completing the log).
+   * @example
+   * const report = await engine.pushContacts(subscribers, { syncType: 'scheduled' });
+   * if (report.failed) console.table(report.errorsByCode);
+   */
+  async pushContacts(
+    source: Iterable<SyncHostRecord> | AsyncIterable<SyncHostRecord>,
+    options: SyncPushOptions = {},
+  ): Promise<SyncReport> {
+    return this.#run(
+      {
+        entityType: 'contact',
+        direction: 'push',
+        syncType: options.syncType ?? 'manual',
+        dryRun: options.dryRun ?? false,
+        signal: options.signal,
+      },
+      (ctx) =>
+        runPush(ctx, source, {
+          overrideConflicts: options.overrideConflicts ?? false,
+          onProgress: options.onProgress,
+        }),
+    );
+  }
+
+  /**
+   * Pull CRM-side contact changes since the stored cursor, merge them field by field against the
+   * last-synced values (three-way), hand each batch to `apply`, then record status and advance the
+   * cursor — in that order, so a crash re-delivers a batch rather than losing it. What the engine
+   * itself pushed does not come back as a change, and re-deliveries at the cursor edge are dropped.
+   *
+   * @throws {CrmStorageError} `details.reason === 'lease_held'` when another run of this integration is active.
+   * @throws Whatever `apply` throws (the cursor stays before that batch).
+   * @example
+   * await engine.pullContacts({
+   *   apply: async ({ upserted, deleted }) => { await db.upsert(upserted); await db.remove(deleted); },
+   * });
+   */
+  async pullContacts(options: SyncPullOptions): Promise<SyncReport> {
+    if (typeof options?.apply !== 'function') {
+      throw new CrmConfigurationError('pullContacts needs an apply(batch) function');
+    }
+    return this.#run(
+      {
+        entityType: 'contact',
+        direction: 'pull',
+        syncType: options.syncType ?? 'manual',
+        dryRun: false,
+        signal: options.signal,
+      },
+      (ctx) => runPull(ctx, this.#pullStream, options),
+    );
+  }
+
+  /**
+   * Create or update a campaign in the CRM, skipping it when unchanged since its last sync.
+   * @throws {CrmDataConversionError} when the campaign is invalid (before any call).
+   */
+  async syncCampaign(campaign: CrmCampaignInput, options: SyncCallOptions = {}): Promise<SyncReport> {
+    const parsed = parseModel(CrmCampaignSchema, campaign, 'campaign');
+    const hash = contentHash(parsed);
+    return this.#run(this.#spec('campaign', options), async (ctx) => {
+      const report = ctx.report.report;
+      report.processed = 1;
+      const key = {
+        integrationId: this.#integrationId,
+        entityType: 'campaign' as const,
+        externalId: parsed.externalId,
+      };
+      const row = await this.#storage.syncStatus.get(key);
+      if (!options.force && row?.status === 'synced' && row.contentHash === hash) {
+        report.unchanged = 1;
+        return;
+      }
+      const result = await this.#provider.syncCampaign(campaign, { signal: ctx.signal });
+      report.apiCalls += 1;
+      await this.#storage.syncStatus.upsertMany([this.#resultRow(ctx, key, row, result, hash)]);
+    });
+  }
+
+  /**
+   * Log email activities (idempotent on their `externalId`): already-logged activities are skipped
+   * without an API call, the rest go to `logEmailActivities` in batches.
+   * @throws {CrmDataConversionError} when an activity is invalid (before any call for its batch).
+   */
+  async logEmailActivities(
+    activities: Iterable<CrmEmailActivityInput> | AsyncIterable<CrmEmailActivityInput>,
+    options: SyncCallOptions & { onProgress?: (progress: SyncProgress) => void } = {},
+  ): Promise<SyncReport> {
+    return this.#run(this.#spec('email_activity', options), async (ctx) => {
+      const report = ctx.report.report;
+      for await (const chunk of chunked(activities, this.#batchSize)) {
+        throwIfAborted(ctx.signal);
+        const parsed = chunk.map((a, i) =>
+          parseModel(CrmEmailActivitySchema, a, `activities[${report.processed + i}]`),
+        );
+        report.processed += parsed.length;
+        const keys = parsed.map((a) => ({
+          integrationId: this.#integrationId,
+          entityType: 'email_activity' as const,
+          externalId: a.externalId,
+        }));
+        const rows = options.force ? keys.map(() => null) : await getStatusRows(ctx, keys);
+        const pending = chunk.filter((_, i) => rows[i]?.status !== 'synced');
+        report.unchanged += chunk.length - pending.length;
+        if (pending.length === 0) continue;
+        const result = await this.#provider.logEmailActivities(pending, { signal: ctx.signal });
+        report.apiCalls += result.apiCalls;
+        const byId = new Map(result.results.map((r) => [r.externalId, r]));
+        const out: CrmSyncStatusRow[] = [];
+        for (const activity of pending) {
+          const id = activity.externalId;
+          const key = {
+            integrationId: this.#integrationId,
+            entityType: 'email_activity' as const,
+            externalId: id,
+          };
+          out.push(this.#resultRow(ctx, key, null, byId.get(id), null));
+        }
+        await this.#storage.syncStatus.upsertMany(out);
+        options.onProgress?.(progressOf(report));
+      }
+    });
+  }
+
+  /**
+   * Make a CRM list's membership equal to `list.memberIds`, skipping it when unchanged since its
+   * last sync. The status row is keyed by the list's `externalId` (else its `id`, else its name).
+   * @throws {CrmDataConversionError} when the list is invalid (before any call).
+   */
+  async syncListMembership(list: CrmListInput, options: SyncCallOptions = {}): Promise<SyncReport> {
+    const parsed = parseModel(CrmListSchema, list, 'list');
+    const listKey = parsed.externalId ?? parsed.id ?? parsed.name;
+    const hash = contentHash({ ...parsed, memberIds: [...new Set(parsed.memberIds)].sort() });
+    return this.#run(this.#spec('list', options), async (ctx) => {
+      const report = ctx.report.report;
+      report.processed = 1;
+      const key = { integrationId: this.#integrationId, entityType: 'list' as const, externalId: listKey };
+      const row = await this.#storage.syncStatus.get(key);
+      if (!options.force && row?.status === 'synced' && row.contentHash === hash) {
+        report.unchanged = 1;
+        return;
+      }
+      const result = await this.#provider.syncListMembership(list, { signal: ctx.signal });
+      report.apiCalls += 1;
+      const failures = result.results.filter((r) => !r.success);
+      for (const f of failures) {
+        ctx.report.fail({
+          externalId: f.externalId,
+          code: f.error?.code ?? 'UNKNOWN',
+          message: f.error?.message ?? 'List member failed',
+          retryable: this.#retry.isRetryable(f.error?.code ?? ''),
+          attempts: 1,
+          needsAttention: !this.#retry.isRetryable(f.error?.code ?? ''),
+        });
+      }
+      const ok = failures.length === 0;
+      if (ok) report.updated = 1;
+      await this.#storage.syncStatus.upsertMany([
+        {
+          ...key,
+          crmId: result.listId,
+          status: ok ? 'synced' : 'failed',
+          direction: 'to_crm',
+          // A partly failed list is sent again next run: the CRM call is idempotent.
+          contentHash: ok ? hash : null,
+          lastSyncedAt: ctx.clock.now(),
+          lastError: ok ? null : `${failures.length} member(s) failed`,
+          state: { added: result.added, removed: result.removed, unchanged: result.unchanged },
+        },
+      ]);
+    });
+  }
+
+  /**
+   * Not available yet: change events (CDC, outbound messages) are handled in a later release.
+   * @throws {CrmUnsupportedFeatureError} always.
+   */
+  async handleChangeEvent(_event: unknown): Promise<never> {
+    throw new CrmUnsupportedFeatureError('SyncEngine.handleChangeEvent is not implemented yet', {
+      details: { feature: 'handleChangeEvent' },
+    });
+  }
+
+  #spec(entityType: CrmEntityType, options: SyncCallOptions): RunSpec {
+    return {
+      entityType,
+      direction: 'push',
+      syncType: options.syncType ?? 'manual',
+      dryRun: false,
+      signal: options.signal,
+    };
+  }
+
+  #resultRow(
+    ctx: SyncRunContext,
+    key: { integrationId: string; entityType: CrmEntityType; externalId: string },
+    row: CrmSyncStatusRow | null,
+    result:
+      | {
+          success: boolean;
+          crmId?: string | undefined;
+          created?: boolean | undefined;
+          error?: { code: string; message: string } | undefined;
+        }
+      | undefined,
+    hash: string | null,
+  ): CrmSyncStatusRow {
+    const report = ctx.report.report;
+    const now = ctx.clock.now();
+    if (result?.success) {
+      if (result.created ?? !row?.crmId) report.created += 1;
+      else report.updated += 1;
+      return {
+        ...key,
+        crmId: result.crmId ?? row?.crmId ?? null,
+        status: 'synced',
+        direction: 'to_crm',
+        contentHash: hash,
+        lastSyncedAt: now,
+        lastError: null,
+        state: null,
+      };
+    }
+    const code = result?.error?.code ?? 'NO_RESULT';
+    const message = result?.error?.message ?? 'The provider returned no result for this record';
+    const retryable = this.#retry.isRetryable(code);
+    ctx.report.fail({
+      externalId: key.externalId,
+      code,
+      message,
+      retryable,
+      attempts: 1,
+      needsAttention: !retryable,
+    });
+    return {
+      ...key,
+      crmId: row?.crmId ?? null,
+      status: 'failed',
+      direction: 'to_crm',
+      contentHash: null,
+      lastSyncedAt: row?.lastSyncedAt ?? null,
+      lastError: redactText(`${code}: ${message}`).slice(0, 1_000),
+      state: null,
+    };
+  }
+
+  /** Lease, log, run, complete the log, release — the same for every kind of run. */
+  async #run(spec: RunSpec, body: (ctx: SyncRunContext) => Promise<void>): Promise<SyncReport> {
+    throwIfAborted(spec.signal);
+    const startedAt = this.#clock.now();
+    const builder = new SyncReportBuilder({
+      entityType: spec.entityType,
+      direction: spec.direction,
+      startedAt,
+      dryRun: spec.dryRun,
+      maxErrors: this.#maxErrors,
+    });
+    const internal = new AbortController();
+    const signal = spec.signal ? AbortSignal.any([spec.signal, internal.signal]) : internal.signal;
+    const lost: { error: CrmStorageError | null } = { error: null };
+    // A dry run writes nothing, so it needs no lease either.
+    const held = spec.dryRun
+      ? null
+      : await holdLease({
+          storage: this.#storage,
+          key: this.leaseKey,
+          ttlMs: this.#leaseTtlMs,
+          waitMs: this.#waitForLeaseMs,
+          logger: this.#logger,
+          sleep: this.#sleep,
+          signal: spec.signal,
+          onLost: (error) => {
+            lost.error = error;
+            internal.abort(error);
+          },
+        });
+    try {
+      const log = spec.dryRun
+        ? null
+        : await this.#storage.syncLogs.start({
+            integrationId: this.#integrationId,
+            syncType: spec.syncType,
+            entityType: spec.entityType,
+            startedAt,
+          });
+      builder.report.logId = log?.id ?? null;
+      const ctx: SyncRunContext = {
+        provider: this.#provider,
+        storage: this.#storage,
+        integrationId: this.#integrationId,
+        mapper: this.#mapper,
+        policy: this.#policy,
+        retry: this.#retry,
+        budget: this.#budget,
+        clock: this.#clock,
+        logger: this.#logger,
+        batchSize: this.#batchSize,
+        bulkMode: this.#bulkMode,
+        optOutFields: this.#optOutFields,
+        lookupConcurrency: this.#lookupConcurrency,
+        signal,
+        report: builder,
+        dryRun: spec.dryRun,
+      };
+      this.#logger.info('sync run started', {
+        integrationId: this.#integrationId,
+        entityType: spec.entityType,
+        direction: spec.direction,
+        syncType: spec.syncType,
+        dryRun: spec.dryRun,
+      });
+      let failure: unknown = null;
+      try {
+        await body(ctx);
+      } catch (error) {
+        if (signal.aborted) {
+          builder.stop(lost.error ? 'lease_lost' : 'aborted', lost.error?.message ?? 'The run was aborted');
+          failure = lost.error ?? createAbortError(spec.signal);
+        } else if (isCleanStop(error)) {
+          builder.stop('rate_limited', (error as Error).message);
+        } else {
+          builder.stop('error', isCrmError(error) ? `${error.code}: ${error.message}` : String(error));
+          failure = error;
+        }
+      }
+      const report = builder.finish(this.#clock.now(), true);
+      if (log) {
+        try {
+          await this.#storage.syncLogs.complete(log.id, {
+            entityCount: report.processed,
+            successCount: report.created + report.updated + report.unchanged,
+            errorCount: report.failed,
+            errorDetails: builder.logDetails(),
+            completedAt: report.completedAt,
+          });
+        } catch (error) {
+          this.#logger.error('could not complete the sync log', { logId: log.id, error: String(error) });
+          failure ??= error;
+        }
+      }
+      const level = failure ? 'error' : report.stopReason ? 'warn' : 'info';
+      this.#logger[level]('sync run finished', {
+        integrationId: this.#integrationId,
+        entityType: spec.entityType,
+        direction: spec.direction,
+        created: report.created,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        failed: report.failed,
+        deleted: report.deleted,
+        apiCalls: report.apiCalls,
+        durationMs: report.durationMs,
+        stopReason: report.stopReason,
+        stopMessage: report.stopMessage,
+      });
+      if (failure) {
+        if (failure instanceof Error) {
+          // The partial report stays reachable for hosts that want it.
+          Object.defineProperty(failure, 'syncReport', {
+            value: report,
+            enumerable: false,
+            configurable: true,
+          });
+        }
+        throw failure;
+      }
+      return report;
+    } finally {
+      await held?.release();
+    }
+  }
+}
+
+/** The partial report attached to an error thrown by a {@link SyncEngine} run, if any. */
+export function getSyncReport(error: unknown): SyncReport | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  return (error as { syncReport?: SyncReport }).syncReport;
+}

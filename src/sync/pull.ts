@@ -1,0 +1,306 @@
+import { throwIfAborted } from '../core/errors.js';
+import type { CrmContact } from '../core/models.js';
+import type { CrmSyncStatusRow } from '../storage/types.js';
+import { mergeField } from './conflict.js';
+import { stableEqual } from './content-hash.js';
+import { mapLimit, type SyncRunContext } from './context.js';
+import { readPath, type SyncHostRecord } from './mapping.js';
+import { progressOf, type SyncProgress } from './push.js';
+import {
+  type ContactSyncState,
+  readContactState,
+  type SyncFieldConflict,
+  writeContactState,
+} from './state.js';
+
+/** A CRM-side contact change handed to the host's `apply`. */
+export interface SyncPulledContact {
+  /** CRM id. */
+  crmId: string;
+  /** Host id when known (synced before, or carried by the CRM record); `null` for a contact new to the host. */
+  externalId: string | null;
+  /** True when the engine has no record of this contact: the host should create it. */
+  isNew: boolean;
+  /** The CRM record as received. */
+  contact: CrmContact;
+  /**
+   * What the host should write, keyed by host field path, after the three-way merge: only fields
+   * whose merged value differs from the host's. For a new contact, every mapped field the CRM has.
+   */
+  changes: Record<string, unknown>;
+  /** Fields left untouched because the conflict could not be resolved. */
+  conflicts: SyncFieldConflict[];
+}
+
+/** A CRM-side deletion handed to `apply`. */
+export interface SyncPulledDeletion {
+  crmId: string;
+  /** Host id when known. */
+  externalId: string | null;
+}
+
+/** One batch for the host's `apply`. */
+export interface SyncPullBatch {
+  upserted: SyncPulledContact[];
+  deleted: SyncPulledDeletion[];
+}
+
+/**
+ * What `apply` may return: host ids it assigned to contacts new to it (`crmId → externalId`), so
+ * the engine tracks them from now on.
+ */
+export interface SyncApplyResult {
+  externalIds?: Record<string, string>;
+}
+
+/** Options of `SyncEngine.pullContacts`. */
+export interface SyncPullOptions {
+  /**
+   * Writes a batch to the host database. The cursor advances only after it resolves; if it throws,
+   * the run ends and the same changes are delivered again next time (at least once).
+   */
+  apply: (
+    batch: SyncPullBatch,
+    context: { signal: AbortSignal },
+  ) => Promise<SyncApplyResult | undefined | undefined>;
+  /**
+   * Reads the host's current version of contacts, for the three-way merge. Without it the engine
+   * assumes the host still holds the values it last synced, so CRM changes always apply.
+   */
+  getHostContacts?: (
+    externalIds: string[],
+    context: { signal: AbortSignal },
+  ) => Promise<Iterable<SyncHostRecord> | AsyncIterable<SyncHostRecord>>;
+  /**
+   * Host record field holding its last modification time (a `Date` or ISO string), for `newest_wins`.
+   * @default 'lastModifiedAt'
+   */
+  hostModifiedAtField?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: SyncProgress) => void;
+  /** @default 'manual' */
+  syncType?: import('../storage/types.js').CrmSyncType;
+}
+
+interface Prepared {
+  delivered: SyncPulledContact[];
+  deleted: SyncPulledDeletion[];
+  /** Rows to write once apply succeeded, keyed by CRM id (new contacts get their host id later). */
+  rows: Array<{ crmId: string; row: Omit<CrmSyncStatusRow, 'externalId'> & { externalId: string | null } }>;
+}
+
+/** Pull loop: read changes from the stored cursor, merge, apply, persist, then advance the cursor. */
+export async function runPull(ctx: SyncRunContext, stream: string, options: SyncPullOptions): Promise<void> {
+  const report = ctx.report.report;
+  const cursor = await ctx.storage.cursors.get(ctx.integrationId, stream);
+  const usageAtStart = ctx.provider.apiUsage?.used;
+  let pages = 0;
+  const countCalls = () => {
+    const used = ctx.provider.apiUsage?.used;
+    report.apiCalls = used !== undefined && usageAtStart !== undefined ? used - usageAtStart : pages;
+  };
+  for await (const batch of ctx.provider.listContactChanges(cursor, { signal: ctx.signal })) {
+    pages += 1;
+    countCalls();
+    throwIfAborted(ctx.signal);
+    const prepared = await prepare(ctx, batch.upserted, batch.deleted, options);
+    let linked: Record<string, string> = {};
+    if (prepared.delivered.length > 0 || prepared.deleted.length > 0) {
+      const result = await options.apply(
+        { upserted: prepared.delivered, deleted: prepared.deleted },
+        { signal: ctx.signal },
+      );
+      linked = result?.externalIds || {};
+    }
+    const rows: CrmSyncStatusRow[] = [];
+    for (const { crmId, row } of prepared.rows) {
+      const externalId = row.externalId ?? linked[crmId] ?? null;
+      if (externalId === null) continue;
+      const state = readContactState(row.state);
+      rows.push({ ...row, externalId, contentHash: ctx.mapper.hash(externalId, state.fields) });
+    }
+    if (rows.length > 0) await ctx.storage.syncStatus.upsertMany(rows);
+    // Only now is the batch durable on both sides: a crash before this line re-delivers it.
+    await ctx.storage.cursors.set(ctx.integrationId, stream, batch.cursor);
+    options.onProgress?.(progressOf(report));
+    const over = ctx.budget.check(ctx.provider.apiUsage, report.apiCalls, 1);
+    if (over !== null) {
+      ctx.report.stop('api_budget', over);
+      return;
+    }
+  }
+  countCalls();
+}
+
+async function prepare(
+  ctx: SyncRunContext,
+  upserted: CrmContact[],
+  deleted: string[],
+  options: SyncPullOptions,
+): Promise<Prepared> {
+  const report = ctx.report.report;
+  const now = ctx.clock.now();
+  const out: Prepared = { delivered: [], deleted: [], rows: [] };
+
+  // A page may repeat a record (overlap at the cursor edge): keep its latest version.
+  const latest = new Map<string, CrmContact>();
+  for (const contact of upserted) {
+    report.processed += 1;
+    if (!contact.id) continue;
+    const seen = latest.get(contact.id);
+    if (seen) report.unchanged += 1;
+    if (!seen || time(contact.lastModifiedAt) >= time(seen.lastModifiedAt)) latest.set(contact.id, contact);
+  }
+  const contacts = [...latest.values()];
+  const rows = await mapLimit(contacts, ctx.lookupConcurrency, async (contact) => {
+    const byCrmId = await ctx.storage.syncStatus.getByCrmId({
+      integrationId: ctx.integrationId,
+      entityType: 'contact',
+      crmId: contact.id as string,
+    });
+    if (byCrmId || !contact.externalId) return byCrmId;
+    return ctx.storage.syncStatus.get({
+      integrationId: ctx.integrationId,
+      entityType: 'contact',
+      externalId: contact.externalId,
+    });
+  });
+
+  const hostRecords = new Map<string, SyncHostRecord>();
+  if (options.getHostContacts) {
+    const ids = rows.flatMap((r) => (r ? [r.externalId] : []));
+    if (ids.length > 0) {
+      for await (const record of await options.getHostContacts(ids, { signal: ctx.signal })) {
+        const id = ctx.mapper.hostId(record);
+        if (id !== null) hostRecords.set(id, record);
+      }
+    }
+  }
+  const modifiedField = options.hostModifiedAtField ?? 'lastModifiedAt';
+
+  contacts.forEach((contact, index) => {
+    const crmId = contact.id as string;
+    const row = rows[index] ?? null;
+    const state = readContactState(row?.state);
+    const crmStamp = contact.lastModifiedAt?.toISOString();
+    if (row && crmStamp && state.crmModifiedAt && crmStamp < state.crmModifiedAt) {
+      // Older than what was already applied: a re-delivery from the cursor's lookback window.
+      report.unchanged += 1;
+      return;
+    }
+    const externalId = row?.externalId ?? contact.externalId ?? null;
+    const host = externalId !== null ? hostRecords.get(externalId) : undefined;
+    const hostValues = host ? ctx.mapper.hostValues(host) : undefined;
+    const hostModifiedAt = host ? toDate(readPath(host, modifiedField)) : null;
+    const previousConflicts = new Map((state.conflicts ?? []).map((c) => [c.crmField, c]));
+    const { normalized, raw } = ctx.mapper.fromCrm(contact);
+    const isNew = row === null;
+    const changes: Record<string, unknown> = {};
+    const conflicts: SyncFieldConflict[] = [];
+    const nextFields = { ...state.fields };
+
+    for (const [crmField, crmValue] of Object.entries(normalized)) {
+      const rule = ctx.mapper.ruleFor(crmField);
+      const base = state.fields[crmField] ?? null;
+      // Without the host's current record, assume it still holds what was last synced (or what
+      // it had when the conflict was recorded).
+      const hostValue = hostValues
+        ? (hostValues[crmField] ?? null)
+        : previousConflicts.has(crmField)
+          ? previousConflicts.get(crmField)?.hostValue
+          : base;
+      const merged = mergeField({
+        base,
+        host: hostValue,
+        crm: crmValue,
+        direction: rule.direction,
+        policy: ctx.policy,
+        hostModifiedAt,
+        crmModifiedAt: contact.lastModifiedAt ?? null,
+        stickyOptOut: ctx.optOutFields.has(crmField),
+      });
+      nextFields[crmField] = merged.base;
+      if (merged.conflict && !merged.resolved) {
+        conflicts.push({
+          crmField,
+          hostField: rule.hostField,
+          baseValue: base,
+          hostValue,
+          crmValue,
+          detectedAt: now.toISOString(),
+        });
+        continue;
+      }
+      const value = merged.source === 'crm' ? raw[crmField] : merged.value;
+      if (isNew ? crmValue !== null && crmValue !== false : !stableEqual(merged.value, hostValue)) {
+        changes[rule.hostField] = value ?? null;
+      }
+    }
+
+    const changed = Object.keys(changes).length > 0;
+    if (!changed && conflicts.length === 0 && !isNew) {
+      // An echo of the engine's own write, or a change that leaves the host as it is.
+      report.unchanged += 1;
+      if (stableEqual(nextFields, state.fields) && row?.status !== 'conflict') return;
+    } else {
+      if (isNew) report.created += 1;
+      else if (changed) report.updated += 1;
+      if (conflicts.length > 0) report.conflicts += 1;
+      out.delivered.push({ crmId, externalId, isNew, contact, changes, conflicts });
+    }
+    const nextState: ContactSyncState = { ...state, fields: nextFields };
+    if (crmStamp) nextState.crmModifiedAt = crmStamp;
+    delete nextState.retry;
+    if (conflicts.length > 0) nextState.conflicts = conflicts;
+    else delete nextState.conflicts;
+    out.rows.push({
+      crmId,
+      row: {
+        integrationId: ctx.integrationId,
+        entityType: 'contact',
+        externalId,
+        crmId,
+        status: conflicts.length > 0 ? 'conflict' : 'synced',
+        direction: 'from_crm',
+        contentHash: null,
+        lastSyncedAt: now,
+        lastError: null,
+        state: writeContactState(nextState),
+      },
+    });
+  });
+
+  const deletions = await mapLimit([...new Set(deleted)], ctx.lookupConcurrency, (crmId) =>
+    ctx.storage.syncStatus.getByCrmId({ integrationId: ctx.integrationId, entityType: 'contact', crmId }),
+  );
+  [...new Set(deleted)].forEach((crmId, index) => {
+    report.processed += 1;
+    const row = deletions[index] ?? null;
+    if (row?.status === 'deleted') {
+      report.unchanged += 1;
+      return;
+    }
+    report.deleted += 1;
+    out.deleted.push({ crmId, externalId: row?.externalId ?? null });
+    if (row) {
+      out.rows.push({
+        crmId,
+        row: { ...row, status: 'deleted', direction: 'from_crm', lastSyncedAt: now, lastError: null },
+      });
+    }
+  });
+  return out;
+}
+
+function time(date: Date | undefined): number {
+  return date ? date.getTime() : 0;
+}
+
+function toDate(value: unknown): Date | null {
+  if (value instanceof Date) return value;
+  if (typeof value === 'string' || typeof value === 'number') {
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? null : date;
+  }
+  return null;
+}

@@ -1,0 +1,280 @@
+import { CrmDataConversionError, isCrmError, throwIfAborted } from '../core/errors.js';
+import type { CrmProgress } from '../core/provider.js';
+import { redactText } from '../security/redact.js';
+import type { CrmSyncStatusRow } from '../storage/types.js';
+import { chunked, getStatusRows, type SyncRunContext } from './context.js';
+import type { SyncHostRecord, SyncMappedContact } from './mapping.js';
+import type { SyncReport } from './report.js';
+import { readContactState, writeContactState } from './state.js';
+
+/** Progress of a push or pull run, reported after each batch. */
+export interface SyncProgress {
+  direction: 'push' | 'pull';
+  processed: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  deleted: number;
+  apiCalls: number;
+}
+
+/** Options of `SyncEngine.pushContacts` that reach the push loop. */
+export interface PushLoopOptions {
+  overrideConflicts: boolean;
+  onProgress?: ((progress: SyncProgress) => void) | undefined;
+}
+
+/** Snapshot of a report for `onProgress`. */
+export function progressOf(report: SyncReport): SyncProgress {
+  return {
+    direction: report.direction,
+    processed: report.processed,
+    created: report.created,
+    updated: report.updated,
+    unchanged: report.unchanged,
+    failed: report.failed,
+    deleted: report.deleted,
+    apiCalls: report.apiCalls,
+  };
+}
+
+/** Push loop: chunk the source, skip unchanged records, send the rest, persist outcomes per chunk. */
+export async function runPush(
+  ctx: SyncRunContext,
+  source: Iterable<SyncHostRecord> | AsyncIterable<SyncHostRecord>,
+  options: PushLoopOptions,
+): Promise<void> {
+  for await (const chunk of chunked(source, ctx.batchSize)) {
+    throwIfAborted(ctx.signal);
+    const carryOn = await pushChunk(ctx, chunk, options);
+    options.onProgress?.(progressOf(ctx.report.report));
+    if (!carryOn) return;
+  }
+}
+
+interface Candidate {
+  mapped: SyncMappedContact;
+  row: CrmSyncStatusRow | null;
+}
+
+async function pushChunk(
+  ctx: SyncRunContext,
+  records: SyncHostRecord[],
+  options: PushLoopOptions,
+): Promise<boolean> {
+  const report = ctx.report.report;
+  const now = ctx.clock.now();
+  const rowsToWrite: CrmSyncStatusRow[] = [];
+  const unique = new Map<string, SyncMappedContact>();
+
+  for (const record of records) {
+    report.processed += 1;
+    try {
+      const mapped = ctx.mapper.toPush(record);
+      // The same host id twice in one chunk: the later version supersedes the earlier.
+      if (unique.has(mapped.externalId)) report.unchanged += 1;
+      unique.set(mapped.externalId, mapped);
+    } catch (error) {
+      if (!(error instanceof CrmDataConversionError)) throw error;
+      const externalId = safeHostId(ctx, record);
+      ctx.report.fail({
+        externalId: externalId ?? '(missing id)',
+        code: 'DATA_CONVERSION',
+        message: error.message,
+        fields: error.fields,
+        retryable: false,
+        attempts: 1,
+        needsAttention: true,
+      });
+      if (externalId !== null) {
+        rowsToWrite.push({
+          integrationId: ctx.integrationId,
+          entityType: 'contact',
+          externalId,
+          crmId: null,
+          status: 'failed',
+          direction: 'to_crm',
+          contentHash: null,
+          lastSyncedAt: null,
+          lastError: redactText(`DATA_CONVERSION: ${error.message}`).slice(0, 1_000),
+          state: null,
+        });
+      }
+    }
+  }
+
+  const mappedList = [...unique.values()];
+  const existing = await getStatusRows(
+    ctx,
+    mappedList.map((m) => ({
+      integrationId: ctx.integrationId,
+      entityType: 'contact',
+      externalId: m.externalId,
+    })),
+  );
+  const toSend: Candidate[] = [];
+  mappedList.forEach((mapped, index) => {
+    const row = existing[index] ?? null;
+    const decision = decide(ctx, mapped, row, now, options.overrideConflicts);
+    if (decision === 'send') toSend.push({ mapped, row });
+    else if (decision === 'unchanged') report.unchanged += 1;
+    else if (decision === 'conflict') report.conflicts += 1;
+    else if (decision === 'backoff') report.deferred += 1;
+    else {
+      report.needsAttention += 1;
+      const state = readContactState(row?.state);
+      const code = state.retry?.code ?? 'UNKNOWN';
+      ctx.report.group(code, state.retry?.retryable ?? false, row?.lastError ?? '', mapped.externalId);
+    }
+  });
+  // Merge by key: an invalid record may share an id with a valid later version in the same chunk.
+  const finalRows = new Map(
+    rowsToWrite.filter((r) => !unique.has(r.externalId)).map((r) => [r.externalId, r]),
+  );
+
+  if (toSend.length > 0) {
+    if (ctx.dryRun) {
+      for (const c of toSend) {
+        if (c.row?.crmId) report.updated += 1;
+        else report.created += 1;
+      }
+    } else {
+      const projected = ctx.bulkMode === 'bulk' || toSend.length > 2000 ? 5 : Math.ceil(toSend.length / 200);
+      const overBudget = ctx.budget.check(ctx.provider.apiUsage, report.apiCalls, projected);
+      if (overBudget !== null) {
+        // The chunk's unsent records were not handled: take them back out of `processed`.
+        report.processed -= toSend.length;
+        if (finalRows.size > 0) await ctx.storage.syncStatus.upsertMany([...finalRows.values()]);
+        ctx.report.stop('api_budget', overBudget);
+        return false;
+      }
+      const base = report.failed;
+      const relay = (p: CrmProgress) => {
+        if (!options.onProgress) return;
+        options.onProgress({ ...progressOf(report), failed: base + p.failed });
+      };
+      const result = await ctx.provider.bulkSyncContacts(
+        toSend.map((c) => c.mapped.contact),
+        { mode: ctx.bulkMode, expectedCount: toSend.length, signal: ctx.signal, onProgress: relay },
+      );
+      report.apiCalls += result.apiCalls;
+      const byId = new Map(result.results.map((r) => [r.externalId, r]));
+      for (const candidate of toSend) {
+        finalRows.set(
+          candidate.mapped.externalId,
+          outcomeRow(ctx, candidate, byId.get(candidate.mapped.externalId), now),
+        );
+      }
+    }
+  }
+  if (!ctx.dryRun && finalRows.size > 0) await ctx.storage.syncStatus.upsertMany([...finalRows.values()]);
+  return true;
+}
+
+function safeHostId(ctx: SyncRunContext, record: SyncHostRecord): string | null {
+  try {
+    return ctx.mapper.hostId(record);
+  } catch {
+    return null;
+  }
+}
+
+type Decision = 'send' | 'unchanged' | 'conflict' | 'backoff' | 'needs_attention';
+
+function decide(
+  ctx: SyncRunContext,
+  mapped: SyncMappedContact,
+  row: CrmSyncStatusRow | null,
+  now: Date,
+  overrideConflicts: boolean,
+): Decision {
+  if (row === null) return 'send';
+  const sameContent = row.contentHash === mapped.hash;
+  switch (row.status) {
+    case 'synced':
+      return sameContent ? 'unchanged' : 'send';
+    case 'conflict':
+      return overrideConflicts ? 'send' : 'conflict';
+    case 'deleted':
+      // Deleted in the CRM: only a change on the host side brings it back.
+      return sameContent ? 'unchanged' : 'send';
+    case 'failed': {
+      if (!sameContent) return 'send';
+      const decision = ctx.retry.decide(readContactState(row.state).retry, now);
+      return decision === 'due' ? 'send' : decision;
+    }
+    default:
+      return 'send';
+  }
+}
+
+function outcomeRow(
+  ctx: SyncRunContext,
+  candidate: Candidate,
+  result:
+    | {
+        success: boolean;
+        crmId?: string | undefined;
+        created?: boolean | undefined;
+        error?: { code: string; message: string; fields?: string[] | undefined } | undefined;
+      }
+    | undefined,
+  now: Date,
+): CrmSyncStatusRow {
+  const report = ctx.report.report;
+  const { mapped, row } = candidate;
+  const state = readContactState(row?.state);
+  const key = {
+    integrationId: ctx.integrationId,
+    entityType: 'contact' as const,
+    externalId: mapped.externalId,
+  };
+  if (result?.success) {
+    const created = result.created ?? !row?.crmId;
+    if (created) report.created += 1;
+    else report.updated += 1;
+    const next = { ...state, fields: { ...state.fields, ...mapped.fields }, pushedAt: now.toISOString() };
+    delete next.retry;
+    delete next.conflicts;
+    return {
+      ...key,
+      crmId: result.crmId ?? row?.crmId ?? null,
+      status: 'synced',
+      direction: 'to_crm',
+      contentHash: mapped.hash,
+      lastSyncedAt: now,
+      lastError: null,
+      state: writeContactState(next),
+    };
+  }
+  const code = result?.error?.code ?? 'NO_RESULT';
+  const message = result?.error?.message ?? 'The provider returned no result for this record';
+  // Attempts only accumulate while the content stays the same; a changed record starts over.
+  const previous = row?.contentHash === mapped.hash ? state.retry : undefined;
+  const retry = ctx.retry.next(previous, code, now);
+  ctx.report.fail({
+    externalId: mapped.externalId,
+    code,
+    message,
+    ...(result?.error?.fields ? { fields: result.error.fields } : {}),
+    retryable: retry.retryable,
+    attempts: retry.attempts,
+    needsAttention: retry.exhausted,
+  });
+  return {
+    ...key,
+    crmId: result?.crmId ?? row?.crmId ?? null,
+    status: 'failed',
+    direction: 'to_crm',
+    contentHash: mapped.hash,
+    lastSyncedAt: row?.lastSyncedAt ?? null,
+    lastError: redactText(`${code}: ${message}`).slice(0, 1_000),
+    state: writeContactState({ ...state, retry }),
+  };
+}
+
+/** Whether `error` should end a run cleanly (report returned) rather than be thrown. */
+export function isCleanStop(error: unknown): boolean {
+  return isCrmError(error) && error.code === 'RATE_LIMIT';
+}
