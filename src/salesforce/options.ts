@@ -1,0 +1,241 @@
+import type { Connection } from 'jsforce';
+import { z } from 'zod';
+import { CrmConfigurationError } from '../core/errors.js';
+import type { CrmLogger } from '../core/logger.js';
+import type { CrmFieldMappingInput } from '../core/models.js';
+import type { SalesforceBulkOptions } from './bulk.js';
+import type { SalesforceRefreshResult } from './client.js';
+import type { SalesforceRetryOptions, SleepFunction } from './retry.js';
+
+/** Default Salesforce REST API version (jsforce's own default, 50.0, is years old). */
+export const DEFAULT_SALESFORCE_API_VERSION = '66.0';
+
+/** OAuth client settings jsforce can refresh a token with. */
+export interface SalesforceOAuthClientConfig {
+  clientId: string;
+  clientSecret?: string;
+  /** @default 'https://login.salesforce.com' */
+  loginUrl?: string;
+  redirectUri?: string;
+}
+
+/** Anything with a `refresh(refreshToken)` method, e.g. `SalesforceOAuth` from this package. */
+export interface SalesforceTokenRefresher {
+  refresh(
+    refreshToken: string,
+  ): Promise<{ accessToken: string; refreshToken?: string | undefined; instanceUrl?: string | undefined }>;
+}
+
+/** Tokens after a refresh, handed to `onTokenRefresh` so the host can persist a rotated refresh token. */
+export interface SalesforceRefreshedTokens {
+  accessToken: string;
+  refreshToken?: string | undefined;
+  instanceUrl?: string | undefined;
+}
+
+/**
+ * Options of {@link SalesforceProvider}. Give either `connection` (a jsforce `Connection`) or
+ * `instanceUrl` + `accessToken`. Unknown keys are rejected.
+ */
+export interface SalesforceProviderOptions {
+  /** A ready jsforce `Connection`. The provider switches off its HTTP retry (it owns retries). */
+  connection?: Connection;
+  /** Instance origin, e.g. `https://acme.my.salesforce.com` (no path, no trailing slash). */
+  instanceUrl?: string;
+  /** OAuth access token (session id). */
+  accessToken?: string;
+  /** Refresh token; needs `oauth` (or use `refreshAccessToken`). */
+  refreshToken?: string;
+  /** How to refresh with `refreshToken`: OAuth client settings or a `SalesforceOAuth`-like object. */
+  oauth?: SalesforceOAuthClientConfig | SalesforceTokenRefresher;
+  /**
+   * Salesforce REST API version.
+   * @default '66.0'
+   */
+  apiVersion?: string;
+  /**
+   * Called once when Salesforce answers `INVALID_SESSION_ID`; the failed call is retried once with
+   * the new token. Pass e.g. `() => tokenManager.refresh().then((t) => t.accessToken)`.
+   * Takes precedence over `refreshToken` + `oauth`.
+   */
+  refreshAccessToken?: () => Promise<SalesforceRefreshResult>;
+  /** Told about every refresh done with `refreshToken` + `oauth`; persist a rotated refresh token here. */
+  onTokenRefresh?: (tokens: SalesforceRefreshedTokens) => void | Promise<void>;
+  /**
+   * Contact field holding the host id (an External ID field). `null`: match contacts by Email.
+   * @default 'MarkMail_ID__c'
+   */
+  externalIdField?: string | null;
+  /**
+   * Campaign field holding the host campaign/list id (an External ID field).
+   * @default 'MarkMail_Campaign_ID__c'
+   */
+  campaignExternalIdField?: string;
+  /**
+   * Lead field holding the lead's external id; leads are upserted on it. `null`: plain create.
+   * @default 'MarkMail_ID__c'
+   */
+  leadExternalIdField?: string | null;
+  /**
+   * Task field (an External ID field) holding an email activity's externalId; activities are then
+   * upserted on it (atomic idempotency). `null`: the id is kept as a `[mm:…]` marker at the end of
+   * the Task Subject and looked up before insert (works in any org; not atomic under concurrency).
+   * @default null
+   */
+  activityExternalIdField?: string | null;
+  /**
+   * `bulkSyncContacts` in `auto` mode uses sObject Collections up to this many records and Bulk
+   * API 2.0 above it.
+   * @default 2000
+   */
+  bulkThreshold?: number;
+  /** Extra host ↔ Salesforce field mappings for contacts. */
+  fieldMappings?: CrmFieldMappingInput[];
+  /**
+   * Refuse (with `CrmRateLimitError`) any request that would take the org's daily API usage, as
+   * last reported by `Sforce-Limit-Info`, past this fraction of its limit. `null` disables the guard.
+   * @default 0.9
+   */
+  maxApiUsageRatio?: number | null;
+  /** Retry policy; `false` disables retries. */
+  retry?: SalesforceRetryOptions | false;
+  /** Bulk API 2.0 tuning. */
+  bulk?: SalesforceBulkOptions;
+  /**
+   * sObject Collections requests in flight at once during `bulkSyncContacts`.
+   * @default 4
+   */
+  concurrency?: number;
+  /**
+   * `Lead.Status` value to convert leads into. By default the provider asks Salesforce for the
+   * converted `LeadStatus` and falls back to `Closed - Converted`.
+   */
+  leadConvertedStatus?: string;
+  /** Sent as `Sforce-Call-Options: client=<name>` on connections the provider builds. */
+  clientName?: string;
+  /** Logger; silent by default. Messages never contain tokens. */
+  logger?: CrmLogger;
+  /** Time source. @default system clock */
+  clock?: { now(): Date };
+  /** Sleep used between retries and polls. @default timers */
+  sleep?: SleepFunction;
+}
+
+const functionSchema = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function');
+const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must be a Salesforce field API name');
+
+const OptionsSchema = z.strictObject({
+  connection: z.custom<Connection>((v) => typeof v === 'object' && v !== null).optional(),
+  instanceUrl: z.string().min(1).optional(),
+  accessToken: z.string().min(1).optional(),
+  refreshToken: z.string().min(1).optional(),
+  oauth: z.custom<SalesforceProviderOptions['oauth']>((v) => typeof v === 'object' && v !== null).optional(),
+  apiVersion: z
+    .string()
+    .regex(/^\d{2}\.0$/, 'must look like 66.0')
+    .optional(),
+  refreshAccessToken: functionSchema.optional(),
+  onTokenRefresh: functionSchema.optional(),
+  externalIdField: fieldName.nullable().optional(),
+  campaignExternalIdField: fieldName.optional(),
+  leadExternalIdField: fieldName.nullable().optional(),
+  activityExternalIdField: fieldName.nullable().optional(),
+  bulkThreshold: z.number().int().nonnegative().optional(),
+  fieldMappings: z.array(z.unknown()).optional(),
+  maxApiUsageRatio: z.number().gt(0).max(1).nullable().optional(),
+  retry: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        maxRetries: z.number().int().min(0).max(20).optional(),
+        initialDelayMs: z.number().min(0).optional(),
+        maxDelayMs: z.number().min(0).optional(),
+      }),
+    ])
+    .optional(),
+  bulk: z
+    .strictObject({
+      pollIntervalMs: z.number().min(0).optional(),
+      pollTimeoutMs: z.number().min(0).optional(),
+      maxJobBytes: z.number().int().min(1024).optional(),
+    })
+    .optional(),
+  concurrency: z.number().int().min(1).max(25).optional(),
+  leadConvertedStatus: z.string().min(1).optional(),
+  clientName: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .optional(),
+  logger: z.custom<CrmLogger>((v) => typeof v === 'object' && v !== null).optional(),
+  clock: z.custom<{ now(): Date }>((v) => typeof (v as { now?: unknown })?.now === 'function').optional(),
+  sleep: functionSchema.optional(),
+});
+
+/**
+ * Validate provider options.
+ * @throws {CrmConfigurationError} naming every unknown or invalid option (never its value).
+ */
+export function validateProviderOptions(options: unknown): SalesforceProviderOptions {
+  const result = OptionsSchema.safeParse(options);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys') return `unknown option(s) ${issue.keys.join(', ')}`;
+      return `${issue.path.join('.') || 'options'}: ${issue.message}`;
+    });
+    throw new CrmConfigurationError(`Invalid SalesforceProvider options: ${problems.join('; ')}`, {
+      provider: 'salesforce',
+    });
+  }
+  const value = options as SalesforceProviderOptions;
+  if (!value.connection && !(value.instanceUrl && value.accessToken)) {
+    throw new CrmConfigurationError(
+      'SalesforceProvider needs `connection`, or `instanceUrl` and `accessToken`',
+      {
+        provider: 'salesforce',
+      },
+    );
+  }
+  if (value.connection && (value.instanceUrl || value.accessToken || value.refreshToken || value.oauth)) {
+    throw new CrmConfigurationError(
+      'SalesforceProvider: pass either `connection` or `instanceUrl`/`accessToken`/`refreshToken`/`oauth`, not both',
+      { provider: 'salesforce' },
+    );
+  }
+  if (value.refreshToken && !value.oauth && !value.refreshAccessToken) {
+    throw new CrmConfigurationError(
+      'SalesforceProvider: `refreshToken` needs `oauth` or `refreshAccessToken`',
+      {
+        provider: 'salesforce',
+      },
+    );
+  }
+  return value;
+}
+
+/**
+ * Normalise an instance URL to its origin. jsforce builds `//services/…` from a trailing slash and
+ * Bulk API 2.0 drops a path prefix, so both are refused or removed here.
+ * @throws {CrmConfigurationError} when the URL is not an http(s) origin.
+ */
+export function normaliseInstanceUrl(instanceUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(instanceUrl);
+  } catch (cause) {
+    throw new CrmConfigurationError('SalesforceProvider: `instanceUrl` is not a valid URL', {
+      cause,
+      provider: 'salesforce',
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CrmConfigurationError('SalesforceProvider: `instanceUrl` must be http(s)', {
+      provider: 'salesforce',
+    });
+  }
+  if (url.pathname !== '/' && url.pathname !== '') {
+    throw new CrmConfigurationError('SalesforceProvider: `instanceUrl` must be an origin without a path', {
+      provider: 'salesforce',
+    });
+  }
+  return url.origin;
+}

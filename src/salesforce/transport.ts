@@ -1,0 +1,121 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Connection } from 'jsforce';
+import type { CrmApiUsage } from '../core/errors.js';
+
+/** What one HTTP attempt observed; filled in by the instrumented transport. */
+export interface AttemptRecord {
+  /** Status of the last response seen in this attempt. */
+  status?: number;
+  /** `Retry-After` of that response, in milliseconds. */
+  retryAfterMs?: number;
+  /** Access token the request was sent with (to tell a stale-token 401 from a fresh one). */
+  accessToken?: string | undefined;
+}
+
+/** Per-operation counters shared by every attempt of one public call. */
+export interface OperationCounters {
+  /** HTTP requests sent (Salesforce counts each REST call against the daily limit). */
+  apiCalls: number;
+}
+
+interface CallContext {
+  attempt: AttemptRecord;
+  counters: OperationCounters;
+}
+
+interface TransportLike {
+  httpRequest(request: unknown, options?: Record<string, unknown>): PromiseLike<unknown>;
+}
+
+interface ConnectionInternals {
+  _transport: TransportLike;
+}
+
+const INSTRUMENTED = Symbol.for('@markmail/crm.salesforce.instrumented');
+
+/** Hooks the instrumented transport calls for every HTTP request. */
+export interface TransportHooks {
+  /** Before sending; may throw (e.g. the API-usage guard) to refuse the request. */
+  beforeRequest(): void;
+  /** After a response arrived, with its lower-cased headers. */
+  onResponse(status: number, headers: Record<string, string>): void;
+}
+
+/**
+ * Observes every HTTP request a jsforce `Connection` makes (REST, Bulk 2.0, SOAP — they all go
+ * through `conn._transport`), so the provider can count API calls, read `Sforce-Limit-Info`,
+ * learn the status of failed calls (jsforce's error has no status) and switch off jsforce's own
+ * retry: jsforce 3 retries GET/PUT/DELETE on 420/429/5xx and socket errors up to 5 times, and
+ * this package owns retries instead, so there is exactly one retry layer.
+ */
+export class InstrumentedTransport {
+  readonly #storage = new AsyncLocalStorage<CallContext>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly hooks: TransportHooks,
+  ) {
+    const internals = connection as unknown as ConnectionInternals & { [INSTRUMENTED]?: true };
+    const original = internals._transport;
+    const wrapped = Object.create(original) as TransportLike & { [INSTRUMENTED]?: true };
+    wrapped[INSTRUMENTED] = true;
+    const baseTransport = (original as TransportLike & { [INSTRUMENTED]?: true })[INSTRUMENTED]
+      ? (Object.getPrototypeOf(original) as TransportLike)
+      : original;
+    wrapped.httpRequest = (request: unknown, options: Record<string, unknown> = {}) => {
+      this.hooks.beforeRequest();
+      const context = this.#storage.getStore();
+      if (context) {
+        context.counters.apiCalls += 1;
+        context.attempt.accessToken = this.connection.accessToken ?? undefined;
+      }
+      const retry = {
+        ...((options.retry as Record<string, unknown> | undefined) ?? {}),
+        methods: [],
+        maxRetries: 0,
+      };
+      const pending = baseTransport.httpRequest(request, { ...options, retry });
+      // Observe without changing what jsforce receives; jsforce handles the rejection itself.
+      pending.then(
+        (response) => {
+          const res = response as { statusCode?: number; headers?: Record<string, string> } | undefined;
+          if (!res || typeof res.statusCode !== 'number') return;
+          const headers = res.headers ?? {};
+          if (context) {
+            context.attempt.status = res.statusCode;
+            const retryAfter = parseRetryAfter(headers['retry-after']);
+            if (retryAfter !== undefined) context.attempt.retryAfterMs = retryAfter;
+            else delete context.attempt.retryAfterMs;
+          }
+          this.hooks.onResponse(res.statusCode, headers);
+        },
+        () => undefined,
+      );
+      return pending;
+    };
+    internals._transport = wrapped;
+  }
+
+  /** Run `fn` as one attempt of an operation; requests it makes are attributed to `counters`. */
+  runAttempt<T>(counters: OperationCounters, attempt: AttemptRecord, fn: () => Promise<T>): Promise<T> {
+    return this.#storage.run({ counters, attempt }, fn);
+  }
+}
+
+/** Parse `Sforce-Limit-Info: api-usage=18/5000[; …]` into `{ used, max }`. */
+export function parseLimitInfo(header: string | undefined): CrmApiUsage | undefined {
+  if (!header) return undefined;
+  const match = /api-usage=(\d+)\/(\d+)/.exec(header);
+  if (!match) return undefined;
+  return { used: Number(match[1]), max: Number(match[2]) };
+}
+
+/** Parse `Retry-After` (delta seconds or an HTTP date) into milliseconds. */
+export function parseRetryAfter(header: string | undefined, now: number = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
