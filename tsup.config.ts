@@ -4,6 +4,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    'salesforce/index': 'src/salesforce/index.ts',
     'testing/index': 'src/testing/index.ts',
     'storage/sqlite': 'src/storage/sqlite.ts',
   },
