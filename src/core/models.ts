@@ -310,7 +310,9 @@ export type CrmBulkSyncResult = z.output<typeof CrmBulkSyncResultSchema>;
  */
 export function toFieldIssues(error: z.ZodError, prefix?: string, input?: unknown): CrmFieldIssue[] {
   return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
+    // An invalid record key's path ends with the key itself; the record is the field at fault.
+    const segments = issue.code === 'invalid_key' ? issue.path.slice(0, -1) : issue.path;
+    const path = segments.map(String).join('.');
     const field = [prefix, path].filter(Boolean).join('.') || '(root)';
     const missing = input !== undefined ? valueAt(input, issue.path) === undefined : undefined;
     return { field, message: describeIssue(issue, missing), code: issue.code };

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   CRM_FIELD_LIMITS,
   CrmBulkSyncResultSchema,
@@ -801,6 +801,26 @@ describe('parseModel', () => {
     expect(toFieldIssues(result.error as z.ZodError, 'contacts.3')).toEqual([
       { field: 'contacts.3.email', message: 'is not a valid email address', code: 'custom' },
     ]);
+  });
+
+  it('reports an empty custom field name without echoing the value', () => {
+    const error = catchError(() =>
+      parseModel(CrmContactSchema, { ...validContact, customFields: { '': 'SENTINEL-value' } }, 'contact'),
+    );
+    expect(error.issues).toEqual([
+      { field: 'customFields', message: 'has an invalid key', code: 'invalid_key' },
+    ]);
+    expect(JSON.stringify(error)).not.toContain('SENTINEL');
+  });
+
+  it('names unknown keys of a strict schema (keys, never values)', () => {
+    const error = catchError(() =>
+      parseModel(z.strictObject({ a: z.string() }), { a: 'x', bogus: 'SENTINEL' }, 'options'),
+    );
+    expect(error.issues).toEqual([
+      { field: '(root)', message: 'has unknown keys bogus', code: 'unrecognized_keys' },
+    ]);
+    expect(error.message).toBe('Invalid options: (root) has unknown keys bogus');
   });
 
   it('without the input, still reports a missing field as required', () => {
