@@ -127,9 +127,13 @@ export class CrmError extends Error {
     return out;
   }
 
-  /** `util.inspect` / `console.log` show the redacted JSON form, never raw causes. */
+  /**
+   * `util.inspect` / `console.log` show the stack (its message is the redacted one) and the
+   * redacted JSON form, never raw causes or details.
+   */
   [inspect.custom](): string {
-    return `${this.name} [${this.code}]: ${this.message} ${inspect(this.toJSON(), { depth: 4 })}`;
+    const head = this.stack ?? `${this.name}: ${this.message}`;
+    return `${head} ${inspect(this.toJSON(), { depth: 4 })}`;
   }
 }
 

@@ -25,10 +25,13 @@ export const CRM_FIELD_LIMITS = {
   listName: 80,
 } as const;
 
-// Local part: printable, no whitespace, no '@', no leading/trailing/double dots.
+// Local part: printable, no whitespace, no '@', no leading/trailing/double dots, none of the
+// characters RFC 5322 allows only inside quotes (`()<>[]\,;:`), no control or invisible format
+// characters (a zero-width space would make two addresses that look the same).
 // Domain: dot-separated labels of letters (any script, for IDN), digits and inner hyphens,
 // ending in an alphabetic TLD (any length, e.g. .photography) or a punycode one (xn--…).
-const LOCAL_PART = /^[^\s@".](?:[^\s@"]*[^\s@".])?$/u;
+const LOCAL_PART =
+  /^[^\s@".()<>[\]\\,;:\p{Cc}\p{Cf}](?:[^\s@"()<>[\]\\,;:\p{Cc}\p{Cf}]*[^\s@".()<>[\]\\,;:\p{Cc}\p{Cf}])?$/u;
 const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?$/u;
 const TLD = /^(?:\p{L}{2,}|xn--[a-z0-9-]+)$/iu;
 

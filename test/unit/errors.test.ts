@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   CrmApiError,
@@ -108,6 +109,17 @@ describe('CrmError subclasses', () => {
       });
       expect(JSON.parse(JSON.stringify(error))).toEqual(error.toJSON());
     });
+  });
+
+  it('util.inspect shows the stack and the JSON form, but not the raw cause', () => {
+    const cause = Object.assign(new Error('socket hang up'), { rawBody: 'RAW-PAYLOAD' });
+    const error = new CrmConnectionError('Cannot reach Salesforce', { cause, status: 503 });
+    const shown = inspect(error);
+    expect(shown.startsWith('CrmConnectionError: Cannot reach Salesforce\n    at ')).toBe(true);
+    expect(shown).toContain("code: 'CONNECTION'");
+    expect(shown).toContain('status: 503');
+    expect(shown).toContain("cause: { name: 'Error', message: 'socket hang up' }");
+    expect(shown).not.toContain('RAW-PAYLOAD');
   });
 
   it('keeps cause off the enumerable properties (loggers walking them see no raw payload)', () => {

@@ -63,6 +63,7 @@ describe('CrmEmailSchema', () => {
     ['hyphenated domain', 'a-b@my-company.example'],
     ['upper case', 'ADA@EXAMPLE.COM'],
     ['digits in domain', 'a@123mail.com'],
+    ['RFC 5322 atext specials', "a!#$%&'*/=?^_`{|}~-b@example.com"],
   ])('accepts %s: %s', (_label, email) => {
     expect(CrmEmailSchema.safeParse(email)).toEqual({ success: true, data: email });
     expect(isValidEmail(email)).toBe(true);
@@ -90,6 +91,17 @@ describe('CrmEmailSchema', () => {
     ['quoted local part', '"ada"@example.com'],
     ['IP literal', 'ada@[127.0.0.1]'],
     ['local part over 64 characters', `${chars(65, 'a')}@example.com`],
+    ['comma (two addresses run together)', 'ada,grace@example.com'],
+    ['angle brackets (a display-name form)', 'Ada <ada@example.com>'],
+    ['angle brackets in local part', '<ada>@example.com'],
+    ['semicolon', 'ada;x@example.com'],
+    ['colon', 'mailto:ada@example.com'],
+    ['backslash', 'ada\\x@example.com'],
+    ['parenthesised comment', '(work)ada@example.com'],
+    ['square brackets', 'ada[1]@example.com'],
+    ['a NUL character', 'ada\u0000x@example.com'],
+    ['a zero-width space', 'ada\u200b@example.com'],
+    ['a zero-width space in the domain', 'ada@exa\u200bmple.com'],
   ])('refuses %s: %j', (_label, email) => {
     expect(CrmEmailSchema.safeParse(email).success).toBe(false);
   });
