@@ -6,6 +6,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'salesforce/index': 'src/salesforce/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'bin/emulator': 'src/bin/emulator.ts',
     'storage/sqlite': 'src/storage/sqlite.ts',
   },
   format: ['esm', 'cjs'],

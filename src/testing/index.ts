@@ -4,5 +4,7 @@
  *
  * @packageDocumentation
  */
-export * from './storage-conformance.js';
+
 export * from './fake-provider.js';
+export * from './salesforce-emulator/index.js';
+export * from './storage-conformance.js';

@@ -1,0 +1,8 @@
+import type { EmulatorModule } from './module.js';
+import { restModule } from './rest/rest-module.js';
+
+/**
+ * Modules every emulator installs, in order. Bulk API 2.0 and SOAP register here too (one import
+ * and one entry each) — see docs/emulator-rules.md.
+ */
+export const builtInModules: readonly EmulatorModule[] = [restModule];

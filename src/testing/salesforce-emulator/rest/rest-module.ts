@@ -1,0 +1,16 @@
+import type { EmulatorModule } from '../module.js';
+import { registerCollectionRoutes } from './collection-routes.js';
+import { QueryCursors, registerQueryRoutes } from './query-routes.js';
+import { registerSObjectRoutes } from './sobject-routes.js';
+
+/** The REST API: versions, resources, limits, describe, records, collections and query. */
+export const restModule: EmulatorModule = {
+  name: 'rest',
+  create(context) {
+    const cursors = new QueryCursors();
+    registerQueryRoutes(context, cursors);
+    registerCollectionRoutes(context);
+    registerSObjectRoutes(context);
+    return { reset: () => cursors.clear() };
+  },
+};

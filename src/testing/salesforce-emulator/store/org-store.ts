@@ -1,0 +1,738 @@
+import { formatDateTime } from '../dates.js';
+import { type IdGenerator, isSalesforceIdShape, toId18 } from '../ids.js';
+import { type EmulatorSaveResult, RecordFailure } from './record-error.js';
+import {
+  type EmulatorFieldDefinition,
+  type EmulatorObjectDefinition,
+  type EmulatorRecord,
+  type EmulatorValue,
+  ObjectSchema,
+  type ResolvedField,
+} from './schema.js';
+import { coerceValue, type EmulatorValueFormat, SKIP } from './values.js';
+
+/** Clock the store stamps records with. */
+export interface EmulatorClock {
+  now(): Date;
+}
+
+/** Options for a batch of writes. */
+export interface StoreWriteOptions {
+  /** Roll back the whole batch when one record fails. @default false */
+  allOrNone?: boolean;
+  /** `csv`: values are strings, `''` leaves a field unchanged and `#N/A` sets null. @default 'json' */
+  valueFormat?: EmulatorValueFormat;
+  /** Write read-only fields too (seeding, lead conversion). @default false */
+  bypassFieldPermissions?: boolean;
+}
+
+/** One write in a batch (see {@link OrgStore.apply}). */
+export type StoreWriteOperation =
+  | { kind: 'insert'; sobject: string; values: Record<string, unknown> }
+  | { kind: 'update'; sobject?: string; id: string; values: Record<string, unknown> }
+  | { kind: 'upsert'; sobject: string; externalIdField: string; values: Record<string, unknown> }
+  | { kind: 'delete'; sobject?: string; id: string }
+  | { kind: 'hardDelete'; sobject?: string; id: string };
+
+/** A deletion kept for `sobjects/X/deleted`. */
+export interface DeletionEntry {
+  id: string;
+  deletedDate: Date;
+}
+
+interface Table {
+  schema: ObjectSchema;
+  /** Live and recycle-bin rows by 18-character id, in insertion order. */
+  rows: Map<string, EmulatorRecord>;
+  /** Field name → normalised value → ids, for unique, external-id and unique-together keys. */
+  indexes: Map<string, Map<string, Set<string>>>;
+  deletions: DeletionEntry[];
+}
+
+interface JournalEntry {
+  table: Table;
+  id: string;
+  before: EmulatorRecord | undefined;
+  deletionCount: number;
+}
+
+const SYSTEM_FIELDS = new Set([
+  'IsDeleted',
+  'CreatedDate',
+  'CreatedById',
+  'LastModifiedDate',
+  'LastModifiedById',
+  'SystemModstamp',
+]);
+
+/**
+ * The in-memory org: object schemas plus records, with indexes by id and by every unique or
+ * external-id field so single-record lookups and upserts stay O(1) at 100k+ records.
+ *
+ * Writes go through {@link apply} (or the convenience wrappers), which validates like a real org
+ * and returns Salesforce-shaped per-record results; with `allOrNone` a journal rolls back.
+ */
+export class OrgStore {
+  private readonly tables = new Map<string, Table>();
+  private readonly byPrefix = new Map<string, Table>();
+
+  /**
+   * @param ids id generator of this org.
+   * @param clock source of CreatedDate/LastModifiedDate/SystemModstamp.
+   * @param currentUserId user stamped into CreatedById/LastModifiedById/OwnerId.
+   */
+  constructor(
+    private readonly ids: IdGenerator,
+    private readonly clock: EmulatorClock,
+    private readonly currentUserId: () => string,
+  ) {}
+
+  /** Registers an object type. */
+  addObject(definition: EmulatorObjectDefinition): ObjectSchema {
+    const schema = new ObjectSchema(definition);
+    const table: Table = { schema, rows: new Map(), indexes: new Map(), deletions: [] };
+    for (const field of schema.indexedFields())
+      if (field.type !== 'id') table.indexes.set(field.name, new Map());
+    for (const combo of schema.uniqueTogether) table.indexes.set(combo.fields.join('+'), new Map());
+    this.tables.set(schema.name.toLowerCase(), table);
+    this.byPrefix.set(schema.keyPrefix, table);
+    this.linkChildRelationships();
+    return schema;
+  }
+
+  /**
+   * Adds a field to an object (e.g. a custom field a test needs). Existing records read `null`.
+   *
+   * @throws {Error} for an unknown object or an existing field name.
+   */
+  addField(sobject: string, definition: EmulatorFieldDefinition): void {
+    const table = this.requireTable(sobject);
+    const field = table.schema.addField(definition);
+    if (field.unique || field.externalId) table.indexes.set(field.name, new Map());
+    this.linkChildRelationships();
+  }
+
+  /** Schema of an object, case-insensitively. */
+  schema(sobject: string): ObjectSchema | undefined {
+    return this.tables.get(sobject.toLowerCase())?.schema;
+  }
+
+  /** Every object schema. */
+  schemas(): ObjectSchema[] {
+    return [...this.tables.values()].map((t) => t.schema);
+  }
+
+  /** The object an id belongs to, from its key prefix. */
+  schemaForId(id: string): ObjectSchema | undefined {
+    return this.byPrefix.get(id.slice(0, 3))?.schema;
+  }
+
+  /** Removes every record of every object except those listed in `keep` (schemas stay). */
+  clear(options: { keep?: string[] } = {}): void {
+    const keep = new Set((options.keep ?? []).map((name) => name.toLowerCase()));
+    for (const [name, table] of this.tables) {
+      if (keep.has(name)) continue;
+      table.rows.clear();
+      table.deletions = [];
+      for (const index of table.indexes.values()) index.clear();
+    }
+  }
+
+  /** A record by id (15 or 18 characters); deleted rows only with `includeDeleted`. */
+  get(id: string, options: { includeDeleted?: boolean } = {}): EmulatorRecord | undefined {
+    const id18 = toId18(id);
+    if (!id18) return undefined;
+    const row = this.byPrefix.get(id18.slice(0, 3))?.rows.get(id18);
+    if (!row || (row.IsDeleted === true && !options.includeDeleted)) return undefined;
+    return row;
+  }
+
+  /** Live rows of an object, in insertion order (do not mutate). */
+  *rows(sobject: string, options: { includeDeleted?: boolean } = {}): IterableIterator<EmulatorRecord> {
+    const table = this.requireTable(sobject);
+    for (const row of table.rows.values()) if (options.includeDeleted || row.IsDeleted !== true) yield row;
+  }
+
+  /** Number of live rows of an object. */
+  count(sobject: string): number {
+    let n = 0;
+    for (const _ of this.rows(sobject)) n++;
+    return n;
+  }
+
+  /** Ids of live records whose indexed field equals `value` (external-id lookup, O(1)). */
+  findByExternalId(sobject: string, fieldName: string, value: unknown): string[] {
+    const table = this.requireTable(sobject);
+    const field = table.schema.field(fieldName);
+    if (!field) return [];
+    if (field.type === 'id') {
+      const row = typeof value === 'string' ? this.get(value) : undefined;
+      return row && row.IsDeleted !== true && this.schemaForId(row.Id as string) === table.schema
+        ? [row.Id as string]
+        : [];
+    }
+    const index = table.indexes.get(field.name);
+    if (!index || value === null || value === undefined) return [];
+    return [...(index.get(indexKey(field, value)) ?? [])];
+  }
+
+  /** Deletions of an object between two instants (for `sobjects/X/deleted`). */
+  deletions(sobject: string): readonly DeletionEntry[] {
+    return this.requireTable(sobject).deletions;
+  }
+
+  /** Inserts records of one type. */
+  insert(
+    sobject: string,
+    records: Record<string, unknown>[],
+    options: StoreWriteOptions = {},
+  ): EmulatorSaveResult[] {
+    return this.apply(
+      records.map((values) => ({ kind: 'insert', sobject, values })),
+      options,
+    );
+  }
+
+  /** Updates records by their `Id` value. */
+  update(
+    sobject: string,
+    records: Record<string, unknown>[],
+    options: StoreWriteOptions = {},
+  ): EmulatorSaveResult[] {
+    return this.apply(
+      records.map((values) => ({
+        kind: 'update',
+        sobject,
+        id: String(values.Id ?? values.id ?? ''),
+        values,
+      })),
+      options,
+    );
+  }
+
+  /** Upserts records keyed by an external-id field (or `Id`). Results carry `created`. */
+  upsert(
+    sobject: string,
+    externalIdField: string,
+    records: Record<string, unknown>[],
+    options: StoreWriteOptions = {},
+  ): EmulatorSaveResult[] {
+    return this.apply(
+      records.map((values) => ({ kind: 'upsert', sobject, externalIdField, values })),
+      options,
+    );
+  }
+
+  /** Moves records to the recycle bin (`IsDeleted = true`, visible to queryAll). */
+  delete(ids: string[], options: StoreWriteOptions = {}): EmulatorSaveResult[] {
+    return this.apply(
+      ids.map((id) => ({ kind: 'delete', id })),
+      options,
+    );
+  }
+
+  /** Removes records for good (Bulk `hardDelete`). */
+  hardDelete(ids: string[], options: StoreWriteOptions = {}): EmulatorSaveResult[] {
+    return this.apply(
+      ids.map((id) => ({ kind: 'hardDelete', id })),
+      options,
+    );
+  }
+
+  /**
+   * Runs a batch of writes in order. Each failure becomes a result with `success:false` and a
+   * `statusCode` error; with `allOrNone` any failure rolls every write back and the other
+   * records report `ALL_OR_NONE_OPERATION_ROLLED_BACK`.
+   */
+  apply(operations: StoreWriteOperation[], options: StoreWriteOptions = {}): EmulatorSaveResult[] {
+    const journal: JournalEntry[] = [];
+    const results: EmulatorSaveResult[] = [];
+    let failed = false;
+    for (const operation of operations) {
+      try {
+        results.push(this.applyOne(operation, options, journal));
+      } catch (error) {
+        if (!(error instanceof RecordFailure)) throw error;
+        failed = true;
+        const result: EmulatorSaveResult = { success: false, errors: [error.toSaveError()] };
+        if (operation.kind === 'update' || operation.kind === 'delete' || operation.kind === 'hardDelete') {
+          const id = toId18(operation.id);
+          if (id) result.id = id;
+        }
+        if (operation.kind === 'upsert') result.created = false;
+        results.push(result);
+      }
+    }
+    if (failed && options.allOrNone) {
+      this.rollback(journal);
+      return results.map((result) => {
+        if (!result.success) return result;
+        const rolled: EmulatorSaveResult = {
+          success: false,
+          errors: [
+            {
+              statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+              message:
+                'Record rolled back because not all records were valid and the request was using AllOrNone header',
+              fields: [],
+            },
+          ],
+        };
+        if (result.created !== undefined) rolled.created = false;
+        return rolled;
+      });
+    }
+    return results;
+  }
+
+  /**
+   * Runs one write and throws {@link RecordFailure} instead of returning a failed result (for
+   * single-record REST calls, whose errors use `errorCode` and a status).
+   */
+  applySingle(operation: StoreWriteOperation, options: StoreWriteOptions = {}): EmulatorSaveResult {
+    const journal: JournalEntry[] = [];
+    return this.applyOne(operation, options, journal);
+  }
+
+  private applyOne(
+    operation: StoreWriteOperation,
+    options: StoreWriteOptions,
+    journal: JournalEntry[],
+  ): EmulatorSaveResult {
+    switch (operation.kind) {
+      case 'insert': {
+        const table = this.tableForWrite(operation.sobject);
+        if (!table.schema.createable && !options.bypassFieldPermissions) {
+          throw new RecordFailure(
+            'CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY',
+            `${table.schema.name}: insert not allowed`,
+          );
+        }
+        const id = this.insertRow(table, operation.values, options, journal);
+        return { id, success: true, errors: [] };
+      }
+      case 'update': {
+        const { table, id } = this.locate(operation.id, operation.sobject);
+        this.updateRow(table, id, operation.values, options, journal);
+        return { id, success: true, errors: [] };
+      }
+      case 'upsert': {
+        const table = this.tableForWrite(operation.sobject);
+        const field = table.schema.field(operation.externalIdField);
+        if (!field || !(field.externalId || field.type === 'id')) {
+          throw new RecordFailure(
+            'INVALID_FIELD',
+            `Field name provided, ${operation.externalIdField} is not an External ID or indexed field for ${table.schema.name}`,
+            [],
+            404,
+          );
+        }
+        const key = lookupValue(operation.values, field.name);
+        const matches =
+          key === undefined || key === null || key === ''
+            ? []
+            : this.findByExternalId(table.schema.name, field.name, key);
+        if (matches.length > 1) {
+          throw new RecordFailure(
+            'DUPLICATE_EXTERNAL_ID',
+            `${field.name}: more than one record found for external id field: [${matches.join(', ')}]`,
+            [field.name],
+            300,
+            matches,
+          );
+        }
+        const existing = matches[0];
+        if (existing !== undefined) {
+          const values = withoutKey(operation.values, field.name);
+          const bodyId = lookupValue(values, 'Id');
+          if (bodyId !== undefined && bodyId !== null && toId18(String(bodyId)) !== existing) {
+            throw new RecordFailure(
+              'INVALID_FIELD_FOR_INSERT_UPDATE',
+              `Unable to create/update fields: Id. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+              ['Id'],
+            );
+          }
+          this.updateRow(table, existing, withoutKey(values, 'Id'), options, journal);
+          return { id: existing, success: true, errors: [], created: false };
+        }
+        if (field.type === 'id' && key !== undefined && key !== null && key !== '') {
+          throw new RecordFailure('NOT_FOUND', 'The requested resource does not exist', [], 404);
+        }
+        const values = field.type === 'id' ? withoutKey(operation.values, 'Id') : operation.values;
+        const id = this.insertRow(table, values, options, journal);
+        return { id, success: true, errors: [], created: true };
+      }
+      case 'delete': {
+        const { table, id } = this.locate(operation.id, operation.sobject);
+        if (!table.schema.deletable) {
+          throw new RecordFailure(
+            'INSUFFICIENT_ACCESS_OR_READONLY',
+            'insufficient access rights on object id',
+            [],
+            403,
+          );
+        }
+        const before = table.rows.get(id) as EmulatorRecord;
+        const now = this.clock.now();
+        this.journal(journal, table, id);
+        this.setRow(table, id, { ...before, IsDeleted: true, SystemModstamp: formatDateTime(now) });
+        table.deletions.push({ id, deletedDate: now });
+        return { id, success: true, errors: [] };
+      }
+      case 'hardDelete': {
+        const id18 = toId18(operation.id);
+        const table = id18 ? this.byPrefix.get(id18.slice(0, 3)) : undefined;
+        if (!id18 || !table?.rows.has(id18)) {
+          throw new RecordFailure('ENTITY_IS_DELETED', 'entity is deleted', [], 404);
+        }
+        const wasLive = table.rows.get(id18)?.IsDeleted !== true;
+        this.journal(journal, table, id18);
+        this.setRow(table, id18, undefined);
+        if (wasLive) table.deletions.push({ id: id18, deletedDate: this.clock.now() });
+        return { id: id18, success: true, errors: [] };
+      }
+    }
+  }
+
+  private locate(rawId: string, sobject: string | undefined): { table: Table; id: string } {
+    const id = isSalesforceIdShape(rawId) ? toId18(rawId) : undefined;
+    const table = id ? this.byPrefix.get(id.slice(0, 3)) : undefined;
+    if (!id || !table) {
+      throw new RecordFailure(
+        'MALFORMED_ID',
+        `${sobject ?? 'Record'} ID: id value of incorrect type: ${rawId}`,
+        ['Id'],
+        400,
+      );
+    }
+    if (sobject !== undefined && table.schema.name.toLowerCase() !== sobject.toLowerCase()) {
+      throw new RecordFailure(
+        'MALFORMED_ID',
+        `${sobject} ID: id value of incorrect type: ${rawId}`,
+        ['Id'],
+        400,
+      );
+    }
+    const row = table.rows.get(id);
+    if (!row) throw new RecordFailure('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', [], 404);
+    if (row.IsDeleted === true) throw new RecordFailure('ENTITY_IS_DELETED', 'entity is deleted', [], 404);
+    return { table, id };
+  }
+
+  private insertRow(
+    table: Table,
+    values: Record<string, unknown>,
+    options: StoreWriteOptions,
+    journal: JournalEntry[],
+  ): string {
+    const { schema } = table;
+    const explicitId = lookupValue(values, 'Id');
+    if (explicitId !== undefined && explicitId !== null && explicitId !== '') {
+      throw new RecordFailure('INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
+    }
+    const row: EmulatorRecord = {};
+    const written = this.coerceAll(schema, values, options, 'create');
+    for (const field of schema.fields) {
+      if (SYSTEM_FIELDS.has(field.name) || field.type === 'id') continue;
+      const value = written.get(field.name);
+      row[field.name] =
+        value !== undefined ? value : (field.defaultValue ?? (field.type === 'boolean' ? false : null));
+    }
+    if (schema.field('OwnerId') && row.OwnerId === null) row.OwnerId = this.currentUserId();
+    this.computeFields(schema, row);
+    this.checkRequired(schema, row, [...schema.fields.filter((f) => f.required)]);
+    this.checkRecordRules(schema, row);
+    this.checkReferences(schema, row, written);
+    const id = this.ids.next(schema.keyPrefix);
+    this.checkUnique(table, id, row);
+    const now = formatDateTime(this.clock.now());
+    const userId = this.currentUserId();
+    const stored: EmulatorRecord = {
+      Id: id,
+      IsDeleted: false,
+      ...row,
+      CreatedDate: now,
+      CreatedById: userId,
+      LastModifiedDate: now,
+      LastModifiedById: userId,
+      SystemModstamp: now,
+    };
+    for (const [name, value] of written) if (SYSTEM_FIELDS.has(name)) stored[name] = value;
+    this.journal(journal, table, id);
+    this.setRow(table, id, stored);
+    return id;
+  }
+
+  private updateRow(
+    table: Table,
+    id: string,
+    values: Record<string, unknown>,
+    options: StoreWriteOptions,
+    journal: JournalEntry[],
+  ): void {
+    const { schema } = table;
+    if (!schema.updateable && !options.bypassFieldPermissions) {
+      throw new RecordFailure('CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY', `${schema.name}: update not allowed`);
+    }
+    const bodyId = lookupValue(values, 'Id');
+    if (bodyId !== undefined && bodyId !== null && toId18(String(bodyId)) !== id) {
+      throw new RecordFailure(
+        'INVALID_FIELD_FOR_INSERT_UPDATE',
+        'Record ID in the body does not match the URL',
+        ['Id'],
+      );
+    }
+    const written = this.coerceAll(schema, withoutKey(values, 'Id'), options, 'update');
+    const before = table.rows.get(id) as EmulatorRecord;
+    const row: EmulatorRecord = { ...before };
+    for (const [name, value] of written) row[name] = value;
+    this.computeFields(schema, row);
+    this.checkRequired(
+      schema,
+      row,
+      [...written.keys()].map((name) => schema.field(name) as ResolvedField).filter((f) => f.required),
+    );
+    this.checkRecordRules(schema, row);
+    this.checkReferences(schema, row, written);
+    this.checkUnique(table, id, row);
+    const now = formatDateTime(this.clock.now());
+    row.LastModifiedDate = now;
+    row.LastModifiedById = this.currentUserId();
+    row.SystemModstamp = now;
+    for (const [name, value] of written) if (SYSTEM_FIELDS.has(name)) row[name] = value;
+    this.journal(journal, table, id);
+    this.setRow(table, id, row);
+  }
+
+  /** Validates and converts every key of an incoming record; unknown or read-only fields fail. */
+  private coerceAll(
+    schema: ObjectSchema,
+    values: Record<string, unknown>,
+    options: StoreWriteOptions,
+    mode: 'create' | 'update',
+  ): Map<string, EmulatorValue> {
+    const written = new Map<string, EmulatorValue>();
+    const readOnly: string[] = [];
+    for (const [key, raw] of Object.entries(values)) {
+      if (key === 'attributes' || key === 'Id' || key === 'id') continue;
+      const field = schema.field(key);
+      if (!field) {
+        throw new RecordFailure(
+          'INVALID_FIELD',
+          `No such column '${key}' on sobject of type ${schema.name}`,
+          [key],
+        );
+      }
+      const allowed = mode === 'create' ? field.createable : field.updateable;
+      if (!allowed && !options.bypassFieldPermissions) {
+        readOnly.push(field.name);
+        continue;
+      }
+      const value = coerceValue(field, raw, options.valueFormat ?? 'json');
+      if (value === SKIP) continue;
+      written.set(field.name, value);
+    }
+    if (readOnly.length > 0) {
+      throw new RecordFailure(
+        'INVALID_FIELD_FOR_INSERT_UPDATE',
+        `Unable to create/update fields: ${readOnly.join(', ')}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+        readOnly,
+      );
+    }
+    return written;
+  }
+
+  private computeFields(schema: ObjectSchema, row: EmulatorRecord): void {
+    const name = schema.field('Name');
+    if (name?.calculated && schema.field('LastName')) {
+      row.Name =
+        [row.FirstName, row.LastName].filter((v) => v !== null && v !== undefined && v !== '').join(' ') ||
+        null;
+    }
+  }
+
+  private checkRequired(schema: ObjectSchema, row: EmulatorRecord, fields: ResolvedField[]): void {
+    const missing = fields
+      .filter((f) => row[f.name] === null || row[f.name] === undefined)
+      .map((f) => f.name);
+    if (missing.length > 0) {
+      throw new RecordFailure(
+        'REQUIRED_FIELD_MISSING',
+        `Required fields are missing: [${missing.join(', ')}]`,
+        missing,
+      );
+    }
+    void schema;
+  }
+
+  /** Object-specific rules real orgs enforce beyond field metadata. */
+  private checkRecordRules(schema: ObjectSchema, row: EmulatorRecord): void {
+    if (schema.name === 'CampaignMember' && !row.ContactId && !row.LeadId) {
+      throw new RecordFailure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', [
+        'ContactId',
+        'LeadId',
+      ]);
+    }
+  }
+
+  private checkReferences(
+    schema: ObjectSchema,
+    row: EmulatorRecord,
+    written: Map<string, EmulatorValue>,
+  ): void {
+    for (const name of written.keys()) {
+      const field = schema.field(name) as ResolvedField;
+      const value = row[field.name];
+      if (field.type !== 'reference' || typeof value !== 'string') continue;
+      const target = this.byPrefix.get(value.slice(0, 3));
+      if (!target || !field.referenceTo.includes(target.schema.name)) {
+        throw new RecordFailure(
+          'FIELD_INTEGRITY_EXCEPTION',
+          `${field.label}: id value of incorrect type: ${value}`,
+          [field.name],
+        );
+      }
+      const referenced = target.rows.get(value);
+      if (!referenced) {
+        throw new RecordFailure('INVALID_CROSS_REFERENCE_KEY', `invalid cross reference id`, [field.name]);
+      }
+      if (referenced.IsDeleted === true)
+        throw new RecordFailure('ENTITY_IS_DELETED', 'entity is deleted', [field.name]);
+    }
+  }
+
+  private checkUnique(table: Table, id: string, row: EmulatorRecord): void {
+    for (const [name, index] of table.indexes) {
+      const key = this.rowKey(table, name, row);
+      if (key === undefined) continue;
+      const holders = index.get(key);
+      if (!holders) continue;
+      const other = [...holders].find((holder) => holder !== id);
+      if (other === undefined) continue;
+      const combo = table.schema.uniqueTogether.find((c) => c.fields.join('+') === name);
+      if (combo) throw new RecordFailure('DUPLICATE_VALUE', combo.message, []);
+      const field = table.schema.field(name) as ResolvedField;
+      if (!field.unique) continue;
+      throw new RecordFailure(
+        'DUPLICATE_VALUE',
+        `duplicate value found: ${field.name} duplicates value on record with id: ${other}`,
+        [],
+      );
+    }
+  }
+
+  private rowKey(table: Table, indexName: string, row: EmulatorRecord): string | undefined {
+    if (indexName.includes('+')) {
+      const parts = indexName.split('+').map((name) => row[name]);
+      return parts.some((part) => part === null || part === undefined) ? undefined : parts.join('\u0000');
+    }
+    const field = table.schema.field(indexName) as ResolvedField;
+    const value = row[field.name];
+    return value === null || value === undefined ? undefined : indexKey(field, value);
+  }
+
+  private journal(journal: JournalEntry[], table: Table, id: string): void {
+    journal.push({ table, id, before: table.rows.get(id), deletionCount: table.deletions.length });
+  }
+
+  private rollback(journal: JournalEntry[]): void {
+    for (let i = journal.length - 1; i >= 0; i--) {
+      const entry = journal[i] as JournalEntry;
+      this.setRow(entry.table, entry.id, entry.before);
+      entry.table.deletions.length = entry.deletionCount;
+    }
+  }
+
+  /** Replaces a row and keeps every index in step; `undefined` removes it. */
+  private setRow(table: Table, id: string, row: EmulatorRecord | undefined): void {
+    const old = table.rows.get(id);
+    if (old && old.IsDeleted !== true) {
+      for (const [name, index] of table.indexes) {
+        const key = this.rowKey(table, name, old);
+        if (key === undefined) continue;
+        const holders = index.get(key);
+        holders?.delete(id);
+        if (holders && holders.size === 0) index.delete(key);
+      }
+    }
+    if (!row) {
+      table.rows.delete(id);
+      return;
+    }
+    table.rows.set(id, row);
+    if (row.IsDeleted === true) return;
+    for (const [name, index] of table.indexes) {
+      const key = this.rowKey(table, name, row);
+      if (key === undefined) continue;
+      let holders = index.get(key);
+      if (!holders) {
+        holders = new Set();
+        index.set(key, holders);
+      }
+      holders.add(id);
+    }
+  }
+
+  private tableForWrite(sobject: string): Table {
+    const table = this.tables.get(sobject.toLowerCase());
+    if (!table)
+      throw new RecordFailure('INVALID_TYPE', `sObject type '${sobject}' is not supported.`, [], 404);
+    return table;
+  }
+
+  private requireTable(sobject: string): Table {
+    const table = this.tables.get(sobject.toLowerCase());
+    if (!table) throw new Error(`Unknown sObject type ${sobject}`);
+    return table;
+  }
+
+  private linkChildRelationships(): void {
+    for (const table of this.tables.values()) table.schema.childRelationships.length = 0;
+    for (const child of this.tables.values()) {
+      for (const field of child.schema.fields) {
+        if (field.type !== 'reference' || !field.relationshipName) continue;
+        for (const parentName of field.referenceTo) {
+          const parent = this.tables.get(parentName.toLowerCase());
+          // Owner and lead-conversion lookups have no child relationship worth querying here.
+          if (
+            !parent ||
+            SYSTEM_FIELDS.has(field.name) ||
+            field.name === 'OwnerId' ||
+            field.name.startsWith('Converted')
+          ) {
+            continue;
+          }
+          const relationshipName =
+            field.name === 'ParentId'
+              ? `Child${child.schema.labelPlural.replace(/\s+/g, '')}`
+              : child.schema.labelPlural.replace(/\s+/g, '');
+          parent.schema.childRelationships.push({
+            childSObject: child.schema.name,
+            field: field.name,
+            relationshipName,
+          });
+        }
+      }
+    }
+  }
+}
+
+function indexKey(field: ResolvedField, value: unknown): string {
+  const text = String(value);
+  return field.caseSensitive ? text : text.toLowerCase();
+}
+
+/** Case-insensitive property read, as Salesforce matches field names. */
+function lookupValue(values: Record<string, unknown>, name: string): unknown {
+  if (name in values) return values[name];
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(values)) if (key.toLowerCase() === lower) return values[key];
+  return undefined;
+}
+
+function withoutKey(values: Record<string, unknown>, name: string): Record<string, unknown> {
+  const lower = name.toLowerCase();
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) if (key.toLowerCase() !== lower) copy[key] = value;
+  return copy;
+}
