@@ -8,6 +8,7 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'bin/emulator': 'src/bin/emulator.ts',
     'storage/sqlite': 'src/storage/sqlite.ts',
+    'storage/postgres': 'src/storage/postgres.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
