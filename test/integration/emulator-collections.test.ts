@@ -1,0 +1,126 @@
+import jsforce from 'jsforce';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
+
+let sf: SalesforceEmulator;
+let conn: jsforce.Connection;
+
+beforeAll(async () => {
+  sf = await startSalesforceEmulator();
+  conn = new jsforce.Connection({
+    instanceUrl: sf.instanceUrl,
+    accessToken: sf.accessToken,
+    version: '62.0',
+  });
+});
+afterAll(async () => {
+  await sf.stop();
+});
+beforeEach(() => {
+  sf.reset();
+});
+
+const rolledBack = {
+  statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+  message: 'Record rolled back because not all records were valid and the request was using AllOrNone header',
+  fields: [],
+};
+
+describe('sObject Collections', () => {
+  it('creates records and reports per-record failures with statusCode', async () => {
+    const results = await conn
+      .sobject('Contact')
+      .create([{ LastName: 'One' }, { FirstName: 'No last name' }]);
+    expect(results[0]).toMatchObject({ success: true, errors: [] });
+    expect(results[1]).toEqual({
+      success: false,
+      errors: [
+        {
+          statusCode: 'REQUIRED_FIELD_MISSING',
+          message: 'Required fields are missing: [LastName]',
+          fields: ['LastName'],
+        },
+      ],
+    });
+    expect(sf.records('Contact')).toHaveLength(1);
+    expect(sf.stats.byRoute['POST /services/data/:version/composite/sobjects']).toBe(1);
+  });
+
+  it('rolls everything back with allOrNone', async () => {
+    const results = await conn
+      .sobject('Contact')
+      .create([{ LastName: 'One' }, { LastName: 'Two', Email: 'bad' }], { allOrNone: true });
+    expect(results[0]).toEqual({ success: false, errors: [rolledBack] });
+    expect(results[1]?.errors[0]).toMatchObject({ statusCode: 'INVALID_EMAIL_ADDRESS' });
+    expect(sf.records('Contact')).toHaveLength(0);
+  });
+
+  it('rolls back updates and deletes too', async () => {
+    const [a, b] = sf.store.insert('Contact', [{ LastName: 'A' }, { LastName: 'B' }]);
+    const updates = await conn.sobject('Contact').update(
+      [
+        { Id: a?.id as string, LastName: 'A2' },
+        { Id: b?.id as string, LastName: null },
+      ],
+      { allOrNone: true },
+    );
+    expect(updates.map((r) => r.success)).toEqual([false, false]);
+    expect(sf.records('Contact').map((r) => r.LastName)).toEqual(['A', 'B']);
+
+    const deletes = await conn
+      .sobject('Contact')
+      .destroy([a?.id as string, '003000000000000AAA'], { allOrNone: true });
+    expect(deletes[0]).toMatchObject({ success: false, errors: [rolledBack] });
+    expect(sf.records('Contact')).toHaveLength(2);
+  });
+
+  it('rejects more than 200 records with EXCEEDED_ID_LIMIT', async () => {
+    const records = Array.from({ length: 201 }, (_, i) => ({ LastName: `L${i}` }));
+    await expect(conn.sobject('Contact').create(records)).rejects.toMatchObject({
+      errorCode: 'EXCEEDED_ID_LIMIT',
+      message: 'record limit reached. cannot submit more than 200 records into this call',
+    });
+    expect(sf.records('Contact')).toHaveLength(0);
+  });
+
+  it('upserts by external id with created flags, and allowRecursive chunks big batches', async () => {
+    sf.store.insert('Contact', [{ LastName: 'Existing', MarkMail_ID__c: 'ext-0' }]);
+    const records = Array.from({ length: 250 }, (_, i) => ({
+      LastName: `U${i}`,
+      MarkMail_ID__c: `ext-${i}`,
+    }));
+    const results = await conn.sobject('Contact').upsert(records, 'MarkMail_ID__c', { allowRecursive: true });
+    expect(results).toHaveLength(250);
+    expect(results[0]).toMatchObject({ success: true, created: false });
+    expect(results[1]).toMatchObject({ success: true, created: true });
+    expect(sf.records('Contact')).toHaveLength(250);
+    expect(sf.stats.byRoute['PATCH /services/data/:version/composite/sobjects/:sobject/:field']).toBe(2);
+  });
+
+  it('updates and retrieves many records', async () => {
+    const created = sf.store.insert('Contact', [{ LastName: 'A' }, { LastName: 'B' }]);
+    const idList = created.map((r) => r.id as string);
+    const updated = await conn.sobject('Contact').update(idList.map((Id) => ({ Id, Title: 'CTO' })));
+    expect(updated.every((r) => r.success)).toBe(true);
+    const retrieved = (await conn.sobject('Contact').retrieve(idList, { fields: ['Title'] })) as Array<{
+      Title: string;
+    }>;
+    expect(retrieved.map((r) => r.Title)).toEqual(['CTO', 'CTO']);
+  });
+
+  it('mixes object types in one create call', async () => {
+    const results = await conn.request<Array<{ success: boolean; id: string }>>({
+      method: 'POST',
+      url: '/services/data/v62.0/composite/sobjects',
+      body: JSON.stringify({
+        allOrNone: false,
+        records: [
+          { attributes: { type: 'Account' }, Name: 'Acme' },
+          { attributes: { type: 'Lead' }, LastName: 'Lead', Company: 'Acme' },
+        ],
+      }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(results.map((r) => r.id.slice(0, 3))).toEqual(['001', '00Q']);
+  });
+});
