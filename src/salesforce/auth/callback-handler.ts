@@ -325,8 +325,9 @@ export function createOAuthCallbackHandler(
         return { integration, created: true };
       } catch (error) {
         // A concurrent callback for the same user and org created it first: update that one.
-        if (!(error instanceof CrmStorageError && error.details?.reason === 'duplicate') || attempt > 0)
-          throw error;
+        const duplicate =
+          isCrmError(error) && error.code === 'STORAGE' && error.details?.reason === 'duplicate';
+        if (!duplicate || attempt > 0) throw error;
       }
     }
     throw new CrmStorageError('Could not store the Salesforce integration', {

@@ -78,6 +78,7 @@ export function decodeSalesforceCredentials(plaintext: string): SalesforceTokens
  * so a host may pass its own KMS-backed implementation; sync or async results both work.
  */
 export interface CredentialCipherLike {
-  encrypt(plaintext: string): string | Promise<string>;
-  decrypt(ciphertext: string): string | Promise<string>;
+  /** `options.context` is associated data (AES-GCM AAD) binding a ciphertext to its use. */
+  encrypt(plaintext: string, options?: { context?: string }): string | Promise<string>;
+  decrypt(ciphertext: string, options?: { context?: string }): string | Promise<string>;
 }

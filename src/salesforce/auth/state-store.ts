@@ -3,6 +3,9 @@ import { CrmConfigurationError } from '../../core/errors.js';
 import { type CrmClock, systemClock } from '../../storage/types.js';
 import type { CredentialCipherLike } from './credentials.js';
 
+// Binds sealed states to this use: a stored credential ciphertext cannot pass as a state.
+const SEALED_STATE_CONTEXT = 'salesforce-oauth-state';
+
 /**
  * What is remembered between sending the user to Salesforce and the callback. It holds the PKCE
  * verifier, a secret: stores keep it server-side or encrypted, never in plain sight.
@@ -121,7 +124,7 @@ export class SealedOAuthStateStore implements OAuthStateStore {
       e: this.#clock.now().getTime() + ttlMs,
       n: randomBytes(16).toString('base64url'),
     };
-    const ciphertext = await this.#cipher.encrypt(JSON.stringify(sealed));
+    const ciphertext = await this.#cipher.encrypt(JSON.stringify(sealed), { context: SEALED_STATE_CONTEXT });
     return Buffer.from(ciphertext, 'utf8').toString('base64url');
   }
 
@@ -129,7 +132,7 @@ export class SealedOAuthStateStore implements OAuthStateStore {
     let sealed: { p?: SalesforcePendingAuthorization; e?: number; n?: string };
     try {
       const ciphertext = Buffer.from(state, 'base64url').toString('utf8');
-      sealed = JSON.parse(await this.#cipher.decrypt(ciphertext));
+      sealed = JSON.parse(await this.#cipher.decrypt(ciphertext, { context: SEALED_STATE_CONTEXT }));
     } catch {
       // Tampered, truncated or from an unknown key: the same answer as an unknown state.
       return null;

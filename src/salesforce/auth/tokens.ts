@@ -1,7 +1,6 @@
 import {
   CrmAuthenticationError,
   CrmConfigurationError,
-  CrmStorageError,
   createAbortError,
   isCrmError,
   throwIfAborted,
@@ -501,11 +500,7 @@ export class TokenManager {
     try {
       await integrations.update(id, patch, { expectedCredentials: integration.credentials });
     } catch (error) {
-      if (
-        isCrmError(error) &&
-        error instanceof CrmStorageError &&
-        error.details?.reason === 'credentials_conflict'
-      ) {
+      if (isCrmError(error) && error.code === 'STORAGE' && error.details?.reason === 'credentials_conflict') {
         // Lost the race: another worker stored its pair first. Use theirs; ours may already be dead.
         this.#logger.warn('Salesforce token refresh lost a compare-and-swap; adopting the stored tokens', {
           integrationId: id,
@@ -555,7 +550,7 @@ export class TokenManager {
         });
         return { tokens: fresh, adopted: false };
       } catch (error) {
-        if (!(error instanceof CrmAuthenticationError)) throw error;
+        if (!isCrmError(error) || error.code !== 'AUTHENTICATION') throw error;
         // A pair someone else persisted meanwhile beats our failure (their refresh consumed ours).
         const adopted = integration ? await this.#adoptIfReplaced(current.accessToken) : null;
         if (adopted) return { tokens: adopted, adopted: true };
