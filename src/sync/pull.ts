@@ -62,7 +62,8 @@ export interface SyncPullOptions {
   apply: (
     batch: SyncPullBatch,
     context: { signal: AbortSignal },
-  ) => Promise<SyncApplyResult | undefined | undefined>;
+    // biome-ignore lint/suspicious/noConfusingVoidType: lets hosts pass any `async` function returning nothing.
+  ) => Promise<SyncApplyResult | undefined | void>;
   /**
    * Reads the host's current version of contacts, for the three-way merge. Without it the engine
    * assumes the host still holds the values it last synced, so CRM changes always apply.
@@ -114,7 +115,7 @@ export async function runPull(ctx: SyncRunContext, stream: string, options: Sync
     }
     const rows: CrmSyncStatusRow[] = [];
     for (const { crmId, row } of prepared.rows) {
-      const externalId = row.externalId ?? linked[crmId] ?? null;
+      const externalId = linked[crmId] ?? row.externalId ?? null;
       if (externalId === null) continue;
       const state = readContactState(row.state);
       rows.push({ ...row, externalId, contentHash: ctx.mapper.hash(externalId, state.fields) });

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { type CrmConflictPolicy, type FieldMergeInput, mergeField } from '../../src/index.js';
+
+const OLD = new Date('2026-01-01T10:00:00Z');
+const NEW = new Date('2026-01-01T11:00:00Z');
+
+type Row = [
+  description: string,
+  input: Partial<FieldMergeInput> & Pick<FieldMergeInput, 'base' | 'host' | 'crm'>,
+  expected: { value: unknown; conflict: boolean; resolved?: boolean; base?: unknown },
+];
+
+const policies: CrmConflictPolicy[] = ['crm_wins', 'host_wins', 'newest_wins', 'prefer_crm_unless_blank'];
+
+describe('mergeField: only a field changed on both sides is a conflict', () => {
+  for (const policy of policies) {
+    const rows: Row[] = [
+      ['nothing changed', { base: 'a', host: 'a', crm: 'a' }, { value: 'a', conflict: false, base: 'a' }],
+      [
+        'only the CRM changed',
+        { base: 'a', host: 'a', crm: 'b' },
+        { value: 'b', conflict: false, base: 'b' },
+      ],
+      [
+        'only the host changed',
+        { base: 'a', host: 'h', crm: 'a' },
+        { value: 'h', conflict: false, base: 'a' },
+      ],
+      [
+        'both changed to the same value',
+        { base: 'a', host: 'x', crm: 'x' },
+        { value: 'x', conflict: false, base: 'x' },
+      ],
+    ];
+    for (const [description, input, expected] of rows) {
+      it(`${policy}: ${description}`, () => {
+        const result = mergeField({ direction: 'bidirectional', policy, ...input });
+        expect(result).toMatchObject({ ...expected, resolved: true });
+      });
+    }
+  }
+});
+
+describe('mergeField: each policy decides a two-sided conflict', () => {
+  const rows: Array<[CrmConflictPolicy, Partial<FieldMergeInput>, unknown, boolean]> = [
+    ['crm_wins', {}, 'crm', true],
+    ['host_wins', {}, 'host', true],
+    ['prefer_crm_unless_blank', {}, 'crm', true],
+    ['prefer_crm_unless_blank', { crm: null }, 'host', true],
+    ['newest_wins', { crmModifiedAt: NEW, hostModifiedAt: OLD }, 'crm', true],
+    ['newest_wins', { crmModifiedAt: OLD, hostModifiedAt: NEW }, 'host', true],
+    ['newest_wins', { crmModifiedAt: NEW, hostModifiedAt: NEW }, 'host', false],
+    ['newest_wins', { crmModifiedAt: NEW }, 'host', false],
+  ];
+  for (const [policy, extra, winner, resolved] of rows) {
+    it(`${policy} ${JSON.stringify(extra)} → ${winner}${resolved ? '' : ' (unresolved)'}`, () => {
+      const input: FieldMergeInput = {
+        base: 'base',
+        host: 'host',
+        crm: 'crm',
+        direction: 'bidirectional',
+        policy,
+        ...extra,
+      };
+      const result = mergeField(input);
+      expect(result.conflict).toBe(true);
+      expect(result.resolved).toBe(resolved);
+      expect(result.value).toBe(winner === 'crm' ? input.crm : 'host');
+      // The base only moves when both sides now agree on the CRM value.
+      expect(result.base).toBe(winner === 'crm' ? input.crm : 'base');
+    });
+  }
+
+  it('prefer_crm_unless_blank keeps the host value when the CRM alone cleared the field', () => {
+    expect(
+      mergeField({
+        base: 'a',
+        host: 'a',
+        crm: null,
+        direction: 'bidirectional',
+        policy: 'prefer_crm_unless_blank',
+      }),
+    ).toMatchObject({ value: 'a', conflict: false });
+    expect(
+      mergeField({ base: 'a', host: 'a', crm: null, direction: 'bidirectional', policy: 'crm_wins' }),
+    ).toMatchObject({ value: null, conflict: false });
+  });
+});
+
+describe('mergeField: per-field direction wins over the policy', () => {
+  for (const policy of policies) {
+    it(`${policy}: to_crm ignores CRM edits, from_crm always takes them`, () => {
+      expect(mergeField({ base: 'a', host: 'h', crm: 'c', direction: 'to_crm', policy })).toMatchObject({
+        value: 'h',
+        conflict: false,
+      });
+      expect(mergeField({ base: 'a', host: 'h', crm: 'c', direction: 'from_crm', policy })).toMatchObject({
+        value: 'c',
+        conflict: false,
+        base: 'c',
+      });
+    });
+  }
+});
+
+describe('mergeField: email opt-out is sticky', () => {
+  const sticky = { direction: 'bidirectional' as const, stickyOptOut: true };
+  const rows: Array<[string, Pick<FieldMergeInput, 'base' | 'host' | 'crm'>, CrmConflictPolicy, boolean]> = [
+    ['a CRM opt-out reaches the host', { base: false, host: false, crm: true }, 'host_wins', true],
+    ['a CRM opt-in does not undo a host opt-out', { base: true, host: true, crm: false }, 'crm_wins', true],
+    [
+      'an opt-out on either side wins a conflict (host)',
+      { base: null, host: true, crm: false },
+      'crm_wins',
+      true,
+    ],
+    [
+      'an opt-out on either side wins a conflict (CRM)',
+      { base: null, host: false, crm: true },
+      'host_wins',
+      true,
+    ],
+    ["the host's own re-opt-in is kept", { base: true, host: false, crm: true }, 'crm_wins', false],
+  ];
+  for (const [description, values, policy, expected] of rows) {
+    it(description, () => {
+      expect(mergeField({ ...sticky, ...values, policy }).value).toBe(expected);
+    });
+  }
+
+  it('without stickiness the policy decides', () => {
+    expect(
+      mergeField({ base: null, host: true, crm: false, direction: 'bidirectional', policy: 'crm_wins' })
+        .value,
+    ).toBe(false);
+  });
+});
