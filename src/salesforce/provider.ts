@@ -76,6 +76,9 @@ import type { OperationCounters } from './transport.js';
 /** sObject Collections accept at most 200 records per request. */
 export const COLLECTION_LIMIT = 200;
 
+/** Records read ahead in `bulk` mode to build the CSV header from. */
+const BULK_HEADER_SAMPLE = 2000;
+
 const FEATURES: ReadonlySet<CrmFeature> = new Set<CrmFeature>([
   'contact_sync',
   'campaign_sync',
@@ -616,26 +619,36 @@ export class SalesforceProvider implements CrmProvider {
       }
     })();
 
+    // Read ahead: `auto` decides on what it has read, and the bulk CSV header is built from the
+    // keys of every buffered record (not just the first, as jsforce would).
     let chosen: 'rest' | 'bulk' = mode === 'bulk' ? 'bulk' : 'rest';
-    let source: AsyncIterator<BulkRow> = rows;
-    if (mode === 'auto') {
-      if (options.expectedCount !== undefined && options.expectedCount > this.#bulkThreshold) {
-        chosen = 'bulk';
-      } else {
-        const buffered: BulkRow[] = [];
-        let next = await rows.next();
-        while (!next.done) {
-          buffered.push(next.value);
-          if (buffered.length > this.#bulkThreshold) break;
-          next = await rows.next();
-        }
-        chosen = buffered.length > this.#bulkThreshold ? 'bulk' : 'rest';
-        source = (async function* () {
-          yield* buffered;
-          if (!next.done) yield* { [Symbol.asyncIterator]: () => rows };
-        })();
-      }
+    const readAhead =
+      mode === 'rest' ? 0 : mode === 'bulk' ? BULK_HEADER_SAMPLE : Math.max(this.#bulkThreshold + 1, 1);
+    const buffered: BulkRow[] = [];
+    let exhausted = false;
+    if (
+      mode === 'auto' &&
+      options.expectedCount !== undefined &&
+      options.expectedCount > this.#bulkThreshold
+    ) {
+      chosen = 'bulk';
     }
+    while (buffered.length < readAhead) {
+      const next = await rows.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      buffered.push(next.value);
+    }
+    if (mode === 'auto' && chosen === 'rest')
+      chosen = buffered.length > this.#bulkThreshold ? 'bulk' : 'rest';
+    const source: AsyncIterator<BulkRow> = (async function* () {
+      yield* buffered;
+      if (!exhausted) yield* { [Symbol.asyncIterator]: () => rows };
+    })();
+    const sampleColumns = new Set(this.#bulkColumns());
+    for (const row of buffered) for (const key of Object.keys(row.record)) sampleColumns.add(key);
 
     const externalIdOf = (row: BulkRow) => (row as BulkRow & { externalId: string }).externalId;
     try {
@@ -678,7 +691,7 @@ export class SalesforceProvider implements CrmProvider {
           apiVersion: this.connection.version,
           object: 'Contact',
           externalIdFieldName: keyField,
-          columns: this.#bulkColumns(),
+          columns: [...sampleColumns],
           rows: tracked,
           options: this.#bulk,
           sleep: this.#sleep,

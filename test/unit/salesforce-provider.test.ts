@@ -115,13 +115,19 @@ describe('syncContact', () => {
     sf()
       .patch(`${V}/sobjects/Contact/MarkMail_ID__c/u-1`)
       .reply(200, { id: '003000000000001AAA', success: true, errors: [], created: false }, LIMIT);
-    const result = await provider().crm.syncContact({ externalId: 'u-1', email: 'a@example.com', lastName: 'A' });
+    const result = await provider().crm.syncContact({
+      externalId: 'u-1',
+      email: 'a@example.com',
+      lastName: 'A',
+    });
     expect(result.created).toBe(false);
   });
 
   it('validates before any network call', async () => {
     // No interceptor: a request would fail with a nock error, not a CrmDataConversionError.
-    await expect(provider().crm.syncContact({ externalId: 'u-1', email: 'not an email' })).rejects.toMatchObject({
+    await expect(
+      provider().crm.syncContact({ externalId: 'u-1', email: 'not an email' }),
+    ).rejects.toMatchObject({
       name: 'CrmDataConversionError',
       fields: ['email'],
     });
@@ -131,7 +137,11 @@ describe('syncContact', () => {
     const scope = sf()
       .patch(`${V}/sobjects/Contact/MarkMail_ID__c/dup`)
       .once()
-      .reply(300, ['/services/data/v66.0/sobjects/Contact/003A', '/services/data/v66.0/sobjects/Contact/003B'], LIMIT);
+      .reply(
+        300,
+        ['/services/data/v66.0/sobjects/Contact/003A', '/services/data/v66.0/sobjects/Contact/003B'],
+        LIMIT,
+      );
     const error = await provider()
       .crm.syncContact({ externalId: 'dup', email: 'a@example.com', lastName: 'A' })
       .catch((e: unknown) => e);
@@ -145,7 +155,13 @@ describe('syncContact', () => {
       .patch(`${V}/sobjects/Contact/MarkMail_ID__c/u-1`)
       .reply(
         400,
-        [{ message: 'Required fields are missing: [LastName]', errorCode: 'REQUIRED_FIELD_MISSING', fields: ['LastName'] }],
+        [
+          {
+            message: 'Required fields are missing: [LastName]',
+            errorCode: 'REQUIRED_FIELD_MISSING',
+            fields: ['LastName'],
+          },
+        ],
         LIMIT,
       );
     const error = (await provider()
@@ -218,10 +234,7 @@ describe('getContact', () => {
   });
 
   it('returns null when no contact has the address', async () => {
-    sf()
-      .get(`${V}/query`)
-      .query(true)
-      .reply(200, { totalSize: 0, done: true, records: [] }, LIMIT);
+    sf().get(`${V}/query`).query(true).reply(200, { totalSize: 0, done: true, records: [] }, LIMIT);
     expect(await provider().crm.getContact('nobody@example.com')).toBeNull();
   });
 });
@@ -229,10 +242,19 @@ describe('getContact', () => {
 describe('updateContact and deleteContact', () => {
   it('PATCHes by id and needs an id', async () => {
     const scope = sf()
-      .patch(`${V}/sobjects/Contact/003000000000001AAA`, { Email: 'a@example.com', Title: 'CTO', MarkMail_ID__c: 'u-1' })
+      .patch(`${V}/sobjects/Contact/003000000000001AAA`, {
+        Email: 'a@example.com',
+        Title: 'CTO',
+        MarkMail_ID__c: 'u-1',
+      })
       .reply(204);
     const { crm } = provider();
-    const result = await crm.updateContact({ id: '003000000000001AAA', externalId: 'u-1', email: 'a@example.com', title: 'CTO' });
+    const result = await crm.updateContact({
+      id: '003000000000001AAA',
+      externalId: 'u-1',
+      email: 'a@example.com',
+      title: 'CTO',
+    });
     scope.done();
     expect(result).toMatchObject({ crmId: '003000000000001AAA', created: false, success: true });
     await expect(crm.updateContact({ externalId: 'u-1', email: 'a@example.com' })).rejects.toBeInstanceOf(
@@ -278,7 +300,11 @@ describe('retries (one layer: jsforce retry is off, the provider owns it)', () =
   });
 
   it('gives up after maxRetries: 1 + 2 calls for a GET that keeps failing with 502', async () => {
-    const scope = sf().get(`${V}/query`).query(true).times(3).reply(502, 'Bad Gateway', { 'Content-Type': 'text/plain' });
+    const scope = sf()
+      .get(`${V}/query`)
+      .query(true)
+      .times(3)
+      .reply(502, 'Bad Gateway', { 'Content-Type': 'text/plain' });
     const { crm } = provider({ retry: { maxRetries: 2, initialDelayMs: 1 } });
     const error = await crm.getContact('a@example.com').catch((e: unknown) => e);
     scope.done();
@@ -302,7 +328,11 @@ describe('retries (one layer: jsforce retry is off, the provider owns it)', () =
   it('retries UNABLE_TO_LOCK_ROW even for a create, because the DML was rolled back', async () => {
     const scope = sf()
       .post(`${V}/sobjects/Lead`)
-      .reply(400, [{ errorCode: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record' }], LIMIT)
+      .reply(
+        400,
+        [{ errorCode: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record' }],
+        LIMIT,
+      )
       .post(`${V}/sobjects/Lead`)
       .reply(201, { id: '00Q000000000001AAA', success: true, errors: [] }, LIMIT);
     const { crm } = provider({ leadExternalIdField: null });
@@ -316,7 +346,10 @@ describe('retries (one layer: jsforce retry is off, the provider owns it)', () =
     sf()
       .get(`${V}/query`)
       .query(true)
-      .reply(429, [{ errorCode: 'TOO_MANY_REQUESTS', message: 'slow down' }], { ...LIMIT, 'Retry-After': '2' })
+      .reply(429, [{ errorCode: 'TOO_MANY_REQUESTS', message: 'slow down' }], {
+        ...LIMIT,
+        'Retry-After': '2',
+      })
       .get(`${V}/query`)
       .query(true)
       .reply(200, { totalSize: 0, done: true, records: [] }, LIMIT);
@@ -447,7 +480,11 @@ describe('session refresh', () => {
         return 'NEW-TOKEN';
       },
     });
-    await Promise.all([crm.getContact('a@example.com'), crm.getContact('b@example.com'), crm.getContact('c@example.com')]);
+    await Promise.all([
+      crm.getContact('a@example.com'),
+      crm.getContact('b@example.com'),
+      crm.getContact('c@example.com'),
+    ]);
     expect(refreshes).toBe(1);
   });
 
@@ -474,9 +511,17 @@ describe('session refresh', () => {
       .reply(401, [{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' }], LIMIT);
     const login = nock('https://login.salesforce.com')
       .post('/services/oauth2/token', (body: Record<string, string>) => {
-        return body.grant_type === 'refresh_token' && body.refresh_token === 'RT-1' && body.client_id === 'cid';
+        return (
+          body.grant_type === 'refresh_token' && body.refresh_token === 'RT-1' && body.client_id === 'cid'
+        );
       })
-      .reply(200, { access_token: 'NEW-TOKEN', refresh_token: 'RT-2', instance_url: INSTANCE, id: 'x', issued_at: '1' });
+      .reply(200, {
+        access_token: 'NEW-TOKEN',
+        refresh_token: 'RT-2',
+        instance_url: INSTANCE,
+        id: 'x',
+        issued_at: '1',
+      });
     nock(INSTANCE, { reqheaders: { authorization: 'Bearer NEW-TOKEN' } })
       .get(`${V}/query`)
       .query(true)

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CrmDataConversionError } from '../../src/core/errors.js';
-import { assertSalesforceId, escapeSoqlLiteral, soqlString, soqlStringList } from '../../src/salesforce/soql.js';
+import {
+  assertSalesforceId,
+  escapeSoqlLiteral,
+  soqlString,
+  soqlStringList,
+} from '../../src/salesforce/soql.js';
 
 describe('escapeSoqlLiteral', () => {
   it("escapes the single quote of o'brien@example.com", () => {
