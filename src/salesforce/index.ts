@@ -3,6 +3,80 @@
  *
  * @packageDocumentation
  */
+
+export {
+  type BeginOAuthAuthorizationOptions,
+  beginOAuthAuthorization,
+  createOAuthCallbackHandler,
+  type OAuthCallbackClient,
+  type OAuthCallbackHandlerOptions,
+  type OAuthCallbackSuccess,
+} from './auth/callback-handler.js';
+export {
+  SalesforceCliAuth,
+  type SalesforceCliAuthOptions,
+  type SalesforceCliCallOptions,
+  type SalesforceCliDeviceCode,
+  type SalesforceCliOrg,
+  type SalesforceCliOrgDisplay,
+} from './auth/cli.js';
+export {
+  createSpawnCommandRunner,
+  type SalesforceCommandRequest,
+  type SalesforceCommandResult,
+  type SalesforceCommandRunner,
+  type SpawnCommandRunnerOptions,
+} from './auth/command-runner.js';
+export {
+  type CredentialCipherLike,
+  decodeSalesforceCredentials,
+  encodeSalesforceCredentials,
+  type SalesforceStoredCredentials,
+  type SalesforceTokens,
+} from './auth/credentials.js';
+export { type CreateJwtAssertionOptions, createJwtAssertion, type SalesforceJwtClaims } from './auth/jwt.js';
+export { defaultJwtAudience, SalesforceLoginUrls, salesforceMyDomainLoginUrl } from './auth/login-urls.js';
+export {
+  type SalesforceAuthorizeUrl,
+  type SalesforceAuthorizeUrlOptions,
+  type SalesforceDeviceFlowStart,
+  type SalesforceExchangeCodeOptions,
+  type SalesforceFetch,
+  type SalesforceJwtBearerOptions,
+  SalesforceOAuth,
+  type SalesforceOAuthCallOptions,
+  type SalesforceOAuthOptions,
+  type SalesforcePollDeviceFlowOptions,
+  type SalesforceUserInfo,
+} from './auth/oauth.js';
+export { createPkcePair, type PkcePair, pkceChallenge } from './auth/pkce.js';
+export {
+  MemoryOAuthStateStore,
+  type OAuthStateStore,
+  type SalesforcePendingAuthorization,
+  SealedOAuthStateStore,
+} from './auth/state-store.js';
+export {
+  computeTokenSignature,
+  parseIdentityUrl,
+  parseTokenResponse,
+  type SalesforceTokenResponse,
+  type SalesforceTokenSet,
+  verifyTokenSignature,
+} from './auth/token-set.js';
+export {
+  type CrmReauthorizationMarker,
+  getReauthorizationMarker,
+  REAUTHORIZATION_SETTING,
+  type SalesforceConnectionOptions,
+  type SalesforceRefreshFn,
+  type SalesforceSession,
+  TokenManager,
+  type TokenManagerOAuth,
+  type TokenManagerOptions,
+  type TokenRefreshBudget,
+  type TokenRefreshOptions,
+} from './auth/tokens.js';
 export type { SalesforceBulkOptions } from './bulk.js';
 export type { SalesforceRefreshResult } from './client.js';
 export { toSalesforceError } from './errors.js';
