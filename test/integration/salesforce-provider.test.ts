@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CrmApiError, CrmDataConversionError, CrmRateLimitError } from '../../src/core/errors.js';
+import type { CrmContactInput } from '../../src/core/models.js';
+import { SalesforceProvider } from '../../src/salesforce/provider.js';
+import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/salesforce-emulator/index.js';
+
+let sf: SalesforceEmulator;
+
+beforeAll(async () => {
+  sf = await startSalesforceEmulator();
+});
+afterAll(async () => {
+  await sf?.stop();
+});
+beforeEach(() => {
+  sf.reset();
+});
+
+function provider(options: Partial<ConstructorParameters<typeof SalesforceProvider>[0]> = {}) {
+  return new SalesforceProvider({
+    instanceUrl: sf.instanceUrl,
+    accessToken: sf.accessToken,
+    sleep: async () => {},
+    ...options,
+  });
+}
+
+describe('contacts against the emulator', () => {
+  it('creates, then updates, reports created correctly and reads back by email', async () => {
+    const crm = provider();
+    const first = await crm.syncContact({ externalId: 'u-1', email: "o'brien@example.com", lastName: "O'Brien" });
+    expect(first).toMatchObject({ success: true, created: true });
+    expect(first.crmId).toMatch(/^003/);
+    const second = await crm.syncContact({
+      externalId: 'u-1',
+      email: "o'brien@example.com",
+      lastName: "O'Brien",
+      title: 'Host',
+    });
+    expect(second).toMatchObject({ success: true, created: false, crmId: first.crmId });
+    const contact = await crm.getContact("o'brien@example.com");
+    expect(contact).toMatchObject({ id: first.crmId, externalId: 'u-1', title: 'Host', lastName: "O'Brien" });
+    expect(sf.records('Contact')).toHaveLength(1);
+    expect(crm.apiUsage?.max).toBeGreaterThan(0);
+  });
+
+  it('round-trips tricky data: quotes, commas, newlines, emoji, CJK, an 80-character email', async () => {
+    const crm = provider();
+    const email = `${'a'.repeat(60)}@${'b'.repeat(7)}.example.com`;
+    expect(email).toHaveLength(80);
+    await crm.syncContact({
+      externalId: 'weird/id?#1',
+      email,
+      firstName: '山田 😀',
+      lastName: 'Doe, "Jr."\nSecond line',
+    });
+    const contact = await crm.getContact(email);
+    expect(contact).toMatchObject({ externalId: 'weird/id?#1', firstName: '山田 😀', lastName: 'Doe, "Jr."\nSecond line' });
+  });
+
+  it('rejects invalid emails locally without calling Salesforce', async () => {
+    const crm = provider();
+    const before = sf.stats.requests;
+    await expect(crm.syncContact({ externalId: 'u-1', email: 'not@valid@example.com' })).rejects.toBeInstanceOf(
+      CrmDataConversionError,
+    );
+    expect(sf.stats.requests).toBe(before);
+  });
+
+  it('reports Salesforce refusals as CrmApiError with providerCode and fields', async () => {
+    const crm = provider();
+    const error = await crm.syncContact({ externalId: 'u-1', email: 'a@example.com' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrmApiError);
+    expect(error).toMatchObject({ providerCode: 'REQUIRED_FIELD_MISSING', fields: ['LastName'] });
+  });
+
+  it('updates by id and deletes (a second delete still succeeds)', async () => {
+    const crm = provider();
+    const { crmId } = await crm.syncContact({ externalId: 'u-1', email: 'a@example.com', lastName: 'A' });
+    await crm.updateContact({ id: crmId, externalId: 'u-1', email: 'a@example.com', lastName: 'B' });
+    expect(sf.records('Contact')[0]).toMatchObject({ LastName: 'B' });
+    await crm.deleteContact(crmId as string);
+    expect(sf.records('Contact')).toHaveLength(0);
+    await crm.deleteContact(crmId as string);
+  });
+});
+
+function generate(n: number, offset = 0): CrmContactInput[] {
+  return Array.from({ length: n }, (_, i) => ({
+    externalId: `g-${i + offset}`,
+    email: `g${i + offset}@example.com`,
+    firstName: i % 3 === 0 ? 'Zoë, "Z"' : `F${i}`,
+    lastName: `L${i + offset}`,
+  }));
+}
+
+describe('bulkSyncContacts against the emulator', () => {
+  it('rest mode: 450 records in 3 collection calls, partial failures reported per record', async () => {
+    const crm = provider();
+    const input: CrmContactInput[] = generate(450);
+    input[10] = { externalId: 'g-10', email: 'g10@example.com' }; // no LastName: Salesforce refuses
+    input[20] = { externalId: 'g-20', email: 'bad email', lastName: 'X' }; // refused locally
+    const result = await crm.bulkSyncContacts(input, { mode: 'rest' });
+    expect(result).toMatchObject({ total: 450, success: 448, failed: 2, mode: 'rest', apiCalls: 3 });
+    expect(result.results[10]).toMatchObject({ success: false, error: { code: 'REQUIRED_FIELD_MISSING' } });
+    expect(result.results[20]).toMatchObject({ success: false, error: { code: 'INVALID_DATA' } });
+    expect(sf.records('Contact')).toHaveLength(448);
+  });
+
+  it('works from an AsyncIterable', async () => {
+    const crm = provider();
+    async function* source() {
+      yield* generate(5);
+    }
+    const result = await crm.bulkSyncContacts(source());
+    expect(result).toMatchObject({ total: 5, success: 5, mode: 'rest' });
+  });
+});
+
+describe('listContactChanges against the emulator', () => {
+  it('pages past 2,000 records without skipping, resumes from the cursor and reports deletions', async () => {
+    const crm = provider();
+    await crm.bulkSyncContacts(generate(2300), { mode: 'rest' });
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    let batches = 0;
+    for await (const batch of crm.listContactChanges(null)) {
+      batches += 1;
+      for (const c of batch.upserted) seen.add(c.externalId);
+      cursor = batch.cursor;
+    }
+    expect(seen.size).toBe(2300);
+    expect(batches).toBeGreaterThanOrEqual(2);
+    expect(cursor).not.toBeNull();
+
+    // Nothing new: resuming yields nothing.
+    const empty = [];
+    for await (const batch of crm.listContactChanges(cursor)) empty.push(batch);
+    expect(empty).toEqual([]);
+
+    const changed = await crm.syncContact({ externalId: 'g-5', email: 'g5@example.com', lastName: 'Changed' });
+    const victim = await crm.getContact('g6@example.com');
+    await crm.deleteContact(victim?.id as string);
+    const after: { upserted: string[]; deleted: string[] } = { upserted: [], deleted: [] };
+    for await (const batch of crm.listContactChanges(cursor)) {
+      after.upserted.push(...batch.upserted.map((c) => c.externalId));
+      after.deleted.push(...batch.deleted);
+    }
+    expect(after.upserted).toEqual(['g-5']);
+    expect(after.deleted).toEqual([victim?.id]);
+    expect(changed.created).toBe(false);
+  });
+
+  it('rejects a cursor it did not produce', async () => {
+    const iterator = provider().listContactChanges('{"nope":1}')[Symbol.asyncIterator]();
+    await expect(iterator.next()).rejects.toBeInstanceOf(CrmDataConversionError);
+  });
+});
+
+describe('faults against the emulator', () => {
+  it('retries an injected 503 on a read, then succeeds', async () => {
+    const crm = provider();
+    sf.faults.add({ method: 'GET', path: /\/query/, times: 2, status: 503 });
+    expect(await crm.getContact('nobody@example.com')).toBeNull();
+    expect(crm.apiCallCount).toBe(3);
+  });
+
+  it('retries a dropped connection on an upsert', async () => {
+    const crm = provider();
+    sf.faults.add({ method: 'PATCH', path: /MarkMail_ID__c/, times: 1, drop: true });
+    const result = await crm.syncContact({ externalId: 'u-1', email: 'a@example.com', lastName: 'A' });
+    expect(result.success).toBe(true);
+    expect(sf.records('Contact')).toHaveLength(1);
+  });
+
+  it('surfaces the daily limit as CrmRateLimitError', async () => {
+    const crm = provider({ maxApiUsageRatio: null });
+    sf.setDailyApiLimit(1);
+    await crm.getContact('a@example.com').catch(() => undefined);
+    const error = await crm.getContact('a@example.com').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrmRateLimitError);
+  });
+
+  it('refreshes an expired session once and retries', async () => {
+    let refreshes = 0;
+    const crm = provider({
+      accessToken: 'expired-token',
+      refreshAccessToken: async () => {
+        refreshes += 1;
+        return sf.accessToken;
+      },
+    });
+    expect(await crm.getContact('a@example.com')).toBeNull();
+    expect(refreshes).toBe(1);
+  });
+});
