@@ -194,3 +194,114 @@ describe('faults against the emulator', () => {
     expect(refreshes).toBe(1);
   });
 });
+
+describe('leads, campaigns, activities and lists against the emulator', () => {
+  it('creates a lead idempotently on its external id and finds it by email', async () => {
+    const crm = provider();
+    const first = await crm.createLead({ externalId: 'form-1', email: 'lead@example.com', leadSource: 'Web' });
+    const again = await crm.createLead({ externalId: 'form-1', email: 'lead@example.com', leadSource: 'Web' });
+    expect(first).toMatchObject({ entityType: 'lead', success: true, created: true });
+    expect(again).toMatchObject({ created: false, crmId: first.crmId });
+    expect(sf.records('Lead')).toHaveLength(1);
+    expect(sf.records('Lead')[0]).toMatchObject({ LastName: '[not provided]', Company: '[not provided]' });
+    const lead = await crm.getLead('lead@example.com');
+    expect(lead).toMatchObject({ id: first.crmId, externalId: 'form-1', leadSource: 'Web', email: 'lead@example.com' });
+    expect(await crm.getLead('none@example.com')).toBeNull();
+  });
+
+  it('upserts a campaign on its external id, mapping host status to Salesforce Status', async () => {
+    const crm = provider();
+    const created = await crm.syncCampaign({ externalId: 'c-1', name: 'Spring Launch', status: 'draft', type: 'Email' });
+    const updated = await crm.syncCampaign({
+      externalId: 'c-1',
+      name: 'Spring Launch',
+      status: 'sent',
+      startDate: '2026-03-01',
+      emailStats: { sent: 1200 },
+    });
+    expect(created.created).toBe(true);
+    expect(updated).toMatchObject({ created: false, crmId: created.crmId });
+    expect(sf.records('Campaign')[0]).toMatchObject({ Status: 'Completed', StartDate: '2026-03-01', NumberSent: 1200 });
+  });
+
+  it('logs email activities as Tasks without duplicates when the same activity arrives twice', async () => {
+    const crm = provider();
+    const contact = await crm.syncContact({ externalId: 'u-1', email: 'a@example.com', lastName: 'A' });
+    const campaign = await crm.syncCampaign({ externalId: 'c-1', name: 'Spring Launch', status: 'sent' });
+    const activity = {
+      externalId: 'act-1',
+      contactExternalId: 'u-1',
+      campaignExternalId: 'c-1',
+      activityType: 'opened' as const,
+      occurredAt: '2026-03-02T10:00:00Z',
+    };
+    const first = await crm.logEmailActivity(activity);
+    const second = await crm.logEmailActivity(activity);
+    expect(first).toMatchObject({ success: true, created: true });
+    expect(second).toMatchObject({ success: true, created: false, crmId: first.crmId });
+    const tasks = sf.records('Task');
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({
+      Subject: 'Email opened: Spring Launch [mm:act-1]',
+      TaskSubtype: 'Email',
+      Status: 'Completed',
+      WhoId: contact.crmId,
+      WhatId: campaign.crmId,
+      ActivityDate: '2026-03-02',
+    });
+
+    const batch = await crm.logEmailActivities([
+      { ...activity, externalId: 'act-2', activityType: 'clicked' },
+      { ...activity, externalId: 'act-3', contactExternalId: 'missing' },
+      activity,
+    ]);
+    expect(batch.results.map((r) => [r.externalId, r.success, r.created, r.error?.code])).toEqual([
+      ['act-2', true, true, undefined],
+      ['act-3', false, undefined, 'CONTACT_NOT_FOUND'],
+      ['act-1', true, false, undefined],
+    ]);
+    expect(sf.records('Task')).toHaveLength(2);
+  });
+
+  it('makes campaign membership equal the list: adds missing, removes absent, creates the campaign', async () => {
+    const crm = provider();
+    await crm.bulkSyncContacts(generate(5), { mode: 'rest' });
+    const first = await crm.syncListMembership({ externalId: 'list-1', name: 'Newsletter', memberIds: ['g-0', 'g-1', 'g-2'] });
+    expect(first).toMatchObject({ added: 3, removed: 0, unchanged: 0, results: [] });
+    expect(sf.records('Campaign')).toEqual([expect.objectContaining({ Name: 'Newsletter', MarkMail_Campaign_ID__c: 'list-1' })]);
+    const second = await crm.syncListMembership({
+      externalId: 'list-1',
+      name: 'Newsletter',
+      memberIds: ['g-1', 'g-2', 'g-3', 'nobody'],
+    });
+    expect(second).toMatchObject({ listId: first.listId, added: 1, removed: 1, unchanged: 2 });
+    expect(second.results).toEqual([
+      expect.objectContaining({ entityType: 'list_member', externalId: 'nobody', success: false }),
+    ]);
+    const members = sf.records('CampaignMember').map((m) => m.ContactId);
+    expect(members).toHaveLength(3);
+  });
+
+  it('describes Contact fields and validates a mapping before accepting it', async () => {
+    sf.addCustomField('Contact', { name: 'Score__c', type: 'double', label: 'Score', precision: 18 });
+    const crm = provider();
+    const fields = await crm.getCustomFields();
+    const byName = new Map(fields.map((f) => [f.name, f]));
+    expect(byName.get('Email')).toMatchObject({ fieldType: 'email', updateable: true });
+    expect(byName.get('LastName')).toMatchObject({ fieldType: 'text', required: true });
+    expect(byName.get('Score__c')).toMatchObject({ fieldType: 'number', required: false });
+    expect(byName.get('LeadSource')?.options).toContain('Web');
+
+    await expect(
+      crm.mapCustomFields([
+        { hostField: 'score', crmField: 'Nope__c', fieldType: 'number' },
+        { hostField: 'score', crmField: 'Score__c', fieldType: 'boolean' },
+      ]),
+    ).rejects.toMatchObject({ name: 'CrmDataConversionError', fields: ['mapping.0.crmField', 'mapping.1.fieldType'] });
+
+    await crm.mapCustomFields([{ hostField: 'score', crmField: 'Score__c', fieldType: 'number' }]);
+    await crm.syncContact({ externalId: 'u-1', email: 'a@example.com', lastName: 'A', customFields: { score: 42 } });
+    expect(sf.records('Contact')[0]).toMatchObject({ Score__c: 42 });
+    expect(await crm.getContact('a@example.com')).toMatchObject({ customFields: { score: 42 } });
+  });
+});
