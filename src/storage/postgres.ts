@@ -692,17 +692,19 @@ class PgStatus implements CrmSyncStatusStore {
 
   async upsertMany(rows: ReadonlyArray<CrmSyncStatusRow>): Promise<void> {
     // Duplicate keys are collapsed first: ON CONFLICT cannot touch one row twice in a statement.
-    const normalised = normaliseStatusRows(rows);
+    const normalised = normaliseStatusRows(rows, false);
     if (normalised.length === 0) return;
-    const size = this.ctx.batchSize;
-    if (normalised.length <= size) {
-      await this.ctx.query('syncStatus.upsertMany', this.#upsert, [statusJson(normalised)]);
+    // Serialise every chunk before the first await, so the caller cannot change rows mid-batch.
+    const chunks: string[] = [];
+    for (let i = 0; i < normalised.length; i += this.ctx.batchSize) {
+      chunks.push(statusJson(normalised.slice(i, i + this.ctx.batchSize)));
+    }
+    if (chunks.length === 1) {
+      await this.ctx.query('syncStatus.upsertMany', this.#upsert, chunks);
       return;
     }
     await this.ctx.transaction('syncStatus.upsertMany', async (q) => {
-      for (let i = 0; i < normalised.length; i += size) {
-        await q.query(this.#upsert, [statusJson(normalised.slice(i, i + size))]);
-      }
+      for (const chunk of chunks) await q.query(this.#upsert, [chunk]);
     });
   }
 

@@ -642,7 +642,7 @@ class SqliteStatus implements CrmSyncStatusStore {
   constructor(private readonly ctx: Ctx) {}
 
   async upsertMany(rows: ReadonlyArray<CrmSyncStatusRow>): Promise<void> {
-    const normalised = normaliseStatusRows(rows);
+    const normalised = normaliseStatusRows(rows, false);
     if (normalised.length === 0) return;
     await this.ctx.run('syncStatus.upsertMany', (c) => {
       const statement = c.statement(UPSERT_STATUS);

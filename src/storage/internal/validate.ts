@@ -231,24 +231,74 @@ export type NormalisedStatusRow = Required<Omit<CrmSyncStatusRow, 'state'>> & {
 /**
  * Validate status rows and collapse duplicates of one key to the last occurrence (what a
  * sequence of single upserts would leave behind; PostgreSQL's ON CONFLICT refuses to touch a row
- * twice in one statement).
+ * twice in one statement). Validation runs before anything is written, so a bad row leaves the
+ * whole batch unapplied.
+ *
+ * @param copyState deep-copy `state` (for adapters that keep the object); SQL adapters serialise it
+ *   immediately and skip the copy.
  * @throws CrmDataConversionError naming the row index and field
  */
-export function normaliseStatusRows(rows: ReadonlyArray<CrmSyncStatusRow>): NormalisedStatusRow[] {
+export function normaliseStatusRows(
+  rows: ReadonlyArray<CrmSyncStatusRow>,
+  copyState = true,
+): NormalisedStatusRow[] {
   if (!Array.isArray(rows)) {
     throw new CrmDataConversionError('Invalid sync status rows: rows must be an array', {
       fields: [{ field: 'rows', message: 'must be an array', code: 'invalid_type' }],
     });
   }
-  const issues = new Issues();
   const byKey = new Map<string, NormalisedStatusRow>();
-  rows.forEach((row, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    // Fast path: this runs for every row of 100,000-row batches; issues are only named on failure.
+    if (!isValidStatusRow(row)) throwStatusRowIssues(rows, i);
+    byKey.set(statusKey(row), {
+      integrationId: row.integrationId,
+      entityType: row.entityType,
+      externalId: row.externalId,
+      crmId: row.crmId,
+      status: row.status,
+      direction: row.direction,
+      contentHash: row.contentHash,
+      lastSyncedAt: row.lastSyncedAt === null ? null : new Date(row.lastSyncedAt.getTime()),
+      lastError: row.lastError,
+      state: row.state == null ? null : copyState ? jsonCopy(row.state) : row.state,
+    });
+  }
+  return [...byKey.values()];
+}
+
+const isNullableString = (value: unknown): boolean => value === null || typeof value === 'string';
+
+function isValidStatusRow(row: CrmSyncStatusRow): boolean {
+  return (
+    typeof row === 'object' &&
+    row !== null &&
+    typeof row.integrationId === 'string' &&
+    row.integrationId.length > 0 &&
+    ENTITY_TYPES.has(row.entityType) &&
+    typeof row.externalId === 'string' &&
+    row.externalId.length > 0 &&
+    isNullableString(row.crmId) &&
+    STATUSES.has(row.status) &&
+    DIRECTIONS.has(row.direction) &&
+    isNullableString(row.contentHash) &&
+    (row.lastSyncedAt === null ||
+      (row.lastSyncedAt instanceof Date && !Number.isNaN(row.lastSyncedAt.getTime()))) &&
+    isNullableString(row.lastError) &&
+    (row.state == null || (typeof row.state === 'object' && !Array.isArray(row.state)))
+  );
+}
+
+function throwStatusRowIssues(rows: ReadonlyArray<CrmSyncStatusRow>, from: number): never {
+  const issues = new Issues();
+  for (let i = from; i < rows.length && issues.list.length <= 20; i++) {
+    const row = rows[i];
     const at = (field: string) => `[${i}].${field}`;
     if (typeof row !== 'object' || row === null) {
       issues.add(`[${i}]`, 'must be an object');
-      return;
+      continue;
     }
-    const before = issues.list.length;
     issues.nonEmpty(at('integrationId'), row.integrationId);
     issues.oneOf(at('entityType'), row.entityType, ENTITY_TYPES);
     issues.nonEmpty(at('externalId'), row.externalId);
@@ -259,28 +309,9 @@ export function normaliseStatusRows(rows: ReadonlyArray<CrmSyncStatusRow>): Norm
     issues.dateOrNull(at('lastSyncedAt'), row.lastSyncedAt);
     issues.stringOrNull(at('lastError'), row.lastError);
     if (row.state !== undefined && row.state !== null) issues.object(at('state'), row.state);
-    // Stop collecting after many bad rows: the message must stay readable.
-    if (issues.list.length > 20) issues.throwIfAny('sync status rows');
-    if (issues.list.length !== before) return;
-    const normalised: NormalisedStatusRow = {
-      integrationId: row.integrationId,
-      entityType: row.entityType,
-      externalId: row.externalId,
-      crmId: row.crmId,
-      status: row.status,
-      direction: row.direction,
-      contentHash: row.contentHash,
-      lastSyncedAt: row.lastSyncedAt === null ? null : new Date(row.lastSyncedAt.getTime()),
-      lastError: row.lastError,
-      state: row.state == null ? null : jsonCopy(row.state),
-    };
-    const key = statusKey(normalised);
-    // Delete first so the surviving entry takes the position of the last occurrence.
-    byKey.delete(key);
-    byKey.set(key, normalised);
-  });
+  }
   issues.throwIfAny('sync status rows');
-  return [...byKey.values()];
+  throw new Error('unreachable: a row failed the fast check but no issue was found');
 }
 
 /** Map key of a status row. NUL cannot occur in SQL text keys, so it is a safe separator. */
