@@ -90,3 +90,40 @@ export {
 export { COLLECTION_LIMIT, registerSalesforceProvider, SalesforceProvider } from './provider.js';
 export type { SalesforceRetryOptions, SleepFunction } from './retry.js';
 export { escapeSoqlLiteral, soqlString } from './soql.js';
+export {
+  REPLAY_ALL_RETAINED,
+  REPLAY_NEW_EVENTS,
+  type SalesforceChangeGap,
+  type SalesforceChangeGapReason,
+  type SalesforceChangeHandlerContext,
+  type SalesforceStreamingConnection,
+  type SubscribeToChangeEventsOptions,
+  subscribeToChangeEvents,
+} from './webhooks/cdc.js';
+export {
+  changeEventChannel,
+  changeEventClientTag,
+  decodeChangeEvent,
+  isGapChangeType,
+  SALESFORCE_CHANGE_TYPES,
+  type SalesforceChangeEvent,
+  type SalesforceChangeEventHeader,
+  type SalesforceChangeType,
+} from './webhooks/change-event.js';
+export {
+  OUTBOUND_MESSAGE_NAMESPACE,
+  outboundMessageAck,
+  outboundMessageFault,
+  parseOutboundMessage,
+  type SalesforceOutboundFieldValue,
+  type SalesforceOutboundMessage,
+  type SalesforceOutboundNotification,
+  SOAP_ENVELOPE_NAMESPACE,
+} from './webhooks/outbound-message.js';
+export {
+  createOutboundMessageHandler,
+  DEFAULT_OUTBOUND_MESSAGE_MAX_BODY_BYTES,
+  OUTBOUND_MESSAGE_DEDUPE_STREAM_PREFIX,
+  type OutboundMessageHandlerOptions,
+  type OutboundMessageRequestHandler,
+} from './webhooks/outbound-message-handler.js';
