@@ -6,5 +6,6 @@
  */
 
 export * from './fake-provider.js';
+export * from './provider-conformance.js';
 export * from './salesforce-emulator/index.js';
 export * from './storage-conformance.js';

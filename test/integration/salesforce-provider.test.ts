@@ -2,7 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CrmApiError, CrmDataConversionError, CrmRateLimitError } from '../../src/core/errors.js';
 import type { CrmContactInput } from '../../src/core/models.js';
 import { SalesforceProvider } from '../../src/salesforce/provider.js';
-import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/salesforce-emulator/index.js';
+import {
+  type SalesforceEmulator,
+  startSalesforceEmulator,
+} from '../../src/testing/salesforce-emulator/index.js';
 
 let sf: SalesforceEmulator;
 
@@ -28,7 +31,11 @@ function provider(options: Partial<ConstructorParameters<typeof SalesforceProvid
 describe('contacts against the emulator', () => {
   it('creates, then updates, reports created correctly and reads back by email', async () => {
     const crm = provider();
-    const first = await crm.syncContact({ externalId: 'u-1', email: "o'brien@example.com", lastName: "O'Brien" });
+    const first = await crm.syncContact({
+      externalId: 'u-1',
+      email: "o'brien@example.com",
+      lastName: "O'Brien",
+    });
     expect(first).toMatchObject({ success: true, created: true });
     expect(first.crmId).toMatch(/^003/);
     const second = await crm.syncContact({
@@ -55,21 +62,27 @@ describe('contacts against the emulator', () => {
       lastName: 'Doe, "Jr."\nSecond line',
     });
     const contact = await crm.getContact(email);
-    expect(contact).toMatchObject({ externalId: 'weird/id?#1', firstName: '山田 😀', lastName: 'Doe, "Jr."\nSecond line' });
+    expect(contact).toMatchObject({
+      externalId: 'weird/id?#1',
+      firstName: '山田 😀',
+      lastName: 'Doe, "Jr."\nSecond line',
+    });
   });
 
   it('rejects invalid emails locally without calling Salesforce', async () => {
     const crm = provider();
     const before = sf.stats.requests;
-    await expect(crm.syncContact({ externalId: 'u-1', email: 'not@valid@example.com' })).rejects.toBeInstanceOf(
-      CrmDataConversionError,
-    );
+    await expect(
+      crm.syncContact({ externalId: 'u-1', email: 'not@valid@example.com' }),
+    ).rejects.toBeInstanceOf(CrmDataConversionError);
     expect(sf.stats.requests).toBe(before);
   });
 
   it('reports Salesforce refusals as CrmApiError with providerCode and fields', async () => {
     const crm = provider();
-    const error = await crm.syncContact({ externalId: 'u-1', email: 'a@example.com' }).catch((e: unknown) => e);
+    const error = await crm
+      .syncContact({ externalId: 'u-1', email: 'a@example.com' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrmApiError);
     expect(error).toMatchObject({ providerCode: 'REQUIRED_FIELD_MISSING', fields: ['LastName'] });
   });
@@ -138,7 +151,11 @@ describe('listContactChanges against the emulator', () => {
     for await (const batch of crm.listContactChanges(cursor)) empty.push(batch);
     expect(empty).toEqual([]);
 
-    const changed = await crm.syncContact({ externalId: 'g-5', email: 'g5@example.com', lastName: 'Changed' });
+    const changed = await crm.syncContact({
+      externalId: 'g-5',
+      email: 'g5@example.com',
+      lastName: 'Changed',
+    });
     const victim = await crm.getContact('g6@example.com');
     await crm.deleteContact(victim?.id as string);
     const after: { upserted: string[]; deleted: string[] } = { upserted: [], deleted: [] };
@@ -198,20 +215,38 @@ describe('faults against the emulator', () => {
 describe('leads, campaigns, activities and lists against the emulator', () => {
   it('creates a lead idempotently on its external id and finds it by email', async () => {
     const crm = provider();
-    const first = await crm.createLead({ externalId: 'form-1', email: 'lead@example.com', leadSource: 'Web' });
-    const again = await crm.createLead({ externalId: 'form-1', email: 'lead@example.com', leadSource: 'Web' });
+    const first = await crm.createLead({
+      externalId: 'form-1',
+      email: 'lead@example.com',
+      leadSource: 'Web',
+    });
+    const again = await crm.createLead({
+      externalId: 'form-1',
+      email: 'lead@example.com',
+      leadSource: 'Web',
+    });
     expect(first).toMatchObject({ entityType: 'lead', success: true, created: true });
     expect(again).toMatchObject({ created: false, crmId: first.crmId });
     expect(sf.records('Lead')).toHaveLength(1);
     expect(sf.records('Lead')[0]).toMatchObject({ LastName: '[not provided]', Company: '[not provided]' });
     const lead = await crm.getLead('lead@example.com');
-    expect(lead).toMatchObject({ id: first.crmId, externalId: 'form-1', leadSource: 'Web', email: 'lead@example.com' });
+    expect(lead).toMatchObject({
+      id: first.crmId,
+      externalId: 'form-1',
+      leadSource: 'Web',
+      email: 'lead@example.com',
+    });
     expect(await crm.getLead('none@example.com')).toBeNull();
   });
 
   it('upserts a campaign on its external id, mapping host status to Salesforce Status', async () => {
     const crm = provider();
-    const created = await crm.syncCampaign({ externalId: 'c-1', name: 'Spring Launch', status: 'draft', type: 'Email' });
+    const created = await crm.syncCampaign({
+      externalId: 'c-1',
+      name: 'Spring Launch',
+      status: 'draft',
+      type: 'Email',
+    });
     const updated = await crm.syncCampaign({
       externalId: 'c-1',
       name: 'Spring Launch',
@@ -221,7 +256,11 @@ describe('leads, campaigns, activities and lists against the emulator', () => {
     });
     expect(created.created).toBe(true);
     expect(updated).toMatchObject({ created: false, crmId: created.crmId });
-    expect(sf.records('Campaign')[0]).toMatchObject({ Status: 'Completed', StartDate: '2026-03-01', NumberSent: 1200 });
+    expect(sf.records('Campaign')[0]).toMatchObject({
+      Status: 'Completed',
+      StartDate: '2026-03-01',
+      NumberSent: 1200,
+    });
   });
 
   it('logs email activities as Tasks without duplicates when the same activity arrives twice', async () => {
@@ -266,9 +305,15 @@ describe('leads, campaigns, activities and lists against the emulator', () => {
   it('makes campaign membership equal the list: adds missing, removes absent, creates the campaign', async () => {
     const crm = provider();
     await crm.bulkSyncContacts(generate(5), { mode: 'rest' });
-    const first = await crm.syncListMembership({ externalId: 'list-1', name: 'Newsletter', memberIds: ['g-0', 'g-1', 'g-2'] });
+    const first = await crm.syncListMembership({
+      externalId: 'list-1',
+      name: 'Newsletter',
+      memberIds: ['g-0', 'g-1', 'g-2'],
+    });
     expect(first).toMatchObject({ added: 3, removed: 0, unchanged: 0, results: [] });
-    expect(sf.records('Campaign')).toEqual([expect.objectContaining({ Name: 'Newsletter', MarkMail_Campaign_ID__c: 'list-1' })]);
+    expect(sf.records('Campaign')).toEqual([
+      expect.objectContaining({ Name: 'Newsletter', MarkMail_Campaign_ID__c: 'list-1' }),
+    ]);
     const second = await crm.syncListMembership({
       externalId: 'list-1',
       name: 'Newsletter',
@@ -297,10 +342,18 @@ describe('leads, campaigns, activities and lists against the emulator', () => {
         { hostField: 'score', crmField: 'Nope__c', fieldType: 'number' },
         { hostField: 'score', crmField: 'Score__c', fieldType: 'boolean' },
       ]),
-    ).rejects.toMatchObject({ name: 'CrmDataConversionError', fields: ['mapping.0.crmField', 'mapping.1.fieldType'] });
+    ).rejects.toMatchObject({
+      name: 'CrmDataConversionError',
+      fields: ['mapping.0.crmField', 'mapping.1.fieldType'],
+    });
 
     await crm.mapCustomFields([{ hostField: 'score', crmField: 'Score__c', fieldType: 'number' }]);
-    await crm.syncContact({ externalId: 'u-1', email: 'a@example.com', lastName: 'A', customFields: { score: 42 } });
+    await crm.syncContact({
+      externalId: 'u-1',
+      email: 'a@example.com',
+      lastName: 'A',
+      customFields: { score: 42 },
+    });
     expect(sf.records('Contact')[0]).toMatchObject({ Score__c: 42 });
     expect(await crm.getContact('a@example.com')).toMatchObject({ customFields: { score: 42 } });
   });
