@@ -34,6 +34,33 @@ export type StoreWriteOperation =
   | { kind: 'delete'; sobject?: string; id: string }
   | { kind: 'hardDelete'; sobject?: string; id: string };
 
+/** A committed record change, as {@link OrgStore.onChange} observers see it. */
+export interface StoreChange {
+  /** `hardDelete` includes purging a recycle-bin row (then `before.IsDeleted` is true). */
+  kind: 'create' | 'update' | 'delete' | 'undelete' | 'hardDelete';
+  /** API name of the object. */
+  sobject: string;
+  /** 18-character id. */
+  id: string;
+  /** The row before the write batch (copy), `undefined` for a create. */
+  before: EmulatorRecord | undefined;
+  /** The row after the write batch (copy), `undefined` after a hard delete. */
+  after: EmulatorRecord | undefined;
+  /** The origin set with {@link OrgStore.withOrigin} around the write, e.g. `com/salesforce/api/rest/62.0;client=x`. */
+  origin: string | undefined;
+}
+
+/** Receives the changes of one synchronous write batch, in write order. */
+export type StoreChangeListener = (changes: readonly StoreChange[]) => void;
+
+interface PendingChange {
+  sobject: string;
+  id: string;
+  before: EmulatorRecord | undefined;
+  origin: string | undefined;
+  rows: Map<string, EmulatorRecord>;
+}
+
 /** A deletion kept for `sobjects/X/deleted`. */
 export interface DeletionEntry {
   id: string;
@@ -75,6 +102,10 @@ const SYSTEM_FIELDS = new Set([
 export class OrgStore {
   private readonly tables = new Map<string, Table>();
   private readonly byPrefix = new Map<string, Table>();
+  // Change observation (CDC, outbound messages): setRow records, a microtask flushes the batch.
+  private readonly changeListeners = new Set<StoreChangeListener>();
+  private pendingChanges: Map<string, PendingChange> | undefined;
+  private currentOrigin: string | undefined;
 
   /**
    * @param ids id generator of this org.
@@ -86,6 +117,85 @@ export class OrgStore {
     private readonly clock: EmulatorClock,
     private readonly currentUserId: () => string,
   ) {}
+
+  /**
+   * Observes record writes. Every write of one synchronous batch (a REST call, a collection, a
+   * Bulk batch) arrives in one call, after the batch, one entry per record (first state → last);
+   * rolled-back writes and `clear()` are not reported. A listener that throws is ignored.
+   *
+   * @returns a function that removes the listener.
+   */
+  onChange(listener: StoreChangeListener): () => void {
+    this.changeListeners.add(listener);
+    return () => {
+      this.changeListeners.delete(listener);
+    };
+  }
+
+  /**
+   * Runs `write` with `origin` attached to the changes it makes (the CDC `changeOrigin`, e.g.
+   * `com/salesforce/api/rest/62.0;client=<Sforce-Call-Options client>`).
+   */
+  withOrigin<T>(origin: string | undefined, write: () => T): T {
+    const previous = this.currentOrigin;
+    this.currentOrigin = origin;
+    try {
+      return write();
+    } finally {
+      this.currentOrigin = previous;
+    }
+  }
+
+  private recordChange(table: Table, id: string, old: EmulatorRecord | undefined): void {
+    if (this.changeListeners.size === 0) return;
+    if (!this.pendingChanges) {
+      this.pendingChanges = new Map();
+      queueMicrotask(() => this.flushChanges());
+    }
+    if (this.pendingChanges.has(id)) return;
+    this.pendingChanges.set(id, {
+      sobject: table.schema.name,
+      id,
+      before: old,
+      origin: this.currentOrigin,
+      rows: table.rows,
+    });
+  }
+
+  private flushChanges(): void {
+    const pending = this.pendingChanges;
+    this.pendingChanges = undefined;
+    if (!pending) return;
+    const changes: StoreChange[] = [];
+    for (const entry of pending.values()) {
+      const { before } = entry;
+      const after = entry.rows.get(entry.id);
+      // A rollback restores the very same row object: nothing changed.
+      if (before === after) continue;
+      let kind: StoreChange['kind'];
+      if (!before) kind = 'create';
+      else if (!after) kind = 'hardDelete';
+      else if (before.IsDeleted !== true && after.IsDeleted === true) kind = 'delete';
+      else if (before.IsDeleted === true && after.IsDeleted !== true) kind = 'undelete';
+      else kind = 'update';
+      changes.push({
+        kind,
+        sobject: entry.sobject,
+        id: entry.id,
+        before: before ? { ...before } : undefined,
+        after: after ? { ...after } : undefined,
+        origin: entry.origin,
+      });
+    }
+    if (changes.length === 0) return;
+    for (const listener of this.changeListeners) {
+      try {
+        listener(changes);
+      } catch {
+        // Observers are test tooling; a broken one must not break the org.
+      }
+    }
+  }
 
   /** Registers an object type. */
   addObject(definition: EmulatorObjectDefinition): ObjectSchema {
@@ -646,6 +756,7 @@ export class OrgStore {
   /** Replaces a row and keeps every index in step; `undefined` removes it. */
   private setRow(table: Table, id: string, row: EmulatorRecord | undefined): void {
     const old = table.rows.get(id);
+    this.recordChange(table, id, old);
     if (old && old.IsDeleted !== true) {
       for (const [name, index] of table.indexes) {
         const key = this.rowKey(table, name, old);
