@@ -164,6 +164,19 @@ describe('TokenManager (in memory)', () => {
     expect(oauth.calls).toHaveLength(3);
   });
 
+  it('does not replay a refresh token another client is refreshing (no storage to wait on)', async () => {
+    const oauth = fakeOAuth({ fail: () => invalidGrant('token request is already being processed') });
+    const manager = new TokenManager({
+      oauth,
+      tokens: { accessToken: 'a0', refreshToken: 'rt', instanceUrl: INSTANCE_URL },
+    });
+    const error = (await manager.refresh().catch((e: unknown) => e)) as CrmAuthenticationError;
+    expect(error.providerCode).toBe('refresh_in_progress');
+    expect(error.retryable).toBe(true);
+    expect(manager.reauthorizationRequired).toBe(false);
+    expect(oauth.calls).toEqual(['rt']);
+  });
+
   it('re-authorises through `reauthorize` when there is no refresh token (JWT bearer)', async () => {
     const oauth = fakeOAuth();
     let reauthorized = 0;
@@ -446,8 +459,40 @@ describe('TokenManager with storage', () => {
     const session = await manager.refresh();
     expect(session.accessToken).toBe(oauth.issued[0]?.accessToken);
     expect(oauth.calls).toEqual(['rt', 'rt']);
-    expect(sleeps).toEqual([250]);
+    // It waited for another worker's result to appear in storage before trying again itself.
+    expect(sleeps).toEqual([250, 500, 1000, 2000]);
     expect((await storage.integrations.get(integration.id))?.syncEnabled).toBe(true);
+  });
+
+  it('adopts the parallel refresher’s stored token instead of replaying the old refresh token', async () => {
+    const integration = await seed(storage, {
+      accessToken: 'a0',
+      refreshToken: 'rt',
+      instanceUrl: INSTANCE_URL,
+    });
+    const oauth = fakeOAuth({ fail: () => invalidGrant('token request is already being processed') });
+    const manager = new TokenManager({
+      oauth,
+      storage,
+      cipher,
+      integrationId: integration.id,
+      sleep: async (ms) => {
+        if (ms === 500) {
+          // Meanwhile the other worker persisted its rotated pair.
+          await storage.integrations.update(integration.id, {
+            credentials: cipher.encrypt(
+              encodeSalesforceCredentials({
+                accessToken: 'a-other',
+                refreshToken: 'rt-other',
+                instanceUrl: INSTANCE_URL,
+              }),
+            ),
+          });
+        }
+      },
+    });
+    expect((await manager.refresh()).accessToken).toBe('a-other');
+    expect(oauth.calls).toEqual(['rt']);
   });
 
   it('reports a broken storage write as CrmStorageError', async () => {

@@ -301,11 +301,7 @@ export class TokenManager {
     if (!this.#inflight) {
       const current = await this.#current(options.signal);
       if (this.#inflight === undefined) {
-        if (
-          options.failedAccessToken != null &&
-          options.failedAccessToken !== current.accessToken &&
-          !this.#isStale(current)
-        ) {
+        if (options.failedAccessToken != null && options.failedAccessToken !== current.accessToken) {
           // Someone refreshed after the caller's request was sent: use that token.
           return { accessToken: current.accessToken, instanceUrl: current.instanceUrl };
         }
@@ -518,8 +514,9 @@ export class TokenManager {
     if (stored.accessToken === staleAccessToken) return false;
     const mine = this.#tokens;
     if (mine && stored.accessToken === mine.accessToken) return false;
-    if (mine?.issuedAt && stored.issuedAt && stored.issuedAt < mine.issuedAt) return false;
-    return !this.#isStale(stored);
+    // Never step back to an older pair. Age alone does not disqualify it: if it has expired too,
+    // the next 401 refreshes it (bounded by the budget).
+    return !(mine?.issuedAt && stored.issuedAt && stored.issuedAt < mine.issuedAt);
   }
 
   async #adoptIfReplaced(staleAccessToken: string): Promise<SalesforceTokens | null> {
@@ -554,10 +551,30 @@ export class TokenManager {
         // A pair someone else persisted meanwhile beats our failure (their refresh consumed ours).
         const adopted = integration ? await this.#adoptIfReplaced(current.accessToken) : null;
         if (adopted) return { tokens: adopted, adopted: true };
-        if (ALREADY_PROCESSING.test(error.message) && attempt < 3) {
-          // Salesforce refuses parallel refreshes of one token; wait for the other one to land.
-          await this.#sleep(250 * 2 ** attempt);
-          continue;
+        if (ALREADY_PROCESSING.test(error.message)) {
+          // Salesforce refuses parallel refreshes of one token: someone else is refreshing it.
+          // Retrying at once would replay a token that is about to be superseded (with rotation
+          // that revokes the grant), so wait for their result to land in storage and use it.
+          if (!integration) {
+            throw new CrmAuthenticationError(
+              'Another client is refreshing this Salesforce session; try again',
+              {
+                provider: 'salesforce',
+                providerCode: 'refresh_in_progress',
+                retryable: true,
+                cause: error,
+              },
+            );
+          }
+          if (attempt < 2) {
+            for (let wait = 0; wait < 4; wait++) {
+              await this.#sleep(250 * 2 ** wait);
+              const landed = await this.#adoptIfReplaced(current.accessToken);
+              if (landed) return { tokens: landed, adopted: true };
+            }
+            // Nothing landed: the other refresh failed or persisted elsewhere; try ourselves.
+            continue;
+          }
         }
         throw await this.#markNeedsReauthorization(
           'refresh_token_rejected',
