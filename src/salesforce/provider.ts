@@ -282,8 +282,10 @@ export class SalesforceProvider implements CrmProvider {
 
     if (opts.connection) {
       this.connection = opts.connection;
+      // jsforce defaults to 50.0, which cannot be told apart from an explicit 50.0: treat it as
+      // "not chosen" and pin ours (pass `apiVersion` to force another).
       if (opts.apiVersion) this.connection.version = opts.apiVersion;
-      else if (!opts.connection.version || Number(opts.connection.version) < 46) {
+      else if (!opts.connection.version || Number(opts.connection.version) <= 50) {
         this.connection.version = this.apiVersion;
       }
       this.apiVersion = this.connection.version;
