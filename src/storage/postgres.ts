@@ -400,7 +400,11 @@ function wrap(label: string, cause: unknown): Error {
   // leave on the cause. The message is redacted by CrmError in any case.
   return storageError('driver', `PostgresStorage: ${label} failed${message ? `: ${message}` : ''}`, {
     cause,
-    retryable: RETRYABLE_SQLSTATE.test(code) || RETRYABLE_ERRNO.has(code),
+    retryable:
+      RETRYABLE_SQLSTATE.test(code) ||
+      RETRYABLE_ERRNO.has(code) ||
+      // pg reports a dropped socket or a pool wait timeout without a code.
+      /Connection terminated|timeout exceeded when trying to connect/i.test(message),
     details: code ? { sqlState: code } : {},
   });
 }

@@ -216,7 +216,13 @@ export class SqliteStorage implements CrmStorage {
     let db: SqliteDatabaseLike;
     if (database) db = database;
     else if (this.#options.driver === 'node:sqlite') {
-      const { DatabaseSync } = await loadPeer('node:sqlite', 'SqliteStorage', () => import('node:sqlite'));
+      // node:sqlite is built in (Node >= 22.5, no flag from 22.13); it is missing only on older Node.
+      const { DatabaseSync } = await import('node:sqlite').catch((cause: unknown) => {
+        throw new CrmConfigurationError("SqliteStorage: driver 'node:sqlite' needs Node.js 22.13 or newer", {
+          cause,
+          details: { reason: 'missing_driver', package: 'node:sqlite' },
+        });
+      });
       db = openWith(() => new DatabaseSync(filename!) as unknown as SqliteDatabaseLike);
     } else {
       const mod = await loadPeer('better-sqlite3', 'SqliteStorage', () => import('better-sqlite3'));
