@@ -520,14 +520,6 @@ export class SyncEngine {
   /** Lease, log, run, complete the log, release — the same for every kind of run. */
   async #run(spec: RunSpec, body: (ctx: SyncRunContext) => Promise<void>): Promise<SyncReport> {
     throwIfAborted(spec.signal);
-    const startedAt = this.#clock.now();
-    const builder = new SyncReportBuilder({
-      entityType: spec.entityType,
-      direction: spec.direction,
-      startedAt,
-      dryRun: spec.dryRun,
-      maxErrors: this.#maxErrors,
-    });
     const internal = new AbortController();
     const signal = spec.signal ? AbortSignal.any([spec.signal, internal.signal]) : internal.signal;
     const lost: { error: CrmStorageError | null } = { error: null };
@@ -547,6 +539,15 @@ export class SyncEngine {
             internal.abort(error);
           },
         });
+    // The run starts once it holds the lease: time spent waiting for another run is not its own.
+    const startedAt = this.#clock.now();
+    const builder = new SyncReportBuilder({
+      entityType: spec.entityType,
+      direction: spec.direction,
+      startedAt,
+      dryRun: spec.dryRun,
+      maxErrors: this.#maxErrors,
+    });
     try {
       const log = spec.dryRun
         ? null
