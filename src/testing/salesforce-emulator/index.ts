@@ -4,6 +4,13 @@
  *
  * @packageDocumentation
  */
+export {
+  type BulkControlTarget,
+  failNextBulkJob,
+  INJECTED_FAILURE_MESSAGE,
+  setBulkProcessingDelay,
+  setBulkQueryPageSize,
+} from './bulk/bulk-controls.js';
 export { type SalesforceEmulator, startSalesforceEmulator } from './emulator.js';
 export type { EmulatorFault, EmulatorFaultSpec, EmulatorFaults } from './faults.js';
 export { EmulatorHttpError, EmulatorOAuthError } from './http/errors.js';

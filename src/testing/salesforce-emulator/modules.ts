@@ -1,3 +1,4 @@
+import { bulkModule } from './bulk/bulk-module.js';
 import type { EmulatorModule } from './module.js';
 import { restModule } from './rest/rest-module.js';
 
@@ -5,4 +6,4 @@ import { restModule } from './rest/rest-module.js';
  * Modules every emulator installs, in order. Bulk API 2.0 and SOAP register here too (one import
  * and one entry each) — see docs/emulator-rules.md.
  */
-export const builtInModules: readonly EmulatorModule[] = [restModule];
+export const builtInModules: readonly EmulatorModule[] = [restModule, bulkModule];
