@@ -8,4 +8,5 @@
 export * from './fake-provider.js';
 export * from './provider-conformance.js';
 export * from './salesforce-emulator/index.js';
+export * from './salesforce-emulator/realtime/index.js';
 export * from './storage-conformance.js';
