@@ -14,6 +14,7 @@ import {
 import { SalesforceOAuth, type SalesforceOAuthOptions } from '../../src/salesforce/auth/oauth.js';
 import { MemoryOAuthStateStore } from '../../src/salesforce/auth/state-store.js';
 import { getReauthorizationMarker, TokenManager } from '../../src/salesforce/auth/tokens.js';
+import { SalesforceProvider } from '../../src/salesforce/provider.js';
 import { CredentialCipher } from '../../src/security/cipher.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import type { CrmStorage } from '../../src/storage/types.js';
@@ -402,6 +403,37 @@ describe('TokenManager against the emulator', () => {
     expect(results.every((r) => r.done)).toBe(true);
     expect(sf.stats.tokenRequests - before).toBe(1);
     expect(manager.refreshCount).toBe(1);
+  });
+
+  it('drives SalesforceProvider: an expired session is refreshed through the manager and persisted', async () => {
+    const storage = newStorage();
+    const grant = sf.oauth.issueTokens();
+    const integration = await seedIntegration(storage, grant);
+    const manager = new TokenManager({
+      oauth: oauthClient(),
+      storage,
+      cipher,
+      integrationId: integration.id,
+      logger,
+      clock: emulatorClock,
+    });
+    const session = await manager.getSession();
+    const provider = new SalesforceProvider({
+      ...session,
+      refreshAccessToken: () => manager.refresh(),
+      logger,
+    });
+    expect(await provider.getContact('nobody@example.com')).toBeNull();
+    sf.oauth.expireAccessToken(grant.accessToken);
+    const before = sf.stats.tokenRequests;
+    expect(await provider.getContact('nobody@example.com')).toBeNull();
+    expect(sf.stats.tokenRequests - before).toBe(1);
+    const stored = decodeSalesforceCredentials(
+      cipher.decrypt((await storage.integrations.get(integration.id))?.credentials as string),
+    );
+    expect(stored.accessToken).not.toBe(grant.accessToken);
+    remember(stored.accessToken);
+    remember(stored.refreshToken);
   });
 
   it('two workers sharing storage refresh once; the other uses the winner’s token', async () => {

@@ -283,6 +283,14 @@ describe('beginOAuthAuthorization + createOAuthCallbackHandler', () => {
       stateStore: ctx.stateStore,
     });
     expect((await handler(new Request(REDIRECT_URI, { method: 'POST' }))).status).toBe(405);
+    const { state } = await beginOAuthAuthorization({
+      oauth: ctx.oauth,
+      stateStore: ctx.stateStore,
+      userId: 'u1',
+    });
+    const head = await handler(new Request(callback({ code: 'c', state }), { method: 'HEAD' }));
+    expect(head.status).toBe(405);
+    expect(ctx.stateStore.size).toBe(1); // a link scanner's HEAD did not consume the state
     for (const returnTo of ['https://evil.example', '//evil.example', '/\\evil.example']) {
       await expect(
         beginOAuthAuthorization({ oauth: ctx.oauth, stateStore: ctx.stateStore, returnTo }),

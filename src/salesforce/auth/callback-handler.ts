@@ -202,7 +202,8 @@ export function createOAuthCallbackHandler(
   };
 
   async function handle(request: Request): Promise<Response> {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    // Only GET: a HEAD from a link scanner must not consume the state or the single-use code.
+    if (request.method !== 'GET') {
       return new Response('Method Not Allowed', {
         status: 405,
         headers: { ...SECURITY_HEADERS, Allow: 'GET', 'Content-Type': 'text/plain; charset=utf-8' },
