@@ -224,8 +224,16 @@ export async function startSalesforceEmulator(
     faults,
     stats,
     oauth,
-    records: (sobject, recordOptions = {}) =>
-      [...store.rows(sobject, recordOptions)].map((row) => ({ ...row })),
+    records: (sobject, recordOptions = {}) => {
+      const schema = store.schema(sobject);
+      if (!schema) throw new Error(`Unknown sObject type ${sobject}`);
+      // Rows are stored sparsely; hand out every field, null when unset, as the API would.
+      return [...store.rows(sobject, recordOptions)].map((row) => {
+        const copy: EmulatorRecord = {};
+        for (const field of schema.fields) copy[field.name] = row[field.name] ?? null;
+        return copy;
+      });
+    },
     addCustomField: (sobject, field) => store.addField(sobject, field),
     setDailyApiLimit: (limit) => {
       if (!(limit >= 0)) throw new RangeError('setDailyApiLimit: limit must be a non-negative number');

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { EmulatorSession } from '../http/types.js';
 
+/** `length` random alphanumeric characters. */
+function opaque(length: number): string {
+  return randomBytes(length * 2)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, length);
+}
+
 /** An authorisation (one consent): its access and refresh tokens live and die together. */
 export interface OAuthGrant {
   id: number;
@@ -163,7 +171,8 @@ export class TokenStore {
     ttlMs: number | undefined,
   ): { accessToken: string; issuedAt: number } {
     // Real access tokens are `<15-char org id>!<opaque>`; clients sometimes parse the org id out.
-    const accessToken = `${this.orgId15}!${randomBytes(48).toString('base64url')}`;
+    // The sf CLI validates the shape `<org id>!<[A-Za-z0-9._]+>`, so no base64url `-`/`_`.
+    const accessToken = `${this.orgId15}!AQ${opaque(62)}`;
     const issuedAt = this.now();
     this.accessTokens.set(accessToken, {
       grantId: grant.id,
@@ -175,7 +184,7 @@ export class TokenStore {
   }
 
   private newRefreshToken(grant: OAuthGrant): string {
-    const token = `5Aep861${randomBytes(40).toString('base64url')}`;
+    const token = `5Aep861${opaque(80)}`;
     this.refreshTokens.set(token, { grantId: grant.id, superseded: false, inFlight: false });
     return token;
   }

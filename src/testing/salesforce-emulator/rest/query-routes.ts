@@ -1,6 +1,7 @@
 import { EmulatorHttpError } from '../http/errors.js';
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import type { EmulatorModuleContext } from '../module.js';
+import { describeQueryColumns } from '../soql/columns.js';
 
 /** Default and maximum query batch (`Sforce-Query-Options: batchSize=` may lower it to 200). */
 export const DEFAULT_QUERY_BATCH_SIZE = 2000;
@@ -71,6 +72,9 @@ export function registerQueryRoutes(context: EmulatorModuleContext, cursors: Que
       if (soql === null || soql.trim() === '') {
         throw new EmulatorHttpError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
       }
+      // `sf data query` asks for column metadata with `&columns=true` before printing a table.
+      if (request.query.get('columns') === 'true')
+        return { status: 200, body: describeQueryColumns(context.store, soql) };
       const result = context.query(soql, {
         includeDeleted: resource === 'queryAll',
         apiVersion: request.apiVersion,

@@ -71,9 +71,38 @@ interface Table {
   schema: ObjectSchema;
   /** Live and recycle-bin rows by 18-character id, in insertion order. */
   rows: Map<string, EmulatorRecord>;
-  /** Field name → normalised value → ids, for unique, external-id and unique-together keys. */
-  indexes: Map<string, Map<string, Set<string>>>;
+  /** Index name (field, or `A+B` for unique-together) → index of normalised value → ids. */
+  indexes: Map<string, RowIndex>;
   deletions: DeletionEntry[];
+  plan: InsertPlan | undefined;
+}
+
+/** One secondary index: unique, external-id or unique-together key → ids holding it. */
+interface RowIndex {
+  fields: string[];
+  caseSensitive: boolean;
+  /** Set for unique-together indexes: the DUPLICATE_VALUE message. */
+  comboMessage: string | undefined;
+  /** Whether a clash is an error (unique) or allowed (non-unique external id). */
+  enforced: boolean;
+  entries: Map<string, Set<string>>;
+}
+
+function fieldIndex(field: ResolvedField): RowIndex {
+  return {
+    fields: [field.name],
+    caseSensitive: field.caseSensitive,
+    comboMessage: undefined,
+    enforced: field.unique,
+    entries: new Map(),
+  };
+}
+
+/** Per-object data every insert needs, computed once per schema change. */
+interface InsertPlan {
+  defaults: Array<[string, EmulatorValue]>;
+  required: ResolvedField[];
+  hasOwner: boolean;
 }
 
 interface JournalEntry {
@@ -200,10 +229,18 @@ export class OrgStore {
   /** Registers an object type. */
   addObject(definition: EmulatorObjectDefinition): ObjectSchema {
     const schema = new ObjectSchema(definition);
-    const table: Table = { schema, rows: new Map(), indexes: new Map(), deletions: [] };
+    const table: Table = { schema, rows: new Map(), indexes: new Map(), deletions: [], plan: undefined };
     for (const field of schema.indexedFields())
-      if (field.type !== 'id') table.indexes.set(field.name, new Map());
-    for (const combo of schema.uniqueTogether) table.indexes.set(combo.fields.join('+'), new Map());
+      if (field.type !== 'id') table.indexes.set(field.name, fieldIndex(field));
+    for (const combo of schema.uniqueTogether) {
+      table.indexes.set(combo.fields.join('+'), {
+        fields: combo.fields,
+        caseSensitive: true,
+        comboMessage: combo.message,
+        enforced: true,
+        entries: new Map(),
+      });
+    }
     this.tables.set(schema.name.toLowerCase(), table);
     this.byPrefix.set(schema.keyPrefix, table);
     this.linkChildRelationships();
@@ -218,7 +255,8 @@ export class OrgStore {
   addField(sobject: string, definition: EmulatorFieldDefinition): void {
     const table = this.requireTable(sobject);
     const field = table.schema.addField(definition);
-    if (field.unique || field.externalId) table.indexes.set(field.name, new Map());
+    table.plan = undefined;
+    if (field.unique || field.externalId) table.indexes.set(field.name, fieldIndex(field));
     this.linkChildRelationships();
   }
 
@@ -244,7 +282,7 @@ export class OrgStore {
       if (keep.has(name)) continue;
       table.rows.clear();
       table.deletions = [];
-      for (const index of table.indexes.values()) index.clear();
+      for (const index of table.indexes.values()) index.entries.clear();
     }
   }
 
@@ -283,7 +321,7 @@ export class OrgStore {
     }
     const index = table.indexes.get(field.name);
     if (!index || value === null || value === undefined) return [];
-    return [...(index.get(indexKey(field, value)) ?? [])];
+    return [...(index.entries.get(indexKey(field, value)) ?? [])];
   }
 
   /** Deletions of an object between two instants (for `sobjects/X/deleted`). */
@@ -355,7 +393,8 @@ export class OrgStore {
    * records report `ALL_OR_NONE_OPERATION_ROLLED_BACK`.
    */
   apply(operations: StoreWriteOperation[], options: StoreWriteOptions = {}): EmulatorSaveResult[] {
-    const journal: JournalEntry[] = [];
+    // Only an all-or-none batch can roll back; skipping the journal keeps 100k-row batches lean.
+    const journal: JournalEntry[] | undefined = options.allOrNone ? [] : undefined;
     const results: EmulatorSaveResult[] = [];
     let failed = false;
     for (const operation of operations) {
@@ -373,7 +412,7 @@ export class OrgStore {
         results.push(result);
       }
     }
-    if (failed && options.allOrNone) {
+    if (failed && journal) {
       this.rollback(journal);
       return results.map((result) => {
         if (!result.success) return result;
@@ -400,14 +439,13 @@ export class OrgStore {
    * single-record REST calls, whose errors use `errorCode` and a status).
    */
   applySingle(operation: StoreWriteOperation, options: StoreWriteOptions = {}): EmulatorSaveResult {
-    const journal: JournalEntry[] = [];
-    return this.applyOne(operation, options, journal);
+    return this.applyOne(operation, options, undefined);
   }
 
   private applyOne(
     operation: StoreWriteOperation,
     options: StoreWriteOptions,
-    journal: JournalEntry[],
+    journal: JournalEntry[] | undefined,
   ): EmulatorSaveResult {
     switch (operation.kind) {
       case 'insert': {
@@ -533,44 +571,66 @@ export class OrgStore {
     table: Table,
     values: Record<string, unknown>,
     options: StoreWriteOptions,
-    journal: JournalEntry[],
+    journal: JournalEntry[] | undefined,
   ): string {
     const { schema } = table;
     const explicitId = lookupValue(values, 'Id');
     if (explicitId !== undefined && explicitId !== null && explicitId !== '') {
       throw new RecordFailure('INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
     }
-    const row: EmulatorRecord = {};
     const written = this.coerceAll(schema, values, options, 'create');
-    for (const field of schema.fields) {
-      if (SYSTEM_FIELDS.has(field.name) || field.type === 'id') continue;
-      const value = written.get(field.name);
-      row[field.name] =
-        value !== undefined ? value : (field.defaultValue ?? (field.type === 'boolean' ? false : null));
-    }
-    if (schema.field('OwnerId') && row.OwnerId === null) row.OwnerId = this.currentUserId();
-    this.computeFields(schema, row);
-    this.checkRequired(schema, row, [...schema.fields.filter((f) => f.required)]);
-    this.checkRecordRules(schema, row);
-    this.checkReferences(schema, row, written);
-    const id = this.ids.next(schema.keyPrefix);
-    this.checkUnique(table, id, row);
-    const now = formatDateTime(this.clock.now());
+    const plan = this.insertPlan(table);
     const userId = this.currentUserId();
-    const stored: EmulatorRecord = {
-      Id: id,
-      IsDeleted: false,
-      ...row,
-      CreatedDate: now,
-      CreatedById: userId,
-      LastModifiedDate: now,
-      LastModifiedById: userId,
-      SystemModstamp: now,
-    };
-    for (const [name, value] of written) if (SYSTEM_FIELDS.has(name)) stored[name] = value;
+    // Built in one pass: Id and IsDeleted first, like the field order describe reports.
+    const stored: EmulatorRecord = { Id: '', IsDeleted: false };
+    for (const [name, fallback] of plan.defaults) stored[name] = fallback;
+    for (const [name, value] of written) if (value !== null) stored[name] = value;
+    if (plan.hasOwner && (stored.OwnerId === null || stored.OwnerId === undefined)) stored.OwnerId = userId;
+    this.computeFields(schema, stored);
+    this.checkRequired(schema, stored, plan.required);
+    this.checkRecordRules(schema, stored);
+    this.checkReferences(schema, stored, written);
+    const id = this.ids.next(schema.keyPrefix);
+    this.checkUnique(table, id, stored);
+    const now = this.timestamp();
+    stored.Id = id;
+    stored.CreatedDate = now;
+    stored.CreatedById = userId;
+    stored.LastModifiedDate = now;
+    stored.LastModifiedById = userId;
+    stored.SystemModstamp = now;
+    if (options.bypassFieldPermissions) {
+      for (const [name, value] of written) if (SYSTEM_FIELDS.has(name)) stored[name] = value;
+    }
     this.journal(journal, table, id);
     this.setRow(table, id, stored);
     return id;
+  }
+
+  private lastStamp: { ms: number; text: string } = { ms: Number.NaN, text: '' };
+
+  /** The current datetime string, formatted once per clock millisecond. */
+  private timestamp(): string {
+    const ms = this.clock.now().getTime();
+    if (ms !== this.lastStamp.ms) this.lastStamp = { ms, text: formatDateTime(new Date(ms)) };
+    return this.lastStamp.text;
+  }
+
+  private insertPlan(table: Table): InsertPlan {
+    if (table.plan) return table.plan;
+    const fields = table.schema.fields.filter((f) => !SYSTEM_FIELDS.has(f.name) && f.type !== 'id');
+    table.plan = {
+      // Null fields are not stored (readers treat a missing key as null): 100k rows stay small.
+      defaults: fields
+        .map((f): [string, EmulatorValue] => [
+          f.name,
+          f.defaultValue ?? (f.type === 'boolean' ? false : null),
+        ])
+        .filter(([, value]) => value !== null),
+      required: table.schema.fields.filter((f) => f.required),
+      hasOwner: table.schema.field('OwnerId') !== undefined,
+    };
+    return table.plan;
   }
 
   private updateRow(
@@ -578,7 +638,7 @@ export class OrgStore {
     id: string,
     values: Record<string, unknown>,
     options: StoreWriteOptions,
-    journal: JournalEntry[],
+    journal: JournalEntry[] | undefined,
   ): void {
     const { schema } = table;
     if (!schema.updateable && !options.bypassFieldPermissions) {
@@ -605,7 +665,7 @@ export class OrgStore {
     this.checkRecordRules(schema, row);
     this.checkReferences(schema, row, written);
     this.checkUnique(table, id, row);
-    const now = formatDateTime(this.clock.now());
+    const now = this.timestamp();
     row.LastModifiedDate = now;
     row.LastModifiedById = this.currentUserId();
     row.SystemModstamp = now;
@@ -713,36 +773,31 @@ export class OrgStore {
 
   private checkUnique(table: Table, id: string, row: EmulatorRecord): void {
     for (const [name, index] of table.indexes) {
-      const key = this.rowKey(table, name, row);
+      if (!index.enforced) continue;
+      const key = rowKey(index, row);
       if (key === undefined) continue;
-      const holders = index.get(key);
+      const holders = index.entries.get(key);
       if (!holders) continue;
-      const other = [...holders].find((holder) => holder !== id);
+      let other: string | undefined;
+      for (const holder of holders) {
+        if (holder !== id) {
+          other = holder;
+          break;
+        }
+      }
       if (other === undefined) continue;
-      const combo = table.schema.uniqueTogether.find((c) => c.fields.join('+') === name);
-      if (combo) throw new RecordFailure('DUPLICATE_VALUE', combo.message, []);
-      const field = table.schema.field(name) as ResolvedField;
-      if (!field.unique) continue;
+      if (index.comboMessage !== undefined)
+        throw new RecordFailure('DUPLICATE_VALUE', index.comboMessage, []);
       throw new RecordFailure(
         'DUPLICATE_VALUE',
-        `duplicate value found: ${field.name} duplicates value on record with id: ${other}`,
+        `duplicate value found: ${name} duplicates value on record with id: ${other}`,
         [],
       );
     }
   }
 
-  private rowKey(table: Table, indexName: string, row: EmulatorRecord): string | undefined {
-    if (indexName.includes('+')) {
-      const parts = indexName.split('+').map((name) => row[name]);
-      return parts.some((part) => part === null || part === undefined) ? undefined : parts.join('\u0000');
-    }
-    const field = table.schema.field(indexName) as ResolvedField;
-    const value = row[field.name];
-    return value === null || value === undefined ? undefined : indexKey(field, value);
-  }
-
-  private journal(journal: JournalEntry[], table: Table, id: string): void {
-    journal.push({ table, id, before: table.rows.get(id), deletionCount: table.deletions.length });
+  private journal(journal: JournalEntry[] | undefined, table: Table, id: string): void {
+    journal?.push({ table, id, before: table.rows.get(id), deletionCount: table.deletions.length });
   }
 
   private rollback(journal: JournalEntry[]): void {
@@ -758,12 +813,13 @@ export class OrgStore {
     const old = table.rows.get(id);
     this.recordChange(table, id, old);
     if (old && old.IsDeleted !== true) {
-      for (const [name, index] of table.indexes) {
-        const key = this.rowKey(table, name, old);
+      for (const index of table.indexes.values()) {
+        const key = rowKey(index, old);
         if (key === undefined) continue;
-        const holders = index.get(key);
-        holders?.delete(id);
-        if (holders && holders.size === 0) index.delete(key);
+        const holders = index.entries.get(key);
+        if (!holders) continue;
+        holders.delete(id);
+        if (holders.size === 0) index.entries.delete(key);
       }
     }
     if (!row) {
@@ -772,15 +828,12 @@ export class OrgStore {
     }
     table.rows.set(id, row);
     if (row.IsDeleted === true) return;
-    for (const [name, index] of table.indexes) {
-      const key = this.rowKey(table, name, row);
+    for (const index of table.indexes.values()) {
+      const key = rowKey(index, row);
       if (key === undefined) continue;
-      let holders = index.get(key);
-      if (!holders) {
-        holders = new Set();
-        index.set(key, holders);
-      }
-      holders.add(id);
+      const holders = index.entries.get(key);
+      if (holders) holders.add(id);
+      else index.entries.set(key, new Set([id]));
     }
   }
 
@@ -826,6 +879,23 @@ export class OrgStore {
       }
     }
   }
+}
+
+/** The normalised key of a row in an index; `undefined` while any part is null. */
+function rowKey(index: RowIndex, row: EmulatorRecord): string | undefined {
+  if (index.fields.length === 1) {
+    const value = row[index.fields[0] as string];
+    if (value === null || value === undefined) return undefined;
+    const text = String(value);
+    return index.caseSensitive ? text : text.toLowerCase();
+  }
+  let key = '';
+  for (const name of index.fields) {
+    const value = row[name];
+    if (value === null || value === undefined) return undefined;
+    key += `${String(value)}\u0000`;
+  }
+  return key;
 }
 
 function indexKey(field: ResolvedField, value: unknown): string {
