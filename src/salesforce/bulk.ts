@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { type Options as StringifyOptions, stringify } from 'csv-stringify/sync';
-import { CrmApiError, createAbortError } from '../core/errors.js';
+import { CrmApiError, createAbortError, isCrmError } from '../core/errors.js';
 import type { CrmRecordError } from '../core/models.js';
 import type { SalesforceClient } from './client.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
@@ -82,6 +82,8 @@ export interface BulkUpsertArguments {
 // (a record separator) and leading/trailing spaces (an unquoted space errors the row).
 const STRINGIFY_OPTIONS: StringifyOptions = { record_delimiter: 'unix', quoted_match: [/\r/, /^\s|\s$/] };
 const ROWS_PER_CHUNK = 500;
+/** CSV kept in memory so a job whose upload hit a connection reset can be re-sent once. */
+const REPLAY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /**
  * A CSV cell for Bulk API 2.0: `#N/A` sets a field to null, an empty cell leaves it unchanged
@@ -152,30 +154,32 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
       }
     }
     const call = { signal, counters: args.counters };
-    const job = await client.request<JobInfo>(
-      'create bulk ingest job',
-      {
-        method: 'POST',
-        url: base,
-        body: JSON.stringify({
-          object: args.object,
-          operation: 'upsert',
-          externalIdFieldName: args.externalIdFieldName,
-          contentType: 'CSV',
-          columnDelimiter: 'COMMA',
-          lineEnding: 'LF',
-        }),
-        headers: { 'Content-Type': 'application/json; charset=utf-8' },
-      },
-      { ...call, idempotent: true },
-    );
+    const openJob = () =>
+      client.request<JobInfo>(
+        'create bulk ingest job',
+        {
+          method: 'POST',
+          url: base,
+          body: JSON.stringify({
+            object: args.object,
+            operation: 'upsert',
+            externalIdFieldName: args.externalIdFieldName,
+            contentType: 'CSV',
+            columnDelimiter: 'COMMA',
+            lineEnding: 'LF',
+          }),
+          headers: { 'Content-Type': 'application/json; charset=utf-8' },
+        },
+        { ...call, idempotent: true },
+      );
+    let job = await openJob();
     const keyToIndex = new Map<string, number>();
     let uploaded = 0;
     try {
       // The generator shares `peeked` with the outer loop: it stops at the first row that does
       // not fit this job and leaves it for the next one.
       const first: IteratorResult<BulkRow> = peeked;
-      const generator = async function* (): AsyncGenerator<string> {
+      const csv = (async function* (): AsyncGenerator<string> {
         let bytes = 0;
         const headerLine = csvLines([header]);
         bytes += Buffer.byteLength(headerLine);
@@ -202,8 +206,42 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
         }
         peeked = current;
         if (chunk.length) yield csvLines(chunk);
+      })();
+      // What was generated so far, kept (up to a limit) so the upload can be re-sent once after
+      // a connection reset: the input iterable itself cannot be rewound.
+      const replay: string[] = [];
+      let replayBytes = 0;
+      let replayable = true;
+      const body = () => {
+        const prefix = replay.slice();
+        return Readable.from(
+          (async function* () {
+            yield* prefix;
+            for (;;) {
+              const next = await csv.next();
+              if (next.done) return;
+              if (replayable) {
+                replay.push(next.value);
+                replayBytes += next.value.length;
+                if (replayBytes > REPLAY_LIMIT_BYTES) {
+                  replayable = false;
+                  replay.length = 0;
+                }
+              }
+              yield next.value;
+            }
+          })(),
+        );
       };
-      await uploadCsv(client, `${base}/${job.id}/batches`, Readable.from(generator()), call);
+      try {
+        await uploadCsv(client, `${base}/${job.id}/batches`, body(), call);
+      } catch (error) {
+        if (!replayable || !isCrmError(error) || error.code !== 'CONNECTION' || signal?.aborted) throw error;
+        await abortJob(client, base, job.id, args.counters);
+        job = await openJob();
+        await uploadCsv(client, `${base}/${job.id}/batches`, body(), call);
+      }
+      replay.length = 0;
       await client.request<JobInfo>(
         'close bulk ingest job',
         {

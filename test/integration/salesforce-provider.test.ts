@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CrmApiError, CrmDataConversionError, CrmRateLimitError } from '../../src/core/errors.js';
+import { CrmApiError, CrmDataConversionError, CrmRateLimitError, isCrmError } from '../../src/core/errors.js';
 import type { CrmContactInput } from '../../src/core/models.js';
 import { SalesforceProvider } from '../../src/salesforce/provider.js';
 import {
@@ -193,9 +193,14 @@ describe('faults against the emulator', () => {
   it('surfaces the daily limit as CrmRateLimitError', async () => {
     const crm = provider({ maxApiUsageRatio: null });
     sf.setDailyApiLimit(1);
-    await crm.getContact('a@example.com').catch(() => undefined);
-    const error = await crm.getContact('a@example.com').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CrmRateLimitError);
+    try {
+      await crm.getContact('a@example.com').catch(() => undefined);
+      const error = await crm.getContact('a@example.com').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CrmRateLimitError);
+      expect(error).toMatchObject({ status: 403, providerCode: 'REQUEST_LIMIT_EXCEEDED' });
+    } finally {
+      sf.setDailyApiLimit(100_000); // the limit survives reset()
+    }
   });
 
   it('refreshes an expired session once and retries', async () => {
@@ -356,5 +361,86 @@ describe('leads, campaigns, activities and lists against the emulator', () => {
     });
     expect(sf.records('Contact')[0]).toMatchObject({ Score__c: 42 });
     expect(await crm.getContact('a@example.com')).toMatchObject({ customFields: { score: 42 } });
+  });
+});
+
+describe('Bulk API 2.0 against the emulator', () => {
+  it('syncs 25,000 contacts from an AsyncIterable in one job, with tricky data and per-record failures', async () => {
+    // Real timers: the job-status polls back off (250 ms doubling to 5 s) instead of spinning.
+    const crm = new SalesforceProvider({ instanceUrl: sf.instanceUrl, accessToken: sf.accessToken });
+    const total = 25_000;
+    async function* source(): AsyncGenerator<CrmContactInput> {
+      for (let i = 0; i < total; i++) {
+        if (i === 100)
+          yield { externalId: `bulk-${i}`, email: `bulk${i}@example.com` }; // Salesforce refuses: no LastName
+        else if (i === 200)
+          yield { externalId: `bulk-${i}`, email: 'broken' }; // refused locally
+        else
+          yield {
+            externalId: `bulk-${i}`,
+            email: `bulk${i}@example.com`,
+            firstName: i % 2 ? '山田, "Taro"' : 'Zoë\nNew line 😀',
+            lastName: `Last ${i}`,
+            ...(i % 1000 === 0 ? { customFields: { Description: null } } : {}),
+          };
+      }
+    }
+    const progress: number[] = [];
+    const result = await crm.bulkSyncContacts(source(), {
+      expectedCount: total,
+      onProgress: (p) => progress.push(p.done),
+    });
+    expect(result).toMatchObject({ mode: 'bulk', total, success: total - 2, failed: 2 });
+    // create + upload + close + a few polls + successful + failed results.
+    expect(result.apiCalls).toBeLessThanOrEqual(12);
+    expect(result.results[100]).toMatchObject({
+      externalId: 'bulk-100',
+      error: { code: 'REQUIRED_FIELD_MISSING' },
+    });
+    expect(result.results[200]).toMatchObject({ externalId: 'bulk-200', error: { code: 'INVALID_DATA' } });
+    expect(result.results[24_999]).toMatchObject({ externalId: 'bulk-24999', success: true, created: true });
+    expect(result.results.every((r, i) => r.externalId === `bulk-${i}`)).toBe(true);
+    expect(progress.at(-1)).toBe(total);
+    const stored = sf.records('Contact');
+    expect(stored).toHaveLength(total - 2);
+    const sample = stored.find((r) => r.MarkMail_ID__c === 'bulk-1');
+    expect(sample).toMatchObject({ FirstName: '山田, "Taro"', LastName: 'Last 1' });
+    expect(stored.find((r) => r.MarkMail_ID__c === 'bulk-2')).toMatchObject({
+      FirstName: 'Zoë\nNew line 😀',
+    });
+
+    // A second run updates in place: nothing is created twice.
+    const again = await crm.bulkSyncContacts(
+      Array.from({ length: 3000 }, (_, i) => ({
+        externalId: `bulk-${i + 300}`,
+        email: `bulk${i + 300}@example.com`,
+        lastName: 'Again',
+      })),
+    );
+    expect(again).toMatchObject({ mode: 'bulk', success: 3000 });
+    expect(again.results.every((r) => r.created === false)).toBe(true);
+    expect(sf.records('Contact')).toHaveLength(total - 2);
+  }, 180_000);
+
+  it('re-sends the upload once, in a new job, after a connection reset', async () => {
+    const crm = provider();
+    sf.faults.add({ method: 'PUT', path: /\/batches$/, times: 1, drop: true });
+    const result = await crm.bulkSyncContacts(generate(50), { mode: 'bulk' });
+    expect(result).toMatchObject({ mode: 'bulk', success: 50, failed: 0 });
+    expect(sf.records('Contact')).toHaveLength(50);
+    expect(sf.stats.byRoute['POST /services/data/:version/jobs/ingest']).toBe(2);
+  });
+
+  it('aborts the job and throws when the upload fails', async () => {
+    const crm = provider();
+    sf.faults.add({ method: 'PUT', path: /\/batches$/, times: 1, status: 500 });
+    const error = await crm.bulkSyncContacts(generate(50), { mode: 'bulk' }).catch((e: unknown) => e);
+    // The emulator answers 500 while the CSV is still streaming, so the client sees either the
+    // 500 or the reset that follows it; both are errors of the CrmError tree.
+    expect(isCrmError(error)).toBe(true);
+    expect(sf.records('Contact')).toHaveLength(0);
+    // The streamed upload is not replayed; the job is aborted (PATCH state=Aborted), never closed.
+    expect(sf.stats.byRoute.fault).toBe(1);
+    expect(sf.stats.byRoute['PATCH /services/data/:version/jobs/ingest/:jobId']).toBe(1);
   });
 });
