@@ -34,16 +34,20 @@ export interface SyncFieldRule {
 /** CRM-side field values keyed by `crmField`, normalised for comparison. */
 export type SyncFieldValues = Record<string, unknown>;
 
-const STANDARD_FIELDS: ReadonlyArray<{ key: string; fieldType: CrmFieldType }> = [
-  { key: 'email', fieldType: 'email' },
-  { key: 'firstName', fieldType: 'text' },
-  { key: 'lastName', fieldType: 'text' },
-  { key: 'company', fieldType: 'text' },
-  { key: 'phone', fieldType: 'phone' },
-  { key: 'title', fieldType: 'text' },
-  { key: 'emailOptOut', fieldType: 'boolean' },
-  { key: 'tags', fieldType: 'multipicklist' },
-];
+// `company` and `tags` flow one way by default: not every CRM stores them on the contact itself
+// (a Salesforce Contact's company is its Account), and a field the CRM never returns would look
+// like a field the CRM cleared. Map them explicitly to pull them back.
+const STANDARD_FIELDS: ReadonlyArray<{ key: string; fieldType: CrmFieldType; direction: CrmSyncDirection }> =
+  [
+    { key: 'email', fieldType: 'email', direction: 'bidirectional' },
+    { key: 'firstName', fieldType: 'text', direction: 'bidirectional' },
+    { key: 'lastName', fieldType: 'text', direction: 'bidirectional' },
+    { key: 'company', fieldType: 'text', direction: 'to_crm' },
+    { key: 'phone', fieldType: 'phone', direction: 'bidirectional' },
+    { key: 'title', fieldType: 'text', direction: 'bidirectional' },
+    { key: 'emailOptOut', fieldType: 'boolean', direction: 'bidirectional' },
+    { key: 'tags', fieldType: 'multipicklist', direction: 'to_crm' },
+  ];
 const STANDARD_KEYS = new Set(STANDARD_FIELDS.map((f) => f.key));
 
 /** Read a dotted path (`a.b.c`) from a record; `undefined` when any step is missing. */
@@ -138,8 +142,9 @@ export interface ContactFieldMapperOptions {
 /**
  * Turns host records into CRM contacts and back, following the integration's field mappings.
  *
- * Defaults: the standard contact fields (`email`, `firstName`, `lastName`, `company`, `phone`,
- * `title`, `emailOptOut`, `tags`) map to the host field of the same name, both ways; keys of a host
+ * Defaults: the standard contact fields map to the host field of the same name — `email`,
+ * `firstName`, `lastName`, `phone`, `title` and `emailOptOut` both ways, `company` and `tags` one
+ * way (`to_crm`, since not every CRM keeps them on the contact); keys of a host
  * record's `customFields` object go to the CRM custom field of the same name, one way (`to_crm`).
  * An explicit mapping for a `crmField` replaces its default. `transform` applies to values going
  * to the CRM.
@@ -166,7 +171,7 @@ export class ContactFieldMapper {
       hostField: f.key,
       crmField: f.key,
       fieldType: f.fieldType,
-      direction: 'bidirectional' as const,
+      direction: f.direction,
     }));
     for (const m of explicit) {
       const rule: SyncFieldRule = {
@@ -267,7 +272,9 @@ export class ContactFieldMapper {
   hash(externalId: string, fields: SyncFieldValues): string {
     const pushable: SyncFieldValues = {};
     for (const [key, value] of Object.entries(fields)) {
-      if (this.ruleFor(key).direction !== 'from_crm') pushable[key] = value;
+      // A blank field and an absent one are the same content (a base recorded by a pull has no
+      // entry for one-way fields the host leaves empty).
+      if (value !== null && this.ruleFor(key).direction !== 'from_crm') pushable[key] = value;
     }
     return contentHash({ externalId, fields: pushable });
   }

@@ -86,7 +86,11 @@ describe('SyncEngine.pullContacts', () => {
     const { provider, engine, batches, apply, storage } = setup();
     await engine.pushContacts([contact(1), contact(2)]);
     await engine.pullContacts({ apply });
-    provider.crmUpdateContact(idOf(provider, 'h-2'), { title: 'CTO', customFields: { Ignored__c: 'x' } });
+    provider.crmUpdateContact(idOf(provider, 'h-2'), {
+      title: 'CTO',
+      company: 'Not pulled by default',
+      customFields: { Ignored__c: 'x' },
+    });
     const report = await engine.pullContacts({ apply });
     expect(report).toMatchObject({ updated: 1, unchanged: 0 });
     expect(batches).toHaveLength(1);
@@ -108,7 +112,7 @@ describe('SyncEngine.pullContacts', () => {
     await engine.pushContacts([contact(1)]);
     await engine.pullContacts({ apply });
     const cursor = await storage.cursors.get(INTEGRATION, STREAM);
-    provider.crmUpdateContact(idOf(provider, 'h-1'), { company: 'Acme' });
+    provider.crmUpdateContact(idOf(provider, 'h-1'), { phone: '555-0100' });
     const failing = async () => {
       throw new Error('host database down');
     };
@@ -118,7 +122,7 @@ describe('SyncEngine.pullContacts', () => {
     expect(log?.errorDetails).toMatchObject({ stopReason: 'error' });
 
     await engine.pullContacts({ apply });
-    expect(batches.at(-1)?.upserted[0]).toMatchObject({ externalId: 'h-1', changes: { company: 'Acme' } });
+    expect(batches.at(-1)?.upserted[0]).toMatchObject({ externalId: 'h-1', changes: { phone: '555-0100' } });
     expect(await storage.cursors.get(INTEGRATION, STREAM)).not.toBe(cursor);
   });
 
@@ -178,17 +182,17 @@ describe('SyncEngine.pullContacts', () => {
     const { provider, engine, batches, apply } = setup({ conflictPolicy: 'host_wins' });
     await engine.pushContacts([contact(1)]);
     await engine.pullContacts({ apply });
-    provider.crmUpdateContact(idOf(provider, 'h-1'), { title: 'CRM title', company: 'CRM Co' });
+    provider.crmUpdateContact(idOf(provider, 'h-1'), { title: 'CRM title', firstName: 'Crm' });
     const host = contact(1, { title: 'Host title', phone: '555' });
     const report = await engine.pullContacts({ apply, getHostContacts: async () => [host] });
     expect(report.updated).toBe(1);
     const [pulled] = batches.at(-1)?.upserted ?? [];
-    // company changed only in the CRM → applied; title changed on both → host wins → untouched;
+    // firstName changed only in the CRM → applied; title changed on both → host wins → untouched;
     // phone changed only on the host → untouched (the next push sends it).
-    expect(pulled?.changes).toEqual({ company: 'CRM Co' });
-    const push = await engine.pushContacts([{ ...host, company: 'CRM Co' }]);
+    expect(pulled?.changes).toEqual({ firstName: 'Crm' });
+    const push = await engine.pushContacts([{ ...host, firstName: 'Crm' }]);
     expect(push).toMatchObject({ updated: 1, apiCalls: 1 });
-    expect(provider.contacts()[0]).toMatchObject({ title: 'Host title', phone: '555', company: 'CRM Co' });
+    expect(provider.contacts()[0]).toMatchObject({ title: 'Host title', phone: '555', firstName: 'Crm' });
   });
 
   it.each([
