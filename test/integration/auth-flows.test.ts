@@ -525,6 +525,30 @@ describe('TokenManager against the emulator', () => {
     expect(record && getReauthorizationMarker(record)?.reason).toBe('refresh_token_rejected');
   });
 
+  it('revoke() disconnects: the grant is dead at Salesforce and the integration is paused', async () => {
+    const oauth = oauthClient();
+    const storage = newStorage();
+    const grant = sf.oauth.issueTokens();
+    const integration = await seedIntegration(storage, grant);
+    const manager = new TokenManager({
+      oauth,
+      storage,
+      cipher,
+      integrationId: integration.id,
+      logger,
+      clock: emulatorClock,
+    });
+    await manager.revoke();
+    expect((await failure(oauth.refresh(grant.refreshToken as string))).providerCode).toBe('invalid_grant');
+    expect((await failure(oauth.userinfo(grant.accessToken, sf.instanceUrl))).status).toBe(401);
+    const record = await storage.integrations.get(integration.id);
+    expect(record?.syncEnabled).toBe(false);
+    expect(record && getReauthorizationMarker(record)?.reason).toBe('revoked');
+    await failure(manager.getAccessToken());
+    // Revoking again is not an error.
+    await expect(manager.revoke()).resolves.toBeUndefined();
+  });
+
   it('revoking an access token makes userinfo fail with CrmAuthenticationError', async () => {
     const oauth = oauthClient();
     const grant = sf.oauth.issueTokens();

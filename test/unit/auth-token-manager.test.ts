@@ -193,6 +193,22 @@ describe('TokenManager (in memory)', () => {
     expect(oauth.calls).toHaveLength(0);
   });
 
+  it('revoke() needs an oauth client that can revoke', async () => {
+    const manager = new TokenManager({
+      oauth: fakeOAuth(),
+      tokens: { accessToken: 'a0', refreshToken: 'rt', instanceUrl: INSTANCE_URL },
+    });
+    await expect(manager.revoke()).rejects.toThrow(/revoke/);
+    const revoked: string[] = [];
+    const withRevoke = new TokenManager({
+      oauth: { ...fakeOAuth(), revoke: async (token: string) => void revoked.push(token) },
+      tokens: { accessToken: 'a0', refreshToken: 'rt', instanceUrl: INSTANCE_URL },
+    });
+    await withRevoke.revoke();
+    expect(revoked).toEqual(['rt']);
+    expect(withRevoke.reauthorizationRequired).toBe(true);
+  });
+
   it('rejects unknown options and missing tokens', () => {
     const oauth = fakeOAuth();
     expect(() => new TokenManager({ oauth })).toThrow(/tokens or an integrationId/);

@@ -61,6 +61,8 @@ export interface TokenRefreshBudget {
 /** The OAuth operations a {@link TokenManager} needs (a `SalesforceOAuth` fits). */
 export interface TokenManagerOAuth {
   refresh(refreshToken: string, options?: { signal?: AbortSignal }): Promise<SalesforceTokenSet>;
+  /** Needed only for {@link TokenManager.revoke}. */
+  revoke?(token: string, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 /** Options of {@link TokenManager}. */
@@ -365,6 +367,40 @@ export class TokenManager {
     this.#fatal = undefined;
     this.#refreshTimes = [];
     this.#apply(tokens);
+  }
+
+  /**
+   * Disconnect: revoke the grant at Salesforce (the refresh token, which also revokes its access
+   * tokens; the access token when there is none) and mark the integration as needing
+   * re-authorisation with reason `revoked`. Deleting the record stays the host's choice.
+   *
+   * @throws CrmConfigurationError when the oauth client cannot revoke.
+   * @throws CrmAuthenticationError when Salesforce refuses (an already revoked token is fine).
+   */
+  async revoke(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const revoke = this.#oauth.revoke?.bind(this.#oauth);
+    if (!revoke) {
+      throw new CrmConfigurationError('TokenManager.revoke needs an oauth client with revoke()', {
+        provider: 'salesforce',
+        fields: ['oauth'],
+      });
+    }
+    const stored = this.#integrationId ? await this.#readStored() : undefined;
+    const tokens = stored?.tokens ?? this.#tokens;
+    if (tokens) {
+      try {
+        await revoke(
+          tokens.refreshToken ?? tokens.accessToken,
+          options.signal ? { signal: options.signal } : {},
+        );
+      } catch (error) {
+        // Revoking what is already dead is what the caller wanted.
+        const code = isCrmError(error) && error.code === 'AUTHENTICATION' ? error.providerCode : undefined;
+        if (!code || !['invalid_token', 'unsupported_token_type', 'invalid_grant'].includes(code))
+          throw error;
+      }
+    }
+    await this.#markNeedsReauthorization('revoked', undefined, stored?.integration, undefined);
   }
 
   #isStale(tokens: SalesforceTokens): boolean {
