@@ -276,9 +276,10 @@ describe('SalesforceCliAuth.listOrgs', () => {
 });
 
 describe('SalesforceCliAuth logins', () => {
+  // The CLI reports instance URLs with a trailing slash (recorded with 2.150.6).
   const loginResult = {
     accessToken: REDACTED,
-    instanceUrl: 'https://acme.my.salesforce.com',
+    instanceUrl: 'https://acme.my.salesforce.com/',
     loginUrl: 'https://login.salesforce.com',
     orgId: ORG_ID,
     username: 'admin@acme.com',
