@@ -27,6 +27,8 @@ class FakeFayeClient {
     let message: Message = { channel: '/meta/subscribe', subscription: channel, clientId: 'c1', id: '2' };
     for (const ext of this.extensions) ext.outgoing?.(message, (m) => (message = m));
     this.sentSubscribes.push(message);
+    // Faye subscriptions are thenables; this one never settles, like a subscribe still in flight.
+    // biome-ignore lint/suspicious/noThenProperty: mimics Faye's Deferrable subscription object.
     return { then: () => undefined };
   }
   receive(message: Message): void {
