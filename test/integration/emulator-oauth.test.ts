@@ -246,6 +246,32 @@ describe('refresh tokens', () => {
     expect(unknown.status).toBe(400);
   });
 
+  it('revokes a single access token and serves the identity URL with ?oauth_token=', async () => {
+    const { accessToken } = sf.oauth.issueTokens();
+    const identity = await fetch(
+      `${sf.identityUrl}?format=json&oauth_token=${encodeURIComponent(accessToken)}`,
+    );
+    expect(await identity.json()).toMatchObject({ user_id: sf.userId, organization_id: sf.orgId });
+    expect(sf.oauth.revokeToken(accessToken)).toBe(true);
+    const after = await fetch(`${sf.identityUrl}?format=json&oauth_token=${encodeURIComponent(accessToken)}`);
+    expect(after.status).toBe(401);
+  });
+
+  it('issues tokens for client_credentials only with the secret', async () => {
+    const ok = await token({
+      grant_type: 'client_credentials',
+      client_id: sf.clientId,
+      client_secret: sf.clientSecret,
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.refresh_token).toBeUndefined();
+    const noSecret = await token({ grant_type: 'client_credentials', client_id: sf.clientId });
+    expect(noSecret.body).toEqual({
+      error: 'invalid_client',
+      error_description: 'invalid client credentials',
+    });
+  });
+
   it('rejects an unknown client id', async () => {
     const result = await token({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'other' });
     expect(result.body).toEqual({

@@ -253,6 +253,21 @@ describe('upsert by external id', () => {
     ]);
   });
 
+  it('refuses to insert with updateOnly=true (API >= 61) and inserts through POST /sobjects/X/Id', async () => {
+    const refused = await raw('/services/data/v62.0/sobjects/Contact/MarkMail_ID__c/new-1?updateOnly=true', {
+      method: 'PATCH',
+      body: JSON.stringify({ LastName: 'New' }),
+    });
+    expect(refused.status).toBe(404);
+    const inserted = await raw('/services/data/v62.0/sobjects/Contact/Id', {
+      method: 'POST',
+      body: JSON.stringify({ LastName: 'ById' }),
+    });
+    expect(inserted.status).toBe(201);
+    expect(await inserted.json()).toMatchObject({ success: true, created: true });
+    expect(sf.records('Contact').map((r) => r.LastName)).toEqual(['ById']);
+  });
+
   it('answers 404 for a field that is not an external id', async () => {
     const response = await raw('/services/data/v62.0/sobjects/Contact/LastName/x', {
       method: 'PATCH',
@@ -305,6 +320,22 @@ describe('describe and limits', () => {
     expect(limits.DailyApiRequests.Max).toBe(100_000);
     expect(limits.DailyApiRequests.Remaining).toBe(100_000 - sf.apiUsage().used);
     expect(conn.limitInfo).toEqual({ apiUsage: { used: sf.apiUsage().used, limit: 100_000 } });
+  });
+});
+
+describe('query column metadata', () => {
+  it('describes SELECT columns for `sf data query` (columns=true)', async () => {
+    sf.store.insert('Contact', [{ LastName: 'Col' }]);
+    const response = await raw(
+      `/services/data/v62.0/query?q=${encodeURIComponent('SELECT Id, Email, Account.Name FROM Contact')}&columns=true`,
+    );
+    const body = (await response.json()) as {
+      entityName: string;
+      columnMetadata: Array<{ columnName: string; joinColumns: Array<{ columnName: string }> }>;
+    };
+    expect(body.entityName).toBe('Contact');
+    expect(body.columnMetadata.map((c) => c.columnName)).toEqual(['Id', 'Email', 'Account']);
+    expect(body.columnMetadata[2]?.joinColumns[0]?.columnName).toBe('Name');
   });
 });
 
