@@ -157,6 +157,13 @@ export async function startSalesforceEmulator(
       if (!resources.includes(name)) resources.push(name);
     },
     apiUsage: () => ({ ...usage }),
+    authenticate: (token) => tokens.session(token),
+    consumeApiCall: () => {
+      if (usage.used >= usage.max) return false;
+      usage.used += 1;
+      stats.apiCalls += 1;
+      return true;
+    },
   };
 
   // Bound late: the login URL is known only once the server listens.

@@ -1,4 +1,5 @@
 import type { EmulatorRouter } from './http/router.js';
+import type { EmulatorSession } from './http/types.js';
 import type { IdGenerator } from './ids.js';
 import type { EmulatorQueryResult } from './soql/execute.js';
 import type { EmulatorClock, OrgStore } from './store/org-store.js';
@@ -23,6 +24,16 @@ export interface EmulatorModuleContext {
   apiUsage(): { used: number; max: number };
   /** When the org was created (earliest date `sobjects/X/deleted` can cover). */
   createdAt: Date;
+  /**
+   * Resolves an access token a route reads itself (e.g. a SOAP `SessionHeader`, on a `public`
+   * route) to its session; `undefined` when it is unknown, revoked or expired.
+   */
+  authenticate(token: string): EmulatorSession | undefined;
+  /**
+   * Counts one API call for a route that authenticates itself (SOAP); `false` when the daily
+   * limit is spent (the caller then answers `REQUEST_LIMIT_EXCEEDED`).
+   */
+  consumeApiCall(): boolean;
 }
 
 /** What {@link EmulatorModule.create} returns: per-emulator hooks (state lives in its closure). */

@@ -1,0 +1,230 @@
+import jsforce from 'jsforce';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
+
+let sf: SalesforceEmulator;
+let conn: jsforce.Connection;
+
+beforeAll(async () => {
+  sf = await startSalesforceEmulator();
+  conn = new jsforce.Connection({
+    instanceUrl: sf.instanceUrl,
+    accessToken: sf.accessToken,
+    version: '62.0',
+  });
+});
+afterAll(async () => {
+  await sf.stop();
+});
+beforeEach(() => {
+  sf.reset();
+});
+
+function seedLead(values: Record<string, unknown> = {}): string {
+  const [result] = sf.store.insert('Lead', [
+    {
+      FirstName: 'Grace',
+      LastName: 'Hopper',
+      Company: 'Navy & Co <Research>',
+      Email: 'grace@example.com',
+      Title: 'Rear Admiral',
+      City: 'Arlington',
+      ...values,
+    },
+  ]);
+  if (!result?.success) throw new Error(JSON.stringify(result?.errors));
+  return result.id as string;
+}
+
+async function soapPost(
+  xml: string,
+  path = '/services/Soap/u/62.0',
+): Promise<{ status: number; text: string }> {
+  const response = await fetch(`${sf.instanceUrl}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/xml', SOAPAction: '""' },
+    body: xml,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+describe('SOAP convertLead through jsforce conn.soap.convertLead', () => {
+  it('creates an Account and a Contact from the lead and marks the lead converted', async () => {
+    const leadId = seedLead();
+    const result = await conn.soap.convertLead({
+      leadId,
+      convertedStatus: 'Closed - Converted',
+      doNotCreateOpportunity: true,
+    });
+    expect(result).toMatchObject({ leadId, success: true, errors: [], opportunityId: null });
+    expect(result.accountId).toMatch(/^001[a-zA-Z0-9]{15}$/);
+    expect(result.contactId).toMatch(/^003[a-zA-Z0-9]{15}$/);
+
+    const [account] = sf.records('Account');
+    expect(account).toMatchObject({
+      Id: result.accountId,
+      Name: 'Navy & Co <Research>',
+      BillingCity: 'Arlington',
+    });
+    const [contact] = sf.records('Contact');
+    expect(contact).toMatchObject({
+      Id: result.contactId,
+      AccountId: result.accountId,
+      FirstName: 'Grace',
+      LastName: 'Hopper',
+      Email: 'grace@example.com',
+      Title: 'Rear Admiral',
+      MailingCity: 'Arlington',
+    });
+    const lead = sf.records('Lead')[0];
+    expect(lead).toMatchObject({
+      IsConverted: true,
+      Status: 'Closed - Converted',
+      ConvertedAccountId: result.accountId,
+      ConvertedContactId: result.contactId,
+    });
+    expect(lead?.ConvertedDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // SOAP calls count against the daily API limit like REST calls.
+    expect(sf.apiUsage().used).toBe(1);
+  });
+
+  it('merges into a given account and contact, and converts several leads in one call', async () => {
+    const [account] = sf.store.insert('Account', [{ Name: 'Existing' }]);
+    const [contact] = sf.store.insert('Contact', [{ LastName: 'Known', AccountId: account?.id }]);
+    const first = seedLead({ LastName: 'One', Email: 'one@example.com' });
+    const second = seedLead({ LastName: 'Two', Email: 'two@example.com' });
+    const results = await conn.soap.convertLead([
+      {
+        leadId: first,
+        convertedStatus: 'Closed - Converted',
+        doNotCreateOpportunity: true,
+        accountId: account?.id as string,
+        contactId: contact?.id as string,
+      },
+      {
+        leadId: second,
+        convertedStatus: 'Closed - Converted',
+        doNotCreateOpportunity: true,
+        accountId: account?.id as string,
+      },
+    ]);
+    expect(results.map((r) => [r.success, r.accountId, r.contactId === contact?.id])).toEqual([
+      [true, account?.id, true],
+      [true, account?.id, false],
+    ]);
+    expect(sf.records('Account')).toHaveLength(1);
+    expect(sf.records('Contact').map((c) => c.LastName)).toEqual(['Known', 'Two']);
+  });
+
+  it('reports already converted, unknown and wrong-status leads as result errors', async () => {
+    const leadId = seedLead();
+    await conn.soap.convertLead({
+      leadId,
+      convertedStatus: 'Closed - Converted',
+      doNotCreateOpportunity: true,
+    });
+    const [again, unknown, badStatus] = await conn.soap.convertLead([
+      { leadId, convertedStatus: 'Closed - Converted', doNotCreateOpportunity: true },
+      { leadId: '00Q8d000000zzzzAAA', convertedStatus: 'Closed - Converted', doNotCreateOpportunity: true },
+      {
+        leadId: seedLead({ Email: 'x@example.com' }),
+        convertedStatus: 'Working',
+        doNotCreateOpportunity: true,
+      },
+    ]);
+    expect(again).toMatchObject({
+      success: false,
+      accountId: null,
+      contactId: null,
+      errors: [{ statusCode: 'CANNOT_UPDATE_CONVERTED_LEAD', message: 'cannot reference converted lead' }],
+    });
+    expect(unknown?.errors[0]?.statusCode).toBe('INVALID_CROSS_REFERENCE_KEY');
+    expect(badStatus?.errors[0]).toMatchObject({
+      statusCode: 'INVALID_STATUS',
+      message: 'invalid convertedStatus: Working',
+    });
+    // Nothing was created for the failed conversions.
+    expect(sf.records('Contact')).toHaveLength(1);
+    expect(sf.records('Account')).toHaveLength(1);
+  });
+
+  it('answers a SOAP fault for a malformed lead id', async () => {
+    await expect(
+      conn.soap.convertLead({
+        leadId: 'not an id',
+        convertedStatus: 'Closed - Converted',
+        doNotCreateOpportunity: true,
+      }),
+    ).rejects.toMatchObject({
+      errorCode: 'sf:MALFORMED_ID',
+      message: 'MALFORMED_ID: Invalid leadId: not an id',
+    });
+  });
+
+  it('answers sf:INVALID_SESSION_ID (HTTP 500) for a bad SessionHeader, which jsforce treats as expired', async () => {
+    const stale = new jsforce.Connection({
+      instanceUrl: sf.instanceUrl,
+      accessToken: '00D!stale',
+      version: '62.0',
+    });
+    await expect(
+      stale.soap.convertLead({
+        leadId: seedLead(),
+        convertedStatus: 'Closed - Converted',
+        doNotCreateOpportunity: true,
+      }),
+    ).rejects.toMatchObject({ errorCode: 'sf:INVALID_SESSION_ID' });
+    expect(sf.records('Contact')).toEqual([]);
+  });
+});
+
+describe('SOAP envelope handling', () => {
+  const envelope = (session: string, body: string) =>
+    '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">' +
+    `<soapenv:Header><SessionHeader xmlns="urn:partner.soap.sforce.com"><sessionId>${session}</sessionId></SessionHeader></soapenv:Header>` +
+    `<soapenv:Body xmlns="urn:partner.soap.sforce.com">${body}</soapenv:Body></soapenv:Envelope>`;
+
+  it('refuses a DOCTYPE (no entity expansion) with a client fault', async () => {
+    const xml = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY big "boom">]>${envelope(sf.accessToken, '<convertLead/>')}`;
+    const { status, text } = await soapPost(xml);
+    expect(status).toBe(500);
+    expect(text).toContain('<faultcode>soapenv:Client</faultcode>');
+    expect(text).toContain('DOCTYPE is not allowed');
+    expect(sf.apiUsage().used).toBe(0);
+  });
+
+  it('answers a fault for operations it does not emulate and for malformed XML', async () => {
+    const other = await soapPost(envelope(sf.accessToken, '<getServerTimestamp/>'));
+    expect(other.status).toBe(500);
+    expect(other.text).toContain(
+      'No operation available for request {urn:partner.soap.sforce.com}getServerTimestamp',
+    );
+    const broken = await soapPost('<soapenv:Envelope><soapenv:Body><convertLead>');
+    expect(broken.status).toBe(500);
+    expect(broken.text).toContain('<faultcode>soapenv:Client</faultcode>');
+  });
+
+  it('serves the serverUrl form with the org id, with a LimitInfoHeader', async () => {
+    const leadId = seedLead();
+    const { status, text } = await soapPost(
+      envelope(
+        sf.accessToken,
+        `<convertLead><leadConverts><leadId>${leadId.slice(0, 15)}</leadId><convertedStatus>Closed - Converted</convertedStatus><doNotCreateOpportunity>true</doNotCreateOpportunity></leadConverts></convertLead>`,
+      ),
+      `/services/Soap/u/62.0/${sf.orgId.slice(0, 15)}`,
+    );
+    expect(status).toBe(200);
+    expect(text).toContain('<limitInfo><current>1</current>');
+    expect(text).toContain(`<leadId>${leadId}</leadId>`);
+    expect(text).toContain('<success>true</success>');
+  });
+
+  it('refuses versions outside 31.0–68.0', async () => {
+    const { status, text } = await soapPost(
+      envelope(sf.accessToken, '<convertLead/>'),
+      '/services/Soap/u/20.0',
+    );
+    expect(status).toBe(500);
+    expect(text).toContain('sf:UNSUPPORTED_API_VERSION');
+  });
+});
