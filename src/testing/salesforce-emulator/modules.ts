@@ -9,4 +9,10 @@ import { soapModule } from './soap/soap-module.js';
  * Modules every emulator installs, in order. Bulk API 2.0 and SOAP register here too (one import
  * and one entry each) — see docs/emulator-rules.md.
  */
-export const builtInModules: readonly EmulatorModule[] = [restModule, bulkModule, cometdModule, outboundMessagesModule, soapModule];
+export const builtInModules: readonly EmulatorModule[] = [
+  restModule,
+  bulkModule,
+  soapModule,
+  cometdModule,
+  outboundMessagesModule,
+];
