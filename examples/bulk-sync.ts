@@ -111,7 +111,6 @@ console.table({
 });
 console.log(
   `  ${next.needsAttention} records rejected last time were not re-sent: the error is not retryable and their data did not change.`,
-); ${next.needsAttention} need attention.`,
 );
 
 await emulator?.stop();
