@@ -132,6 +132,17 @@ describe('SOQL evaluation', () => {
     expect(aggregate.records[0]?.expr0).toBe(1250);
   });
 
+  it('groups with GROUP BY and aggregate functions', async () => {
+    const result = await conn.query<{ HasOptedOutOfEmail: boolean; total: number; expr0: number }>(
+      'SELECT HasOptedOutOfEmail, COUNT(Id) total, COUNT(Email) FROM Contact GROUP BY HasOptedOutOfEmail ORDER BY HasOptedOutOfEmail',
+    );
+    expect(result.records.map((r) => [r.HasOptedOutOfEmail, r.total, r.expr0])).toEqual([
+      [false, 2000, 1000],
+      [true, 500, 250],
+    ]);
+    expect(result.records[0]).toHaveProperty('attributes', { type: 'AggregateResult' });
+  });
+
   it('returns parent relationships as nested records and child sub-queries', async () => {
     const result = await conn.query<{ Account: { Name: string } | null }>(
       "SELECT Id, Account.Name FROM Contact WHERE MarkMail_ID__c IN ('mm-0', 'mm-2000') ORDER BY LastName",

@@ -201,6 +201,30 @@ describe('records', () => {
   });
 });
 
+describe('cascade deletes', () => {
+  it('deleting an account deletes its contacts and their campaign memberships', async () => {
+    const [account] = sf.store.insert('Account', [{ Name: 'Parent' }]);
+    const [contact] = sf.store.insert('Contact', [{ LastName: 'Child', AccountId: account?.id }]);
+    const [campaign] = sf.store.insert('Campaign', [{ Name: 'C' }]);
+    sf.store.insert('CampaignMember', [{ CampaignId: campaign?.id, ContactId: contact?.id }]);
+    await conn.sobject('Account').destroy(account?.id as string);
+    expect(sf.records('Contact')).toHaveLength(0);
+    expect(sf.records('CampaignMember')).toHaveLength(0);
+    expect(sf.records('Campaign')).toHaveLength(1);
+    const deleted = await conn.query('SELECT Id FROM Contact WHERE IsDeleted = true', { scanAll: true });
+    expect(deleted.totalSize).toBe(1);
+  });
+
+  it('rolls cascaded deletes back with allOrNone', () => {
+    const [account] = sf.store.insert('Account', [{ Name: 'Parent' }]);
+    sf.store.insert('Contact', [{ LastName: 'Child', AccountId: account?.id }]);
+    const results = sf.store.delete([account?.id as string, '001000000000000AAA'], { allOrNone: true });
+    expect(results.map((r) => r.success)).toEqual([false, false]);
+    expect(sf.records('Contact')).toHaveLength(1);
+    expect(sf.records('Account')).toHaveLength(1);
+  });
+});
+
 describe('upsert by external id', () => {
   it('answers 201 created:true, then 200 created:false (API >= 46)', async () => {
     const first = await conn

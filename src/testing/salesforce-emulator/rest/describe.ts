@@ -74,7 +74,7 @@ function describeField(field: ResolvedField): Record<string, unknown> {
     byteLength: textual ? field.length * 3 : 0,
     calculated: field.calculated,
     calculatedFormula: null,
-    cascadeDelete: false,
+    cascadeDelete: field.cascadeDelete,
     caseSensitive: field.caseSensitive,
     compoundFieldName: null,
     controllerName: null,
@@ -143,7 +143,7 @@ export function describeObject(schema: ObjectSchema, version: string): Record<st
     ...describeGlobalEntry(schema, version),
     actionOverrides: [],
     childRelationships: schema.childRelationships.map((child) => ({
-      cascadeDelete: false,
+      cascadeDelete: child.cascadeDelete,
       childSObject: child.childSObject,
       deprecatedAndHidden: false,
       field: child.field,

@@ -85,17 +85,14 @@ class QueryRunner {
 
   run(query: Query): EmulatorQueryResult {
     const schema = this.objectSchema(query.sObject ?? '');
-    if (query.groupBy || query.having) {
-      throw new EmulatorHttpError(
-        400,
-        'MALFORMED_QUERY',
-        'GROUP BY and HAVING are not supported by the emulator',
-      );
+    if (query.having) {
+      throw new EmulatorHttpError(400, 'MALFORMED_QUERY', 'HAVING is not supported by the emulator');
     }
     const fields = query.fields ?? [];
     const predicate = query.where ? this.compileWhere(schema, buildTree(query.where)) : () => true;
     let rows = this.candidates(schema, query).filter(predicate);
 
+    if (query.groupBy) return this.grouped(schema, query, rows);
     const aggregates = fields.filter((f) => f.type === 'FieldFunctionExpression' && f.isAggregateFn);
     if (aggregates.length > 0) {
       if (aggregates.length !== fields.length) {
@@ -114,7 +111,7 @@ class QueryRunner {
         totalSize: 1,
         records: [this.aggregateRow(schema, aggregates, rows)],
         isCount: false,
-        columns: aggregates.map((a, i) => (a as { alias?: string }).alias ?? `expr${i}`),
+        columns: aggregateKeys(aggregates),
       };
     }
 
@@ -131,6 +128,78 @@ class QueryRunner {
       records: rows.map((row) => projection(row)),
       isCount: false,
       columns: this.columns(schema, fields),
+    };
+  }
+
+  /** `GROUP BY` on plain or parent fields, with aggregate functions; ORDER BY on selected columns. */
+  private grouped(schema: ObjectSchema, query: Query, rows: EmulatorRecord[]): EmulatorQueryResult {
+    const groupFields = toArray(query.groupBy as NonNullable<Query['groupBy']>).map((clause) => {
+      if (!('field' in clause)) throw this.malformed('GROUP BY functions are not supported by the emulator');
+      return { path: clause.field, resolved: this.resolve(schema, clause.field) };
+    });
+    const aggregates: FieldType[] = [];
+    const outputs: Array<{ key: string; group?: number }> = [];
+    for (const field of query.fields ?? []) {
+      if (field.type === 'FieldFunctionExpression' && field.isAggregateFn) {
+        aggregates.push(field);
+        outputs.push({ key: aggregateKeys(aggregates).at(-1) as string });
+        continue;
+      }
+      const path =
+        field.type === 'Field'
+          ? field.field
+          : field.type === 'FieldRelationship'
+            ? [...field.relationships, field.field].join('.')
+            : undefined;
+      const group =
+        path === undefined ? -1 : groupFields.findIndex((g) => g.path.toLowerCase() === path.toLowerCase());
+      if (group < 0) throw this.malformed('Field must be grouped or aggregated');
+      outputs.push({ key: (groupFields[group] as { resolved: Resolved }).resolved.field.name, group });
+    }
+    const groups = new Map<string, { values: unknown[]; rows: EmulatorRecord[] }>();
+    for (const row of rows) {
+      const values = groupFields.map((g) => g.resolved.read(row) ?? null);
+      const key = JSON.stringify(values.map((v) => (typeof v === 'string' ? v.toLowerCase() : v)));
+      const entry = groups.get(key);
+      if (entry) entry.rows.push(row);
+      else groups.set(key, { values, rows: [row] });
+    }
+    let records = [...groups.values()].map(({ values, rows: members }) => {
+      const computed = this.aggregateRow(schema, aggregates, members);
+      const record: Record<string, unknown> = { attributes: { type: 'AggregateResult' } };
+      for (const output of outputs) {
+        record[output.key] = output.group === undefined ? computed[output.key] : values[output.group];
+      }
+      return record;
+    });
+    if (query.orderBy) {
+      const clauses = toArray(query.orderBy).map((clause) => {
+        const name = 'field' in clause ? clause.field : (clause.fn.alias ?? clause.fn.rawValue ?? '');
+        const output = outputs.find((o) => o.key.toLowerCase() === name.split('.').pop()?.toLowerCase());
+        if (!output) throw this.malformed(`ORDER BY ${name} must be a selected column of the grouped query`);
+        return { key: output.key, descending: clause.order === 'DESC' };
+      });
+      records = records.sort((a, b) => {
+        for (const clause of clauses) {
+          const left = a[clause.key] as string | number | null;
+          const right = b[clause.key] as string | number | null;
+          if (left === right) continue;
+          if (left === null) return clause.descending ? 1 : -1;
+          if (right === null) return clause.descending ? -1 : 1;
+          const order = left < right ? -1 : 1;
+          return clause.descending ? -order : order;
+        }
+        return 0;
+      });
+    }
+    const offset = query.offset ?? 0;
+    records = records.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
+    return {
+      sobject: schema.name,
+      totalSize: records.length,
+      records,
+      isCount: false,
+      columns: outputs.map((o) => o.key),
     };
   }
 
@@ -409,11 +478,12 @@ class QueryRunner {
     rows: EmulatorRecord[],
   ): Record<string, unknown> {
     const record: Record<string, unknown> = { attributes: { type: 'AggregateResult' } };
+    const keys = aggregateKeys(aggregates);
     aggregates.forEach((aggregate, index) => {
       const fn = aggregate as Extract<FieldType, { type: 'FieldFunctionExpression' }>;
       const name = fn.functionName.toUpperCase();
       const param = fn.parameters[0];
-      const key = fn.alias ?? `expr${index}`;
+      const key = keys[index] as string;
       if (typeof param !== 'string') {
         if (name === 'COUNT') record[key] = rows.length;
         else throw this.malformed(`${name} needs a field`);
@@ -650,6 +720,15 @@ function wrap(where: NonNullable<Query['where']>): NonNullable<Query['where']> {
   while (last.right) last = last.right as typeof last;
   if (last.left) last.left.closeParen = (last.left.closeParen ?? 0) + 1;
   return copy as NonNullable<Query['where']>;
+}
+
+/**
+ * Output names of aggregate columns: the alias, else `exprN` where N counts only the aggregates
+ * without an alias ("Using Aliases with GROUP BY" in the SOQL reference).
+ */
+function aggregateKeys(aggregates: FieldType[]): string[] {
+  let unaliased = 0;
+  return aggregates.map((a) => (a as { alias?: string }).alias ?? `expr${unaliased++}`);
 }
 
 function buildTree(where: NonNullable<Query['where']>): WhereNode {

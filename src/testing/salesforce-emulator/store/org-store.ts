@@ -98,6 +98,17 @@ function fieldIndex(field: ResolvedField): RowIndex {
   };
 }
 
+/** A lookup index used to find children to cascade-delete (never enforced). */
+function referenceIndex(field: ResolvedField): RowIndex {
+  return {
+    fields: [field.name],
+    caseSensitive: true,
+    comboMessage: undefined,
+    enforced: false,
+    entries: new Map(),
+  };
+}
+
 /** Per-object data every insert needs, computed once per schema change. */
 interface InsertPlan {
   defaults: Array<[string, EmulatorValue]>;
@@ -131,6 +142,8 @@ const SYSTEM_FIELDS = new Set([
 export class OrgStore {
   private readonly tables = new Map<string, Table>();
   private readonly byPrefix = new Map<string, Table>();
+  /** Parent object (lower case) → child tables and the index of their cascade-delete lookup. */
+  private cascades = new Map<string, Array<{ table: Table; indexName: string }>>();
   // Change observation (CDC, outbound messages): setRow records, a microtask flushes the batch.
   private readonly changeListeners = new Set<StoreChangeListener>();
   private pendingChanges: Map<string, PendingChange> | undefined;
@@ -232,6 +245,8 @@ export class OrgStore {
     const table: Table = { schema, rows: new Map(), indexes: new Map(), deletions: [], plan: undefined };
     for (const field of schema.indexedFields())
       if (field.type !== 'id') table.indexes.set(field.name, fieldIndex(field));
+    for (const field of schema.fields)
+      if (field.cascadeDelete) table.indexes.set(`ref:${field.name}`, referenceIndex(field));
     for (const combo of schema.uniqueTogether) {
       table.indexes.set(combo.fields.join('+'), {
         fields: combo.fields,
@@ -257,6 +272,7 @@ export class OrgStore {
     const field = table.schema.addField(definition);
     table.plan = undefined;
     if (field.unique || field.externalId) table.indexes.set(field.name, fieldIndex(field));
+    if (field.cascadeDelete) table.indexes.set(`ref:${field.name}`, referenceIndex(field));
     this.linkChildRelationships();
   }
 
@@ -525,6 +541,7 @@ export class OrgStore {
         this.journal(journal, table, id);
         this.setRow(table, id, { ...before, IsDeleted: true, SystemModstamp: formatDateTime(now) });
         table.deletions.push({ id, deletedDate: now });
+        this.cascadeDelete(table, id, now, journal);
         return { id, success: true, errors: [] };
       }
       case 'hardDelete': {
@@ -536,7 +553,11 @@ export class OrgStore {
         const wasLive = table.rows.get(id18)?.IsDeleted !== true;
         this.journal(journal, table, id18);
         this.setRow(table, id18, undefined);
-        if (wasLive) table.deletions.push({ id: id18, deletedDate: this.clock.now() });
+        if (wasLive) {
+          const now = this.clock.now();
+          table.deletions.push({ id: id18, deletedDate: now });
+          this.cascadeDelete(table, id18, now, journal);
+        }
         return { id: id18, success: true, errors: [] };
       }
     }
@@ -605,6 +626,30 @@ export class OrgStore {
     this.journal(journal, table, id);
     this.setRow(table, id, stored);
     return id;
+  }
+
+  /**
+   * Deletes the children whose cascade-delete lookup points at a deleted parent (an Account's
+   * Contacts, a Contact's campaign memberships), as Salesforce does.
+   */
+  private cascadeDelete(
+    parent: Table,
+    parentId: string,
+    now: Date,
+    journal: JournalEntry[] | undefined,
+  ): void {
+    for (const { table, indexName } of this.cascades.get(parent.schema.name.toLowerCase()) ?? []) {
+      const holders = table.indexes.get(indexName)?.entries.get(parentId);
+      if (!holders) continue;
+      for (const childId of [...holders]) {
+        const row = table.rows.get(childId);
+        if (!row || row.IsDeleted === true) continue;
+        this.journal(journal, table, childId);
+        this.setRow(table, childId, { ...row, IsDeleted: true, SystemModstamp: formatDateTime(now) });
+        table.deletions.push({ id: childId, deletedDate: now });
+        this.cascadeDelete(table, childId, now, journal);
+      }
+    }
   }
 
   private lastStamp: { ms: number; text: string } = { ms: Number.NaN, text: '' };
@@ -852,6 +897,7 @@ export class OrgStore {
 
   private linkChildRelationships(): void {
     for (const table of this.tables.values()) table.schema.childRelationships.length = 0;
+    this.cascades = new Map();
     for (const child of this.tables.values()) {
       for (const field of child.schema.fields) {
         if (field.type !== 'reference' || !field.relationshipName) continue;
@@ -874,7 +920,15 @@ export class OrgStore {
             childSObject: child.schema.name,
             field: field.name,
             relationshipName,
+            cascadeDelete: field.cascadeDelete,
           });
+          if (field.cascadeDelete) {
+            const key = parent.schema.name.toLowerCase();
+            this.cascades.set(key, [
+              ...(this.cascades.get(key) ?? []),
+              { table: child, indexName: `ref:${field.name}` },
+            ]);
+          }
         }
       }
     }

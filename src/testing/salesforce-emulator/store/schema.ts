@@ -53,6 +53,8 @@ export interface EmulatorFieldDefinition {
   referenceTo?: string[];
   /** For references: the SOQL relationship name (`Account` for `AccountId`). */
   relationshipName?: string;
+  /** For references: deleting the parent deletes this record too. @default false */
+  cascadeDelete?: boolean;
   /** Picklist values reported by describe (not enforced, like unrestricted picklists). */
   picklistValues?: string[];
   /** Computed by the emulator (e.g. `Name` on Contact), never writable. @default false */
@@ -93,6 +95,7 @@ export interface ChildRelationship {
   childSObject: string;
   field: string;
   relationshipName: string;
+  cascadeDelete: boolean;
 }
 
 /** Compiled schema of one object with case-insensitive field lookup. */
@@ -186,6 +189,7 @@ function resolveField(definition: EmulatorFieldDefinition): ResolvedField {
     caseSensitive: definition.caseSensitive ?? false,
     referenceTo: definition.referenceTo ?? [],
     relationshipName: definition.relationshipName,
+    cascadeDelete: definition.cascadeDelete ?? false,
     picklistValues: definition.picklistValues ?? [],
     calculated,
     custom: definition.name.endsWith('__c'),

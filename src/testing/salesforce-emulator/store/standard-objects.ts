@@ -89,7 +89,13 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
       keyPrefix: SALESFORCE_KEY_PREFIXES.Contact,
       fields: [
         ...systemFields(),
-        { name: 'AccountId', type: 'reference', referenceTo: ['Account'], relationshipName: 'Account' },
+        {
+          name: 'AccountId',
+          type: 'reference',
+          referenceTo: ['Account'],
+          relationshipName: 'Account',
+          cascadeDelete: true,
+        },
         {
           name: 'Salutation',
           type: 'picklist',
@@ -239,6 +245,7 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
         {
           name: 'CampaignId',
           type: 'reference',
+          cascadeDelete: true,
           referenceTo: ['Campaign'],
           relationshipName: 'Campaign',
           required: true,
@@ -247,6 +254,7 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
         {
           name: 'ContactId',
           type: 'reference',
+          cascadeDelete: true,
           referenceTo: ['Contact'],
           relationshipName: 'Contact',
           updateable: false,
@@ -254,6 +262,7 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
         {
           name: 'LeadId',
           type: 'reference',
+          cascadeDelete: true,
           referenceTo: ['Lead'],
           relationshipName: 'Lead',
           updateable: false,
