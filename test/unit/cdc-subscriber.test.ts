@@ -20,6 +20,16 @@ class FakeFayeClient {
   readonly handlers = new Map<string, () => void>();
   listener: ((data: unknown) => void) | undefined;
   disconnected = false;
+  /** Faye's dispatcher keeps retry timers per undelivered message (here: a poll cut by a restart). */
+  readonly _dispatcher = {
+    closed: false,
+    close() {
+      this.closed = true;
+    },
+    _envelopes: new Map<string, { timer: ReturnType<typeof setTimeout> | null; request: null }>([
+      ['9', { timer: setTimeout(() => {}, 60_000), request: null }],
+    ]),
+  };
   headers: Record<string, string> = {};
   constructor(readonly extensions: Extension[]) {}
   subscribe(channel: string, listener: (data: unknown) => void) {
@@ -113,6 +123,9 @@ describe('subscribeToChangeEvents (fake streaming client)', () => {
     controller.abort();
     await expect(done).resolves.toBeUndefined();
     expect(client.disconnected).toBe(true);
+    // Regression: Faye retried the cut poll forever and kept the host process alive after stop.
+    expect(client._dispatcher.closed).toBe(true);
+    expect(client._dispatcher._envelopes.size).toBe(0);
   });
 
   it('a re-subscribe within the process carries the last handled id, not the last received', async () => {

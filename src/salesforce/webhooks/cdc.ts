@@ -97,7 +97,7 @@ export interface SubscribeToChangeEventsOptions {
 /** Minimal view of the Faye client jsforce returns (its bundled typings omit `disconnect`/`on`). */
 interface FayeClient {
   subscribe(channel: string, listener: (data: unknown) => void): FayeSubscription;
-  disconnect?(): void;
+  disconnect?(): { then?(onDone: () => void, onFail: () => void): unknown } | undefined;
   setHeader?(name: string, value: string): void;
   on?(event: string, listener: () => void): void;
 }
@@ -200,11 +200,7 @@ export async function subscribeToChangeEvents(options: SubscribeToChangeEventsOp
       const settle = async (): Promise<void> => {
         if (error === undefined) await chain;
         internal.abort(error ?? signal.reason);
-        try {
-          client?.disconnect?.();
-        } catch {
-          // Already disconnected.
-        }
+        if (client) await shutdown(client);
         if (error === undefined) resolve();
         else reject(error);
       };
@@ -368,6 +364,7 @@ export async function subscribeToChangeEvents(options: SubscribeToChangeEventsOp
     }
     const downLimit = options.transportDownTimeoutMs ?? 300_000;
     client.on?.('transport:down', () => {
+      if (stopping) return;
       logger.warn('Streaming transport down; the client retries', { channel });
       downTimer ??= setTimeout(
         () =>
@@ -386,6 +383,57 @@ export async function subscribeToChangeEvents(options: SubscribeToChangeEventsOp
     });
     subscribe();
   });
+}
+
+/** How long a polite `/meta/disconnect` may take before the client is torn down anyway. */
+const DISCONNECT_WAIT_MS = 1_000;
+
+/**
+ * Disconnects a Faye client and makes sure nothing of it keeps running: Faye retries undelivered
+ * messages forever (e.g. a poll cut by a server restart), which would keep the process alive.
+ */
+async function shutdown(client: FayeClient): Promise<void> {
+  try {
+    const done = client.disconnect?.();
+    if (done && typeof done.then === 'function') {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => done.then?.(resolve, resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, DISCONNECT_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+  } catch {
+    // Already disconnected.
+  }
+  // Faye internals (1.4): the dispatcher holds per-message retry timers and requests.
+  const dispatcher = (client as { _dispatcher?: FayeDispatcher })._dispatcher;
+  if (!dispatcher || typeof dispatcher !== 'object') return;
+  try {
+    dispatcher.close?.();
+    if (dispatcher._envelopes instanceof Map) {
+      for (const envelope of dispatcher._envelopes.values()) {
+        if (envelope.timer) clearTimeout(envelope.timer);
+        envelope.request?.then?.((request) => request?.abort?.());
+      }
+      dispatcher._envelopes.clear();
+    }
+  } catch {
+    // Best effort: a different Faye version may lay this out differently.
+  }
+}
+
+interface FayeDispatcher {
+  close?(): void;
+  _envelopes?: Map<
+    string,
+    {
+      timer?: ReturnType<typeof setTimeout> | null;
+      request?: { then?(fn: (request: { abort?(): void } | undefined) => void): unknown } | null;
+    }
+  >;
 }
 
 function entityOfChannel(channel: string): string | undefined {
