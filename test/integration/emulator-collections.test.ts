@@ -108,6 +108,39 @@ describe('sObject Collections', () => {
     expect(retrieved.map((r) => r.Title)).toEqual(['CTO', 'CTO']);
   });
 
+  it('sets a parent by its external id (REST nested object and Bulk-style dotted CSV column)', async () => {
+    if (!sf.store.schema('Account')?.field('Ext__c')) {
+      sf.addCustomField('Account', { name: 'Ext__c', type: 'string', externalId: true, unique: true });
+    }
+    const [account] = sf.store.insert('Account', [{ Name: 'Parent', Ext__c: 'acc-1' }]);
+    const results = await conn.sobject('Contact').upsert(
+      [
+        { MarkMail_ID__c: 'c-1', LastName: 'Linked', Account: { Ext__c: 'ACC-1' } },
+        { MarkMail_ID__c: 'c-2', LastName: 'Orphan', Account: { Ext__c: 'missing' } },
+      ] as never,
+      'MarkMail_ID__c',
+    );
+    expect(results[0]).toMatchObject({ success: true, created: true });
+    expect(results[1]?.errors[0]).toMatchObject({
+      statusCode: 'INVALID_FIELD',
+      message: 'Foreign key external ID: missing not found for field Ext__c in entity Account',
+    });
+    expect(sf.records('Contact')[0]?.AccountId).toBe(account?.id);
+
+    const csv = sf.store.upsert(
+      'Contact',
+      'MarkMail_ID__c',
+      [{ MarkMail_ID__c: 'c-3', LastName: 'Csv', 'Account.Ext__c': 'acc-1' }],
+      {
+        valueFormat: 'csv',
+      },
+    );
+    expect(csv[0]).toMatchObject({ success: true, created: true });
+    expect(
+      sf.store.findByExternalId('Contact', 'MarkMail_ID__c', 'c-3').map((id) => sf.store.get(id)?.AccountId),
+    ).toEqual([account?.id]);
+  });
+
   it('mixes object types in one create call', async () => {
     const results = await conn.request<Array<{ success: boolean; id: string }>>({
       method: 'POST',

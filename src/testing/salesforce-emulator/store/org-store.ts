@@ -730,6 +730,13 @@ export class OrgStore {
     const readOnly: string[] = [];
     for (const [key, raw] of Object.entries(values)) {
       if (key === 'attributes' || key === 'Id' || key === 'id') continue;
+      const foreign = this.foreignKey(schema, key, raw, options);
+      if (foreign) {
+        const allowed = mode === 'create' ? foreign.field.createable : foreign.field.updateable;
+        if (!allowed && !options.bypassFieldPermissions) readOnly.push(foreign.field.name);
+        else if (foreign.value !== SKIP) written.set(foreign.field.name, foreign.value);
+        continue;
+      }
       const field = schema.field(key);
       if (!field) {
         throw new RecordFailure(
@@ -755,6 +762,79 @@ export class OrgStore {
       );
     }
     return written;
+  }
+
+  /**
+   * A parent set by its external id: `{"Account": {"Ext__c": "x"}}` (REST) or an `Account.Ext__c`
+   * column (Bulk CSV). Resolves to the parent's id; `undefined` when `key` is not such a reference.
+   */
+  private foreignKey(
+    schema: ObjectSchema,
+    key: string,
+    raw: unknown,
+    options: StoreWriteOptions,
+  ): { field: ResolvedField; value: EmulatorValue | typeof SKIP } | undefined {
+    let relationshipName: string;
+    let externalField: string;
+    let externalValue: unknown;
+    let explicitType: string | undefined;
+    const dot = key.indexOf('.');
+    if (dot > 0) {
+      relationshipName = key.slice(0, dot);
+      externalField = key.slice(dot + 1);
+      externalValue = raw;
+    } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && schema.relationship(key)) {
+      const entries = Object.entries(raw as Record<string, unknown>).filter(
+        ([name]) => name !== 'attributes',
+      );
+      const attributes = (raw as { attributes?: { type?: unknown } }).attributes;
+      explicitType = typeof attributes?.type === 'string' ? attributes.type : undefined;
+      if (entries.length !== 1) {
+        throw new RecordFailure(
+          'INVALID_FIELD',
+          `A foreign key reference must name exactly one external ID field: ${key}`,
+          [key],
+        );
+      }
+      relationshipName = key;
+      [externalField, externalValue] = entries[0] as [string, unknown];
+    } else {
+      return undefined;
+    }
+    const reference = schema.relationship(relationshipName);
+    if (!reference) {
+      throw new RecordFailure('INVALID_FIELD', `No such column '${key}' on sobject of type ${schema.name}`, [
+        key,
+      ]);
+    }
+    if (options.valueFormat === 'csv' && externalValue === '') return { field: reference, value: SKIP };
+    if (externalValue === null || externalValue === '#N/A') return { field: reference, value: null };
+    const targetName = explicitType ?? (reference.referenceTo[0] as string);
+    const target = this.schema(targetName);
+    const targetField = target?.field(externalField);
+    if (
+      !target ||
+      !targetField ||
+      !(targetField.externalId || targetField.type === 'id') ||
+      !reference.referenceTo.includes(target.name)
+    ) {
+      throw new RecordFailure(
+        'INVALID_FIELD',
+        `Invalid foreign key relationship name ${relationshipName}.${externalField}`,
+        [key],
+      );
+    }
+    const matches = this.findByExternalId(target.name, targetField.name, externalValue);
+    if (matches.length !== 1) {
+      throw new RecordFailure(
+        'INVALID_FIELD',
+        matches.length === 0
+          ? `Foreign key external ID: ${String(externalValue)} not found for field ${targetField.name} in entity ${target.name}`
+          : `More than 1 record found for External ID field ${targetField.name} in entity ${target.name}`,
+        [reference.name],
+      );
+    }
+    return { field: reference, value: matches[0] as string };
   }
 
   private computeFields(schema: ObjectSchema, row: EmulatorRecord): void {
