@@ -1,0 +1,141 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Every example must run on a fresh clone against the embedded emulator: run each one the way a
+// reader does (`tsx examples/<name>.ts`), as a child process, and check what it prints.
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const TIMEOUT_MS = 150_000;
+
+// Without these the examples switch to a real org or a real database.
+const REAL_TARGET_VARS = [
+  'SF_INSTANCE_URL',
+  'SF_ACCESS_TOKEN',
+  'SF_CLIENT_ID',
+  'SF_CLIENT_SECRET',
+  'SF_LOGIN_URL',
+  'SF_USERNAME',
+  'SF_PRIVATE_KEY_FILE',
+  'PG_URL',
+  'DATABASE_URL',
+  'CRM_KEY',
+];
+
+// A Salesforce-shaped access token (`00D…!…`) or an emulator refresh token must never be printed.
+const TOKEN_PATTERN = /00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]{20,}/;
+
+interface ExampleRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runExample(name: string): Promise<ExampleRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const key of REAL_TARGET_VARS) delete env[key];
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', `examples/${name}`],
+      { cwd: root, env, timeout: TIMEOUT_MS, maxBuffer: 10 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+function expectSuccess(run: ExampleRun): void {
+  // On failure, show what the example printed: that is the bug report.
+  expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr.slice(-3000) }).toEqual({
+    code: 0,
+    stderr: '',
+  });
+  expect(run.stdout).not.toMatch(TOKEN_PATTERN);
+  expect(run.stderr).not.toMatch(TOKEN_PATTERN);
+}
+
+/** The cell of a `console.table` row, e.g. `tableValue(out, 'created')`. */
+function tableValue(output: string, label: string): string | undefined {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`│ ${escaped}\\s*│ ([^│]+?)\\s*│`).exec(output)?.[1];
+}
+
+// The examples spend most of their time starting tsx and the emulator: run them side by side.
+describe.concurrent('examples run against the embedded emulator', { timeout: TIMEOUT_MS + 10_000 }, () => {
+  it('quickstart.ts pushes, skips unchanged contacts and pulls a change back', async () => {
+    const run = await runExample('quickstart.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('Started the Salesforce emulator at http://127.0.0.1:');
+    expect(run.stdout).toMatch(/sub-4: DATA_CONVERSION \(email\)/);
+    expect(run.stdout).toContain('Second push of the same contacts');
+    expect(run.stdout).toContain('← sub-1: {"title":"Head of Research"}');
+    expect(run.stdout).toMatch(/3 sync runs recorded/);
+  });
+
+  it('auth-web-server-flow.ts connects an org headlessly and stores only ciphertext', async () => {
+    const run = await runExample('auth-web-server-flow.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('code_challenge_method=S256');
+    expect(run.stdout).toContain('Callback answered 302 → /settings/crm');
+    expect(run.stdout).toContain('Replaying the same callback URL answers 400');
+    expect(tableValue(run.stdout, 'credentials')).toMatch(
+      /^'v1\.k1\.… \(\d+ chars of AES-256-GCM ciphertext\)'$/,
+    );
+    expect(run.stdout).toMatch(
+      /Upserted contact 003\w{15} \(created: true\) after the session expired; refreshes: 1/,
+    );
+    expect(run.stdout).toContain('Stored ciphertext replaced after the refresh: true');
+  });
+
+  it('auth-device-and-jwt.ts logs in with the device flow and with a JWT', async () => {
+    const run = await runExample('auth-device-and-jwt.ts');
+    expectSuccess(run);
+    expect(run.stdout).toMatch(/enter the code [A-Z0-9]{8}/);
+    expect(run.stdout).toContain('[user] opened the verification page and approved: HTTP 200');
+    expect(run.stdout).toContain('refresh token issued: true');
+    expect(run.stdout).toMatch(/API call with the device-flow session: \d+ Contact fields described/);
+    expect(run.stdout).toContain('refresh token issued: false');
+    expect(run.stdout).toMatch(/Upserted contact 003\w{15} \(created: true\); new JWT logins: 1/);
+  });
+
+  it('token-manager.ts shares one refresh, adopts rotated tokens and revokes', async () => {
+    const run = await runExample('token-manager.ts');
+    expectSuccess(run);
+    expect(tableValue(run.stdout, 'network refreshes')).toBe('1');
+    expect(tableValue(run.stdout, 'token endpoint requests')).toBe('1');
+    expect(tableValue(run.stdout, 'worker B network refreshes')).toBe('0');
+    expect(tableValue(run.stdout, 'B now uses A’s new token')).toBe('true');
+    expect(run.stdout).toContain('Key rotation: k2025 → k2026');
+    expect(tableValue(run.stdout, 'reauthorization')).toBe("'revoked'");
+    expect(run.stdout).toContain('A new worker fails fast: CrmAuthenticationError (providerCode revoked)');
+  });
+
+  it('storage-adapters.ts runs the same sync on memory, SQLite and PostgreSQL (PGlite)', async () => {
+    const run = await runExample('storage-adapters.ts');
+    expectSuccess(run);
+    expect(run.stdout).toMatch(/SQLite file .*crm\.db: \d+ bytes, 1 integration\(s\) after reopening/);
+    for (const adapter of ['memory', 'sqlite (file)', 'postgres (PGlite)']) {
+      // adapter │ created │ unchanged 2nd push │ status rows │ sync logs │ cursor │ 2nd lease
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `'${adapter.replace(/[()]/g, '\\$&')}'\\s*│ 3\\s*│ 3\\s*│ 3\\s*│ 2\\s*│ 'cursor-42' │ 'refused'`,
+        ),
+      );
+    }
+  });
+
+  it('bulk-sync.ts loads 5,000 contacts through Bulk API 2.0 with progress, then syncs incrementally', async () => {
+    const run = await runExample('bulk-sync.ts');
+    expectSuccess(run);
+    expect(run.stdout).toMatch(/push \[#{30}\] 5000\/5000 processed, 5 failed/);
+    expect(run.stdout).toMatch(/│ created\s+│ 4995\s+│/);
+    expect(run.stdout).toContain('5 × REQUIRED_FIELD_MISSING');
+    expect(run.stdout).toContain('Emulator: 5 ingest jobs, 4995 contacts stored');
+    expect(tableValue(run.stdout, 'updated')).toBe('0'); // first table: the full load creates only
+    expect(run.stdout).toMatch(/│ updated\s+│ 25\s+│/);
+    expect(run.stdout).toMatch(/│ unchanged\s+│ 4970\s+│/);
+    expect(run.stdout).toContain('5 records rejected last time were not re-sent');
+  });
+});
