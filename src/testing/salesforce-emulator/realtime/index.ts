@@ -3,6 +3,8 @@
  *
  * @packageDocumentation
  */
+
+export { requestChangeOrigin } from './change-origin.js';
 export { cometdModule, type RetainedChangeEvent } from './cometd-module.js';
 export {
   type EmulatorOutboundMessageInput,
