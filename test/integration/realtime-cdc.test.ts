@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { isCrmError } from '../../src/core/errors.js';
 import type { CrmLogger } from '../../src/core/logger.js';
 import {
+  changeEventClientTag,
   type SalesforceChangeEvent,
   type SalesforceChangeGap,
   subscribeToChangeEvents,
@@ -71,6 +72,8 @@ interface Started {
 function start(options: {
   onEvent: (event: SalesforceChangeEvent) => void | Promise<void>;
   onGap?: (gap: SalesforceChangeGap) => void | Promise<void>;
+  channel?: string;
+  initialReplayId?: number;
 }): Started {
   const controller = new AbortController();
   let markSubscribed: () => void = () => {};
@@ -87,13 +90,14 @@ function start(options: {
   };
   const done = subscribeToChangeEvents({
     connection: connection(),
-    channel: CHANNEL,
+    channel: options.channel ?? CHANNEL,
     storage,
     integrationId: INTEGRATION,
     onEvent: options.onEvent,
     ...(options.onGap ? { onGap: options.onGap } : {}),
     signal: controller.signal,
     logger,
+    ...(options.initialReplayId !== undefined ? { initialReplayId: options.initialReplayId } : {}),
   });
   running.push({ controller, done });
   return { controller, done, subscribed };
@@ -289,5 +293,50 @@ describe('Change Data Capture end to end (emulator CometD + jsforce streaming cl
     );
     expect(isCrmError(error) && error.code === 'WEBHOOK').toBe(true);
     expect(await storage.cursors.get(INTEGRATION, `salesforce:cdc:${CHANNEL}`)).toBeNull();
+  });
+
+  it('/data/ChangeEvents with replay -2 delivers every retained Contact and Lead event in order', async () => {
+    const conn = connection();
+    await createContacts(conn, ['Early']);
+    const lead = await conn.sobject('Lead').create({ LastName: 'Hopper', Company: 'Navy' });
+    if (!lead.success) throw new Error('create failed');
+    await conn.sobject('Account').create({ Name: 'Not enabled for CDC' });
+    const received: SalesforceChangeEvent[] = [];
+    start({
+      channel: '/data/ChangeEvents',
+      initialReplayId: -2,
+      onEvent: (event) => void received.push(event),
+    });
+    await waitFor(() => received.length === 2);
+    expect(received.map((e) => [e.header.entityName, e.header.changeType])).toEqual([
+      ['Contact', 'CREATE'],
+      ['Lead', 'CREATE'],
+    ]);
+    expect(received[1]?.fields).toMatchObject({ LastName: 'Hopper', Company: 'Navy' });
+    expect(received[1]?.header.recordIds).toEqual([lead.id]);
+  });
+
+  it('carries the changeOrigin of writes tagged with store.withOrigin (echo suppression)', async () => {
+    const received: SalesforceChangeEvent[] = [];
+    const sub = start({ onEvent: (event) => void received.push(event) });
+    await sub.subscribed;
+    sf.store.withOrigin('com/salesforce/api/rest/62.0;client=markmail-crm', () =>
+      sf.store.insert('Contact', [{ LastName: 'Echo' }]),
+    );
+    sf.store.insert('Contact', [{ LastName: 'Human' }]);
+    await waitFor(() => received.length === 2);
+    expect(received.map((e) => changeEventClientTag(e.header.changeOrigin) ?? null)).toEqual([
+      'markmail-crm',
+      null,
+    ]);
+  });
+
+  it('refuses a channel that is not enabled for Change Data Capture', async () => {
+    const sub = start({ channel: '/data/AccountChangeEvent', onEvent: () => {} });
+    const error = await sub.done.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(isCrmError(error) && error.code === 'WEBHOOK' && error.providerCode === '403').toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import {
   decodeChangeEvent,
   isGapChangeType,
 } from '../../src/salesforce/index.js';
+import { requestChangeOrigin } from '../../src/testing/index.js';
 
 /** A CometD CDC message `data` as Salesforce documents it (ids made up). */
 function cdcData(header: Record<string, unknown>, fields: Record<string, unknown> = {}, replayId = 4711) {
@@ -126,5 +127,17 @@ describe('change event helpers', () => {
   it('names the CDC channel of standard and custom objects', () => {
     expect(changeEventChannel('Contact')).toBe('/data/ContactChangeEvent');
     expect(changeEventChannel('Invoice__c')).toBe('/data/Invoice__ChangeEvent');
+  });
+});
+
+describe('requestChangeOrigin (emulator)', () => {
+  it('builds the changeOrigin Salesforce records for an API write, with the Sforce-Call-Options client', () => {
+    const request = (headers: Record<string, string>) =>
+      ({ apiVersion: 61, headers }) as unknown as Parameters<typeof requestChangeOrigin>[0];
+    expect(requestChangeOrigin(request({ 'sforce-call-options': 'client=markmail-crm' }))).toBe(
+      'com/salesforce/api/rest/61.0;client=markmail-crm',
+    );
+    expect(changeEventClientTag(requestChangeOrigin(request({}), 'soap'))).toBeUndefined();
+    expect(requestChangeOrigin(request({}), 'soap')).toBe('com/salesforce/api/soap/61.0');
   });
 });
