@@ -9,7 +9,7 @@ import { type IngestJob, setState } from './ingest-job.js';
 import { closeStream, type JobSpool, writeChunk } from './job-spool.js';
 
 /** Records applied to the store per step; the event loop runs between steps (polls stay fast). */
-export const INGEST_CHUNK_SIZE = 2000;
+export const INGEST_CHUNK_SIZE = 5000;
 
 /** What processing needs from the emulator. */
 export interface IngestProcessorDependencies {
