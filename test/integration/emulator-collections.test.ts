@@ -157,3 +157,101 @@ describe('sObject Collections', () => {
     expect(results.map((r) => r.id.slice(0, 3))).toEqual(['001', '00Q']);
   });
 });
+
+describe('composite', () => {
+  const composite = (body: unknown) =>
+    conn.request<{
+      compositeResponse: Array<{ httpStatusCode: number; body: unknown; referenceId: string }>;
+    }>({
+      method: 'POST',
+      url: '/services/data/v62.0/composite',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+    });
+
+  it('runs dependent subrequests with @{ref.id} references as one API call', async () => {
+    const before = sf.apiUsage().used;
+    const result = await composite({
+      allOrNone: true,
+      compositeRequest: [
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Account',
+          referenceId: 'acc',
+          body: { Name: 'Composite' },
+        },
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Contact',
+          referenceId: 'con',
+          body: { LastName: 'Ref', AccountId: '@{acc.id}' },
+        },
+        {
+          method: 'GET',
+          url: '/services/data/v62.0/sobjects/Contact/@{con.id}?fields=AccountId',
+          referenceId: 'get',
+        },
+      ],
+    });
+    expect(result.compositeResponse.map((r) => r.httpStatusCode)).toEqual([201, 201, 200]);
+    const account = sf.records('Account')[0];
+    expect((result.compositeResponse[2]?.body as { AccountId: string } | undefined)?.AccountId).toBe(
+      account?.Id,
+    );
+    expect(sf.apiUsage().used - before).toBe(1);
+  });
+
+  it('rolls every subrequest back with allOrNone and reports PROCESSING_HALTED', async () => {
+    const result = await composite({
+      allOrNone: true,
+      compositeRequest: [
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Account',
+          referenceId: 'acc',
+          body: { Name: 'Undone' },
+        },
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Contact',
+          referenceId: 'bad',
+          body: { FirstName: 'NoLast' },
+        },
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Lead',
+          referenceId: 'later',
+          body: { LastName: 'L', Company: 'C' },
+        },
+      ],
+    });
+    expect(result.compositeResponse.map((r) => r.httpStatusCode)).toEqual([400, 400, 400]);
+    expect(result.compositeResponse[0]?.body).toEqual([
+      {
+        errorCode: 'PROCESSING_HALTED',
+        message: 'The transaction was rolled back since another operation in the same transaction failed.',
+      },
+    ]);
+    expect(
+      (result.compositeResponse[1]?.body as Array<{ errorCode: string }> | undefined)?.[0]?.errorCode,
+    ).toBe('REQUIRED_FIELD_MISSING');
+    expect(sf.records('Account')).toHaveLength(0);
+    expect(sf.records('Lead')).toHaveLength(0);
+  });
+
+  it('runs independent batch subrequests', async () => {
+    const result = await conn.request<{ hasErrors: boolean; results: Array<{ statusCode: number }> }>({
+      method: 'POST',
+      url: '/services/data/v62.0/composite/batch',
+      body: JSON.stringify({
+        batchRequests: [
+          { method: 'POST', url: 'v62.0/sobjects/Account', richInput: { Name: 'Batch' } },
+          { method: 'GET', url: 'v62.0/sobjects/Account/001000000000000AAA' },
+        ],
+      }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(result.hasErrors).toBe(true);
+    expect(result.results.map((r) => r.statusCode)).toEqual([201, 404]);
+  });
+});

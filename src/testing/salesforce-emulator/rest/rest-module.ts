@@ -1,5 +1,6 @@
 import type { EmulatorModule } from '../module.js';
 import { registerCollectionRoutes } from './collection-routes.js';
+import { registerCompositeRoutes } from './composite-routes.js';
 import { QueryCursors, registerQueryRoutes } from './query-routes.js';
 import { registerSObjectRoutes } from './sobject-routes.js';
 
@@ -10,6 +11,7 @@ export const restModule: EmulatorModule = {
     const cursors = new QueryCursors();
     registerQueryRoutes(context, cursors);
     registerCollectionRoutes(context);
+    registerCompositeRoutes(context);
     registerSObjectRoutes(context);
     return { reset: () => cursors.clear() };
   },

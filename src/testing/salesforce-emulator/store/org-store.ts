@@ -922,7 +922,33 @@ export class OrgStore {
   }
 
   private journal(journal: JournalEntry[] | undefined, table: Table, id: string): void {
-    journal?.push({ table, id, before: table.rows.get(id), deletionCount: table.deletions.length });
+    if (!journal && !this.transactionJournal) return;
+    const entry = { table, id, before: table.rows.get(id), deletionCount: table.deletions.length };
+    journal?.push(entry);
+    this.transactionJournal?.push(entry);
+  }
+
+  private transactionJournal: JournalEntry[] | undefined;
+
+  /**
+   * Starts recording every write so a multi-call unit (composite `allOrNone`) can be undone.
+   * Only one transaction at a time; call `end()` (keep) or `rollback()` (undo) exactly once.
+   *
+   * @throws {Error} when a transaction is already open.
+   */
+  beginTransaction(): { rollback(): void; end(): void } {
+    if (this.transactionJournal) throw new Error('A store transaction is already open');
+    const journal: JournalEntry[] = [];
+    this.transactionJournal = journal;
+    return {
+      rollback: () => {
+        this.transactionJournal = undefined;
+        this.rollback(journal);
+      },
+      end: () => {
+        this.transactionJournal = undefined;
+      },
+    };
   }
 
   private rollback(journal: JournalEntry[]): void {
