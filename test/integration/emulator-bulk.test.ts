@@ -169,6 +169,34 @@ describe('ingest jobs through jsforce bulk2.loadAndWaitForResults', () => {
     expect(sf.records('Contact', { includeDeleted: true })).toHaveLength(2);
   });
 
+  it('hard-deletes for good and sets parents through Account.<external id> columns', async () => {
+    if (!sf.store.schema('Account')?.field('Ext__c')) {
+      sf.addCustomField('Account', { name: 'Ext__c', type: 'string', externalId: true, unique: true });
+    }
+    const [account] = sf.store.insert('Account', [{ Name: 'Parent', Ext__c: 'acc-1' }]);
+    const inserted = await conn.bulk2.loadAndWaitForResults({
+      object: 'Contact',
+      operation: 'insert',
+      input: 'LastName,Account.Ext__c\nChild,acc-1\nOrphan,acc-404\n',
+      ...poll,
+    });
+    expect(inserted.successfulResults).toHaveLength(1);
+    expect(inserted.failedResults[0]?.sf__Error).toBe(
+      'INVALID_FIELD:Foreign key external ID: acc-404 not found for field Ext__c in entity Account:AccountId --',
+    );
+    const [child] = sf.records('Contact');
+    expect(child?.AccountId).toBe(account?.id);
+
+    const removed = await conn.bulk2.loadAndWaitForResults({
+      object: 'Contact',
+      operation: 'hardDelete',
+      input: [{ Id: child?.Id as string }],
+      ...poll,
+    });
+    expect(removed.successfulResults.map((r) => r.sf__Id)).toEqual([child?.Id]);
+    expect(sf.records('Contact', { includeDeleted: true })).toEqual([]);
+  });
+
   it('rejects with the job errorMessage when failNextBulkJob is set, writing nothing', async () => {
     await failNextBulkJob(sf, { errorMessage: 'InvalidBatch : injected for the test' });
     await expect(
