@@ -20,6 +20,10 @@ import { PostgresStorage } from '@markmail/crm/storage/postgres';
 import { SqliteStorage } from '@markmail/crm/storage/sqlite';
 import { startSalesforceEmulator } from '@markmail/crm/testing';
 
+// The embedded PostgreSQL needs a few seconds to initialise: start it now, use it last.
+const pgUrl = process.env.PG_URL ?? process.env.DATABASE_URL;
+const embeddedPostgres = pgUrl ? null : import('@electric-sql/pglite').then(({ PGlite }) => PGlite.create());
+
 const realOrg = process.env.SF_INSTANCE_URL && process.env.SF_ACCESS_TOKEN;
 const emulator = realOrg ? null : await startSalesforceEmulator();
 const instanceUrl = process.env.SF_INSTANCE_URL ?? emulator!.instanceUrl;
@@ -94,22 +98,15 @@ emulator?.reset();
 
 // PostgreSQL: migrate() creates and versions the tables (crm_integrations, crm_sync_logs,
 // crm_sync_status, …); run it from a deploy step (autoMigrate is off by default here).
-const pgUrl = process.env.PG_URL ?? process.env.DATABASE_URL;
-let postgres: PostgresStorage;
-let closeEmbedded: (() => Promise<void>) | undefined;
-if (pgUrl) {
-  postgres = new PostgresStorage({ connectionString: pgUrl, schema: 'markmail_crm_example' });
-} else {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = await PGlite.create();
-  postgres = new PostgresStorage({ pool: pglite });
-  closeEmbedded = () => pglite.close();
-}
+const pglite = await embeddedPostgres; // null when PG_URL is set
+const postgres = pglite
+  ? new PostgresStorage({ pool: pglite }) // any client with query(text, params) works as `pool`
+  : new PostgresStorage({ connectionString: pgUrl as string, schema: 'markmail_crm_example' });
 await postgres.migrate();
 await postgres.migrate();
 rows.push(await exercise(postgres, pgUrl ? 'postgres (PG_URL)' : 'postgres (PGlite)'));
-await postgres.close();
-await closeEmbedded?.();
+await postgres.close(); // ends a pool it created; a `pool` you passed stays yours to close
+await pglite?.close();
 
 console.log('\nSame sync, three adapters');
 console.table(rows);
