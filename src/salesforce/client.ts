@@ -18,6 +18,8 @@ import {
 } from './retry.js';
 import {
   type AttemptRecord,
+  CALL_CONTEXT,
+  type CallContext,
   InstrumentedTransport,
   type OperationCounters,
   parseLimitInfo,
@@ -62,7 +64,6 @@ export interface SalesforceClientOptions {
  */
 export class SalesforceClient {
   readonly connection: Connection;
-  readonly #transport: InstrumentedTransport;
   readonly #options: SalesforceClientOptions;
   #usage: CrmApiUsage | undefined;
   #refreshing: Promise<void> | undefined;
@@ -72,7 +73,7 @@ export class SalesforceClient {
   constructor(options: SalesforceClientOptions) {
     this.#options = options;
     this.connection = options.connection;
-    this.#transport = new InstrumentedTransport(options.connection, {
+    new InstrumentedTransport(options.connection, {
       beforeRequest: () => this.#guardUsage(),
       onResponse: (_status, headers) => {
         const usage = parseLimitInfo(headers['sforce-limit-info']);
@@ -109,24 +110,33 @@ export class SalesforceClient {
   ): Promise<T> {
     return this.run(
       operation,
-      () =>
+      (context) =>
         this.connection.request<T>(
           { ...request, headers: { ...(request.headers ?? {}) } } as Parameters<Connection['request']>[0],
-          httpOptions as Parameters<Connection['request']>[1],
+          { ...httpOptions, ...context } as Parameters<Connection['request']>[1],
         ) as unknown as Promise<T>,
       options,
     );
   }
 
-  /** Run `fn` (one or more jsforce calls) with error mapping, retries and session refresh. */
-  async run<T>(operation: string, fn: () => Promise<T>, options: ClientCallOptions): Promise<T> {
+  /**
+   * Run `fn` (one or more jsforce calls) with error mapping, retries and session refresh. Pass
+   * `context` as (part of) the options of `conn.request` so the transport can attribute the
+   * request to this attempt (status, `Retry-After`, API-call count).
+   */
+  async run<T>(
+    operation: string,
+    fn: (context: Record<string, unknown>) => Promise<T>,
+    options: ClientCallOptions,
+  ): Promise<T> {
     const counters = options.counters ?? { apiCalls: 0 };
     let refreshed = false;
     for (let retry = 0; ; retry++) {
       throwIfAborted(options.signal);
       const attempt: AttemptRecord = {};
       try {
-        return await raceAbort(this.#transport.runAttempt(counters, attempt, fn), options.signal);
+        const context: CallContext = { counters, attempt };
+        return await raceAbort(fn({ [CALL_CONTEXT]: context }), options.signal);
       } catch (raw) {
         const error = toSalesforceError(raw, {
           operation,

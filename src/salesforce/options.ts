@@ -38,7 +38,12 @@ export interface SalesforceRefreshedTokens {
  * `instanceUrl` + `accessToken`. Unknown keys are rejected.
  */
 export interface SalesforceProviderOptions {
-  /** A ready jsforce `Connection`. The provider switches off its HTTP retry (it owns retries). */
+  /**
+   * A ready jsforce `Connection`. The provider switches off its HTTP retry (it owns retries) and
+   * upgrades jsforce's default version 50.0 to {@link DEFAULT_SALESFORCE_API_VERSION}. If the
+   * connection can refresh by itself (`oauth2.clientId` or `refreshFn`), jsforce does so on every
+   * 401 without a loop guard; prefer a plain connection plus `refreshAccessToken`.
+   */
   connection?: Connection;
   /** Instance origin, e.g. `https://acme.my.salesforce.com` (no path, no trailing slash). */
   instanceUrl?: string;

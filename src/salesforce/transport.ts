@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Connection } from 'jsforce';
 import type { CrmApiUsage } from '../core/errors.js';
 
@@ -18,10 +17,18 @@ export interface OperationCounters {
   apiCalls: number;
 }
 
-interface CallContext {
+/** Per-request context, passed to jsforce as part of `conn.request(request, options)`. */
+export interface CallContext {
   attempt: AttemptRecord;
   counters: OperationCounters;
 }
+
+/**
+ * Key of the {@link CallContext} inside jsforce's per-request options. jsforce hands those options
+ * unchanged to the transport, so the context travels with the request without AsyncLocalStorage
+ * (whose promise hooks slow every await in the process).
+ */
+export const CALL_CONTEXT = 'markmailCallContext';
 
 interface TransportLike {
   httpRequest(request: unknown, options?: Record<string, unknown>): PromiseLike<unknown>;
@@ -49,8 +56,6 @@ export interface TransportHooks {
  * this package owns retries instead, so there is exactly one retry layer.
  */
 export class InstrumentedTransport {
-  readonly #storage = new AsyncLocalStorage<CallContext>();
-
   constructor(
     private readonly connection: Connection,
     private readonly hooks: TransportHooks,
@@ -64,7 +69,7 @@ export class InstrumentedTransport {
       : original;
     wrapped.httpRequest = (request: unknown, options: Record<string, unknown> = {}) => {
       this.hooks.beforeRequest();
-      const context = this.#storage.getStore();
+      const context = options[CALL_CONTEXT] as CallContext | undefined;
       if (context) {
         context.counters.apiCalls += 1;
         context.attempt.accessToken = this.connection.accessToken ?? undefined;
@@ -94,11 +99,6 @@ export class InstrumentedTransport {
       return pending;
     };
     internals._transport = wrapped;
-  }
-
-  /** Run `fn` as one attempt of an operation; requests it makes are attributed to `counters`. */
-  runAttempt<T>(counters: OperationCounters, attempt: AttemptRecord, fn: () => Promise<T>): Promise<T> {
-    return this.#storage.run({ counters, attempt }, fn);
   }
 }
 

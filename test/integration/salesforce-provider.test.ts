@@ -366,7 +366,7 @@ describe('leads, campaigns, activities and lists against the emulator', () => {
 
 describe('Bulk API 2.0 against the emulator', () => {
   it('syncs 25,000 contacts from an AsyncIterable in one job, with tricky data and per-record failures', async () => {
-    // Real timers: the job-status polls back off (250 ms doubling to 5 s) instead of spinning.
+    // Real timers: the job-status polls back off (250 ms doubling to 2 s) instead of spinning.
     const crm = new SalesforceProvider({ instanceUrl: sf.instanceUrl, accessToken: sf.accessToken });
     const total = 25_000;
     async function* source(): AsyncGenerator<CrmContactInput> {
