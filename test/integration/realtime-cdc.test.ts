@@ -42,10 +42,10 @@ afterEach(async () => {
   }
 });
 
-function connection(): jsforce.Connection {
+function connection(accessToken = sf.accessToken): jsforce.Connection {
   return new jsforce.Connection({
     instanceUrl: sf.instanceUrl,
-    accessToken: sf.accessToken,
+    accessToken,
     version: '62.0',
   });
 }
@@ -74,6 +74,7 @@ function start(options: {
   onGap?: (gap: SalesforceChangeGap) => void | Promise<void>;
   channel?: string;
   initialReplayId?: number;
+  accessToken?: string;
 }): Started {
   const controller = new AbortController();
   let markSubscribed: () => void = () => {};
@@ -89,7 +90,7 @@ function start(options: {
     error() {},
   };
   const done = subscribeToChangeEvents({
-    connection: connection(),
+    connection: connection(options.accessToken),
     channel: options.channel ?? CHANNEL,
     storage,
     integrationId: INTEGRATION,
@@ -338,5 +339,36 @@ describe('Change Data Capture end to end (emulator CometD + jsforce streaming cl
       (caught: unknown) => caught,
     );
     expect(isCrmError(error) && error.code === 'WEBHOOK' && error.providerCode === '403').toBe(true);
+  });
+
+  it('a session revoked mid-stream rejects with CrmAuthenticationError instead of going silent', async () => {
+    const { accessToken } = sf.oauth.issueTokens();
+    const received: SalesforceChangeEvent[] = [];
+    const sub = start({ accessToken, onEvent: (event) => void received.push(event) });
+    await sub.subscribed;
+    // Let the client's next poll reach the server and be held there (with the still-valid token).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sf.oauth.revokeToken(accessToken)).toBe(true);
+    // The held poll is answered with this event; the next poll carries the revoked token.
+    await createContacts(connection(), ['Last']);
+    const error = await sub.done.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(isCrmError(error) && error.code === 'AUTHENTICATION').toBe(true);
+    // The event that arrived before the refusal was still handled and its replay id stored.
+    expect(received).toHaveLength(1);
+    expect(await storage.cursors.get(INTEGRATION, `salesforce:cdc:${CHANNEL}`)).toBe(
+      String(received[0]?.replayId),
+    );
+  });
+
+  it('an invalid token at handshake rejects with CrmAuthenticationError (Faye alone would hang)', async () => {
+    const sub = start({ accessToken: '00D000000000000!invalid-token-value', onEvent: () => {} });
+    const error = await sub.done.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(isCrmError(error) && error.code === 'AUTHENTICATION').toBe(true);
   });
 });

@@ -185,20 +185,28 @@ export async function subscribeToChangeEvents(options: SubscribeToChangeEventsOp
   const context: SalesforceChangeHandlerContext = { signal: internal.signal };
   const seen = new Set<number>();
   let chain: Promise<void> = Promise.resolve();
+  // finishing: no new events are accepted; stopping: queued events are skipped (left for replay).
+  let finishing = false;
   let stopping = false;
   let client: FayeClient | undefined;
   let downTimer: ReturnType<typeof setTimeout> | undefined;
 
   return new Promise<void>((resolve, reject) => {
-    const finish = (error?: unknown): void => {
-      if (stopping) return;
-      stopping = true;
+    /**
+     * Ends the subscription. On abort the event being handled finishes (and its replay id is
+     * stored) and queued ones are left for the next run; with `drain` (transport or session loss)
+     * the events already received are handled first; after a handler failure nothing more runs.
+     */
+    const finish = (error?: unknown, drain = false): void => {
+      if (finishing) return;
+      finishing = true;
+      if (!drain) stopping = true;
       if (downTimer) clearTimeout(downTimer);
       signal.removeEventListener('abort', onAbort);
       connection.removeListener?.('refresh', onRefresh);
-      // Let the event being handled finish (and store its replay id) before disconnecting.
       const settle = async (): Promise<void> => {
-        if (error === undefined) await chain;
+        if (error === undefined || drain) await chain;
+        stopping = true;
         internal.abort(error ?? signal.reason);
         if (client) await shutdown(client);
         if (error === undefined) resolve();
@@ -229,6 +237,7 @@ export async function subscribeToChangeEvents(options: SubscribeToChangeEventsOp
     };
 
     const handleEvent = (data: unknown): void => {
+      if (finishing) return;
       enqueue(async () => {
         const event = decodeChangeEvent(data, channel);
         if (seen.has(event.replayId)) {
@@ -336,6 +345,7 @@ export async function subscribeToChangeEvents(options: SubscribeToChangeEventsOp
                 retryable: true,
                 details: { channel, bayeuxChannel: message.channel },
               }),
+              true,
             );
           } else if (message.channel === '/meta/subscribe' && message.subscription === channel) {
             finish(
@@ -364,7 +374,7 @@ export async function subscribeToChangeEvents(options: SubscribeToChangeEventsOp
     }
     const downLimit = options.transportDownTimeoutMs ?? 300_000;
     client.on?.('transport:down', () => {
-      if (stopping) return;
+      if (finishing) return;
       logger.warn('Streaming transport down; the client retries', { channel });
       downTimer ??= setTimeout(
         () =>
@@ -373,6 +383,7 @@ export async function subscribeToChangeEvents(options: SubscribeToChangeEventsOp
               retryable: true,
               details: { channel },
             }),
+            true,
           ),
         downLimit,
       );

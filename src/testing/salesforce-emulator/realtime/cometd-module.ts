@@ -148,6 +148,8 @@ export const cometdModule: EmulatorModule = {
         throw new EmulatorHttpError(400, 'INVALID_REQUEST', 'Bayeux messages must be JSON objects');
       }
       sweep();
+      const refusal = authenticationFailure(request, messages);
+      if (refusal) return refusal;
       const replies: object[] = [];
       let connect: { client: BayeuxClient; message: BayeuxMessage } | undefined;
       for (const m of messages) {
@@ -271,10 +273,39 @@ export const cometdModule: EmulatorModule = {
       return { ...reply, successful: true };
     };
 
+    // Authenticates itself so a bad session gets a Bayeux error (what Faye understands), not a
+    // REST error array.
+    const authenticationFailure = (request: EmulatorRequestContext, messages: BayeuxMessage[]) => {
+      const header = request.headers.authorization ?? '';
+      const token = /^(?:OAuth|Bearer)\s+(.+)$/i.exec(header.trim())?.[1];
+      if (token && context.authenticate(token)) return undefined;
+      const replies = messages.map((m) => {
+        const channel = String(m.channel ?? '');
+        const base = { channel, ...(m.id !== undefined ? { id: m.id } : {}), successful: false };
+        if (!token)
+          return { ...base, error: '401::Request requires authentication', advice: { reconnect: 'none' } };
+        if (channel === '/meta/handshake') {
+          return {
+            ...base,
+            error: '403::Handshake denied',
+            advice: { reconnect: 'none' },
+            ext: { sfdc: { failureReason: '401::Authentication invalid' } },
+          };
+        }
+        return {
+          ...base,
+          ...(m.clientId !== undefined ? { clientId: m.clientId } : {}),
+          error: '401::Authentication invalid',
+          advice: { reconnect: 'none', interval: 0 },
+        };
+      });
+      return { status: 401, headers: { 'Content-Type': 'application/json;charset=UTF-8' }, body: replies };
+    };
+
     context.router.add({
       method: 'POST',
       pattern: '/cometd/:cometdVersion',
-      kind: 'api-free',
+      kind: 'public',
       name: 'POST /cometd',
       handler: handleBayeux,
     });
