@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 // Every example must run on a fresh clone against the embedded emulator: run each one the way a
 // reader does (`tsx examples/<name>.ts`), as a child process, and check what it prints.
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const TIMEOUT_MS = 150_000;
+// Generous: on a loaded 2-core machine tsx start-up and PGlite initialisation take tens of seconds.
+const TIMEOUT_MS = 240_000;
 
 // Without these the examples switch to a real org or a real database.
 const REAL_TARGET_VARS = [
