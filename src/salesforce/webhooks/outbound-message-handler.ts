@@ -10,8 +10,12 @@ import {
   type SalesforceOutboundNotification,
 } from './outbound-message.js';
 
-/** Default body limit: 100 notifications of wide records stay far below it. */
-export const DEFAULT_OUTBOUND_MESSAGE_MAX_BODY_BYTES = 1_048_576;
+/**
+ * Default body limit, 8 MiB: a message holds up to 100 notifications and may carry long text
+ * fields (up to 131 072 characters each), so a tight limit would refuse legitimate messages forever
+ * (Salesforce retries a refused message for 24 hours, then drops it).
+ */
+export const DEFAULT_OUTBOUND_MESSAGE_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Prefix of the `storage.cursors` stream key under which delivered notification ids are recorded
@@ -44,7 +48,7 @@ export interface OutboundMessageHandlerOptions {
   storage?: CrmStorage;
   /** Integration the dedupe records belong to. Required with `storage`. */
   integrationId?: string;
-  /** Largest accepted body in bytes; larger requests get 413 and are not read further. @default 1048576 */
+  /** Largest accepted body in bytes; larger requests get 413 and are not read further. @default 8388608 (8 MiB) */
   maxBodyBytes?: number;
   /** Receives one line per rejected or failed request (no payloads). @default silent */
   logger?: CrmLogger;
