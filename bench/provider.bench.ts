@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROLE = process.env.PROVIDER_BENCH_ROLE;
@@ -70,7 +70,10 @@ async function runSync(): Promise<void> {
   const size = Number(process.env.PROVIDER_BENCH_SIZE);
   let result: RunResult;
   if (impl === 'sdk') {
-    const { SalesforceProvider } = await import('../src/salesforce/provider.js');
+    // A prebuilt bundle (see `bundleSdk`): this child runs on plain Node, like a host app would.
+    const { SalesforceProvider } = (await import(
+      process.env.PROVIDER_BENCH_SDK as string
+    )) as typeof import('../src/salesforce/provider.js');
     const crm = new SalesforceProvider({ ...target, apiVersion: API_VERSION, maxApiUsageRatio: null });
     const baseRssMb = process.memoryUsage().rss / 1024 / 1024;
     // The SDK reads the contacts lazily from a generator: nothing holds the whole input.
@@ -137,10 +140,31 @@ async function runSync(): Promise<void> {
 // ------------------------------------------------------------------ orchestrator
 
 function child(role: string, env: Record<string, string>, ipc: boolean): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', SELF], {
+  // The emulator child loads TypeScript sources through tsx. Sync children run this file with
+  // Node's own type stripping and import prebuilt JavaScript, so neither side pays for a
+  // transpiler in its measured memory.
+  const loader = role === 'emulator' ? ['--import', 'tsx'] : ['--experimental-strip-types', '--no-warnings'];
+  return spawn(process.execPath, [...loader, SELF], {
     env: { ...process.env, PROVIDER_BENCH_ROLE: role, ...env },
     stdio: ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
   });
+}
+
+/** Bundle the provider (dependencies left external) the way the package build ships it. */
+async function bundleSdk(): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = fileURLToPath(new URL('../.tmp/bench/salesforce-provider.mjs', import.meta.url));
+  await build({
+    entryPoints: [fileURLToPath(new URL('../src/salesforce/provider.ts', import.meta.url))],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return pathToFileURL(outfile).href;
 }
 
 async function orchestrate(): Promise<void> {
@@ -164,6 +188,7 @@ async function orchestrate(): Promise<void> {
       emulator.send({ id, type });
     });
   const { instanceUrl, accessToken } = await target;
+  const sdkBundle = await bundleSdk();
 
   const rows: string[][] = [];
   console.log(`Node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(2)}`);
@@ -179,6 +204,7 @@ async function orchestrate(): Promise<void> {
             PROVIDER_BENCH_IMPL: impl,
             PROVIDER_BENCH_PATH: path,
             PROVIDER_BENCH_SIZE: String(size),
+            PROVIDER_BENCH_SDK: sdkBundle,
           },
           false,
         );
