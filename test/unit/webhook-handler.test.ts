@@ -338,6 +338,36 @@ describe('createOutboundMessageHandler: redelivery and dedupe', () => {
     expect(onNotifications).toHaveBeenCalledTimes(1);
   });
 
+  it('two workers sharing storage never both hand over the same notification', async () => {
+    const storage = new MemoryStorage();
+    const handedOver: string[] = [];
+    let finish: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const worker = () =>
+      createOutboundMessageHandler({
+        organizationIds: [ORG_ID],
+        storage,
+        integrationId: 'int-1',
+        onNotifications: async (notifications) => {
+          handedOver.push(...notifications.map((n) => n.id));
+          await slow;
+        },
+      });
+    const [workerA, workerB] = [worker(), worker()];
+    const first = workerA(post(oneContact));
+    await vi.waitFor(() => expect(handedOver).toHaveLength(1));
+    // Salesforce redelivers to the other worker while the first is still busy.
+    expect((await workerB(post(oneContact))).status).toBe(503);
+    finish();
+    expect((await first).status).toBe(200);
+    // Later redeliveries to either worker are ACKed without a second hand-over.
+    expect((await workerB(post(oneContact))).status).toBe(200);
+    expect((await workerA(post(oneContact))).status).toBe(200);
+    expect(handedOver).toEqual(['04l5g000000AAAAAA1']);
+  });
+
   it('without storage every delivery is handed over (the host must be idempotent)', async () => {
     const { handler, received } = handlerWith();
     await handler(post(oneContact));

@@ -1,6 +1,6 @@
 import { CrmConfigurationError, isCrmError } from '../../core/errors.js';
 import { type CrmLogger, silentLogger } from '../../core/logger.js';
-import type { CrmStorage } from '../../storage/types.js';
+import type { CrmLease, CrmStorage } from '../../storage/types.js';
 import {
   hasDoctype,
   outboundMessageAck,
@@ -43,7 +43,9 @@ export interface OutboundMessageHandlerOptions {
   /**
    * Where delivered notification ids are recorded (in `storage.cursors`, see
    * {@link OUTBOUND_MESSAGE_DEDUPE_STREAM_PREFIX}) so a redelivered id is acknowledged without
-   * being handed over again. Requires `integrationId`. @default no deduplication
+   * being handed over again, also across worker processes (a `storage.leases` lease per id is held
+   * while `onNotifications` runs; a concurrent duplicate gets 503 and is redelivered later).
+   * Requires `integrationId`. @default no deduplication
    */
   storage?: CrmStorage;
   /** Integration the dedupe records belong to. Required with `storage`. */
@@ -58,6 +60,11 @@ export interface OutboundMessageHandlerOptions {
 export type OutboundMessageRequestHandler = (request: Request) => Promise<Response>;
 
 const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
+/**
+ * How long a worker may hold a notification id while `onNotifications` runs. A handler slower
+ * than this could let a second worker hand the same id over again.
+ */
+const DEDUPE_LEASE_TTL_MS = 10 * 60 * 1000;
 const ACCEPTED_TYPES = new Set(['text/xml', 'application/xml', 'application/soap+xml']);
 const ALLOWED_OPTIONS = new Set([
   'organizationIds',
@@ -142,9 +149,23 @@ export function createOutboundMessageHandler(
       return fault(503, 'Server', 'Notification is being processed');
     }
     for (const id of ids) inFlight.add(id);
+    const leases: CrmLease[] = [];
     try {
       let fresh = message.notifications;
       if (storage) {
+        // Several listener processes behind a load balancer may get the same redelivery at once:
+        // hold a lease per notification id, then (re-)check the dedupe record under it.
+        for (const id of new Set(ids)) {
+          const lease = await storage.leases.acquire(
+            `${OUTBOUND_MESSAGE_DEDUPE_STREAM_PREFIX}${integrationId}:${id}`,
+            DEDUPE_LEASE_TTL_MS,
+          );
+          if (!lease) {
+            logger.info('Outbound message not acknowledged: another worker is handling it', { status: 503 });
+            return fault(503, 'Server', 'Notification is being processed');
+          }
+          leases.push(lease);
+        }
         const seen = await Promise.all(
           ids.map((id) => storage.cursors.get(integrationId, OUTBOUND_MESSAGE_DEDUPE_STREAM_PREFIX + id)),
         );
@@ -181,6 +202,9 @@ export function createOutboundMessageHandler(
       return fault(500, 'Server', 'Notifications could not be processed');
     } finally {
       for (const id of ids) inFlight.delete(id);
+      if (storage) {
+        for (const lease of leases) await storage.leases.release(lease).catch(() => {});
+      }
     }
   };
 }
