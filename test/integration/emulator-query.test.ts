@@ -65,6 +65,16 @@ describe('SOQL evaluation', () => {
     expect(body.done).toBe(false);
   });
 
+  it('keeps at most 10 open cursors and releases the oldest', async () => {
+    const firsts = [];
+    for (let i = 0; i < 11; i++) firsts.push(await conn.query('SELECT Id FROM Contact'));
+    await expect(conn.queryMore(firsts[0]?.nextRecordsUrl as string)).rejects.toMatchObject({
+      errorCode: 'INVALID_QUERY_LOCATOR',
+    });
+    const newest = await conn.queryMore(firsts[10]?.nextRecordsUrl as string);
+    expect(newest.records).toHaveLength(500);
+  });
+
   it('answers INVALID_QUERY_LOCATOR for an unknown locator', async () => {
     await expect(conn.queryMore('01g000000000000-2000')).rejects.toMatchObject({
       errorCode: 'INVALID_QUERY_LOCATOR',

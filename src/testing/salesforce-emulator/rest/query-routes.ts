@@ -6,7 +6,11 @@ import { describeQueryColumns } from '../soql/columns.js';
 /** Default and maximum query batch (`Sforce-Query-Options: batchSize=` may lower it to 200). */
 export const DEFAULT_QUERY_BATCH_SIZE = 2000;
 const MIN_QUERY_BATCH_SIZE = 200;
-const MAX_OPEN_CURSORS = 1000;
+/**
+ * "A user can have up to 10 query cursors open at a time"; opening an 11th releases the oldest
+ * (its locator then answers INVALID_QUERY_LOCATOR), as the SOAP API `query()` reference documents.
+ */
+const MAX_OPEN_CURSORS = 10;
 
 interface Cursor {
   records: Array<Record<string, unknown>>;
