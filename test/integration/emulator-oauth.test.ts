@@ -272,6 +272,16 @@ describe('refresh tokens', () => {
     });
   });
 
+  it('logs in with the username-password flow through jsforce conn.login', async () => {
+    const conn = new jsforce.Connection({
+      oauth2: { clientId: sf.clientId, clientSecret: sf.clientSecret, loginUrl: sf.loginUrl },
+      version: '62.0',
+    });
+    const userInfo = await conn.login(sf.username, 'any-password-and-token');
+    expect(userInfo).toMatchObject({ id: sf.userId, organizationId: sf.orgId });
+    await expect(conn.login('someone@else.example', 'pw')).rejects.toMatchObject({ name: 'invalid_grant' });
+  });
+
   it('rejects an unknown client id', async () => {
     const result = await token({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'other' });
     expect(result.body).toEqual({

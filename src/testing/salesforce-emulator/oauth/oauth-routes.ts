@@ -314,6 +314,18 @@ export function registerOAuthRoutes(router: EmulatorRouter, deps: OAuthDependenc
           return deviceGrant(params);
         case JWT_GRANT:
           return jwtGrant(params);
+        case 'password': {
+          // Username-password flow: any non-empty password (plus security token) is accepted for
+          // the API user; Salesforce issues no refresh token here.
+          checkClient(params, true);
+          if (params.get('username') !== deps.username || !params.get('password')) {
+            throw new EmulatorOAuthError('invalid_grant', 'authentication failure');
+          }
+          return tokenResponse(
+            deps.tokens.createGrant(deps.clientId, deps.userId, 'api', false, ttlMs),
+            false,
+          );
+        }
         case 'client_credentials':
           checkClient(params, true);
           return tokenResponse(
