@@ -142,6 +142,22 @@ describe('SOQL evaluation', () => {
     expect(aggregate.records[0]?.expr0).toBe(1250);
   });
 
+  it('evaluates semi-joins and anti-joins', async () => {
+    const [campaign] = sf.store.insert('Campaign', [{ Name: 'List' }]);
+    const members = sf.store
+      .findByExternalId('Contact', 'MarkMail_ID__c', 'mm-7')
+      .concat(sf.store.findByExternalId('Contact', 'MarkMail_ID__c', 'mm-8'));
+    sf.store.insert(
+      'CampaignMember',
+      members.map((ContactId) => ({ CampaignId: campaign?.id, ContactId })),
+    );
+    const inList = `SELECT LastName FROM Contact WHERE Id IN (SELECT ContactId FROM CampaignMember WHERE CampaignId = '${campaign?.id}')`;
+    expect(await ids(inList)).toEqual(['Person 0007', 'Person 0008']);
+    const notInList =
+      "SELECT COUNT() FROM Contact WHERE Id NOT IN (SELECT ContactId FROM CampaignMember) AND LastName LIKE 'Person 000%'";
+    expect((await conn.query(notInList)).totalSize).toBe(8);
+  });
+
   it('groups with GROUP BY and aggregate functions', async () => {
     const result = await conn.query<{ HasOptedOutOfEmail: boolean; total: number; expr0: number }>(
       'SELECT HasOptedOutOfEmail, COUNT(Id) total, COUNT(Email) FROM Contact GROUP BY HasOptedOutOfEmail ORDER BY HasOptedOutOfEmail',
