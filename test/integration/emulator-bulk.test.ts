@@ -381,6 +381,25 @@ describe('ingest job lifecycle and errors', () => {
     expect(sf.stats.apiCalls).toBe(cases.length);
   });
 
+  it('validates the bulk test controls and resets them with the emulator', async () => {
+    await expect(setBulkQueryPageSize(sf, 0)).rejects.toThrow('HTTP 400');
+    await expect(failNextBulkJob(sf, { jobType: 'V2Bogus' as 'V2Ingest' })).rejects.toThrow(
+      'failNextJob.jobType must be V2Ingest or V2Query',
+    );
+    const anonymous = await fetch(`${sf.instanceUrl}/__emulator/bulk2`, { method: 'POST', body: '{}' });
+    expect(anonymous.status).toBe(401);
+
+    await failNextBulkJob(sf);
+    sf.reset();
+    const ok = await conn.bulk2.loadAndWaitForResults({
+      object: 'Contact',
+      operation: 'insert',
+      input: [{ LastName: 'Unaffected' }],
+      ...poll,
+    });
+    expect(ok.successfulResults).toHaveLength(1);
+  });
+
   it('requires a valid session like every API resource', async () => {
     const response = await fetch(`${sf.instanceUrl}/services/data/v62.0/jobs/ingest`, {
       headers: { Authorization: 'Bearer nope' },
@@ -449,8 +468,6 @@ describe('query jobs', () => {
     });
     const job = (await created.json()) as { id: string; state: string; operation: string };
     expect(job).toMatchObject({ state: 'UploadComplete', operation: 'query', object: 'Contact' });
-    const early = await raw(`/jobs/query/${job.id}/results`);
-    expect([200, 412]).toContain(early.status);
     let info: Record<string, unknown> = {};
     for (let i = 0; i < 100 && info.state !== 'JobComplete'; i++) {
       info = (await (await raw(`/jobs/query/${job.id}`)).json()) as Record<string, unknown>;
@@ -491,6 +508,9 @@ describe('query jobs', () => {
       body: JSON.stringify({ operation: 'queryAll', query: 'SELECT Id FROM Contact' }),
     });
     const { id } = (await created.json()) as { id: string };
+    const early = await raw(`/jobs/query/${id}/results`);
+    expect(early.status).toBe(412);
+    expect(((await early.json()) as Array<{ errorCode: string }>)[0]?.errorCode).toBe('JOB_NOT_COMPLETE');
     const aborted = await raw(`/jobs/query/${id}`, {
       method: 'PATCH',
       body: JSON.stringify({ state: 'Aborted' }),
