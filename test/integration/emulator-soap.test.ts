@@ -176,6 +176,22 @@ describe('SOAP convertLead through jsforce conn.soap.convertLead', () => {
     ).rejects.toMatchObject({ errorCode: 'sf:INVALID_SESSION_ID' });
     expect(sf.records('Contact')).toEqual([]);
   });
+  it('answers sf:REQUEST_LIMIT_EXCEEDED once the daily API limit is spent', async () => {
+    const leadId = seedLead();
+    sf.setDailyApiLimit(0);
+    try {
+      await expect(
+        conn.soap.convertLead({
+          leadId,
+          convertedStatus: 'Closed - Converted',
+          doNotCreateOpportunity: true,
+        }),
+      ).rejects.toMatchObject({ errorCode: 'sf:REQUEST_LIMIT_EXCEEDED' });
+    } finally {
+      sf.setDailyApiLimit(100_000);
+    }
+    expect(sf.records('Lead')[0]?.IsConverted).not.toBe(true);
+  });
 });
 
 describe('SOAP envelope handling', () => {
