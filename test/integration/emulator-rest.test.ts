@@ -339,6 +339,18 @@ describe('describe and limits', () => {
     expect(account.childRelationships.map((c) => c.relationshipName)).toContain('Contacts');
   });
 
+  it('answers 304 to If-Modified-Since until the schema changes', async () => {
+    const later = new Date(Date.now() + 60_000).toUTCString();
+    const cached = await raw('/services/data/v62.0/sobjects/Contact/describe', {
+      headers: { 'If-Modified-Since': later },
+    });
+    expect(cached.status).toBe(304);
+    const old = new Date(0).toUTCString();
+    expect(
+      (await raw('/services/data/v62.0/sobjects', { headers: { 'If-Modified-Since': old } })).status,
+    ).toBe(200);
+  });
+
   it('reports limits and Sforce-Limit-Info usage', async () => {
     const limits = (await conn.limits()) as { DailyApiRequests: { Max: number; Remaining: number } };
     expect(limits.DailyApiRequests.Max).toBe(100_000);

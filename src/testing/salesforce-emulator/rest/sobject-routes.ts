@@ -21,18 +21,33 @@ export function registerSObjectRoutes(context: EmulatorModuleContext): void {
     return schema;
   };
 
+  // `If-Modified-Since` → 304 when the schema has not changed since (describe resources only).
+  const notModified = (request: EmulatorRequestContext): boolean => {
+    const header = request.headers['if-modified-since'];
+    const since = typeof header === 'string' ? Date.parse(header) : Number.NaN;
+    return !Number.isNaN(since) && Math.floor(store.schemaModifiedAt.getTime() / 1000) * 1000 <= since;
+  };
+
   router.add({
     method: 'GET',
     pattern: `${DATA}/sobjects`,
     kind: 'api',
-    handler: (request) => ({ status: 200, body: describeGlobal(store.schemas(), request.versionSegment) }),
+    handler: (request) =>
+      notModified(request)
+        ? { status: 304 }
+        : { status: 200, body: describeGlobal(store.schemas(), request.versionSegment) },
   });
 
   router.add({
     method: 'GET',
     pattern: `${DATA}/sobjects/:sobject/describe`,
     kind: 'api',
-    handler: (request) => ({ status: 200, body: describeObject(schemaOf(request), request.versionSegment) }),
+    handler: (request) => {
+      const schema = schemaOf(request);
+      return notModified(request)
+        ? { status: 304 }
+        : { status: 200, body: describeObject(schema, request.versionSegment) };
+    },
   });
 
   router.add({

@@ -239,8 +239,12 @@ export class OrgStore {
     }
   }
 
+  /** When an object or field was last added (describe's `If-Modified-Since` compares with it). */
+  schemaModifiedAt: Date = new Date(0);
+
   /** Registers an object type. */
   addObject(definition: EmulatorObjectDefinition): ObjectSchema {
+    this.schemaModifiedAt = this.clock.now();
     const schema = new ObjectSchema(definition);
     const table: Table = { schema, rows: new Map(), indexes: new Map(), deletions: [], plan: undefined };
     for (const field of schema.indexedFields())
@@ -270,6 +274,7 @@ export class OrgStore {
   addField(sobject: string, definition: EmulatorFieldDefinition): void {
     const table = this.requireTable(sobject);
     const field = table.schema.addField(definition);
+    this.schemaModifiedAt = this.clock.now();
     table.plan = undefined;
     if (field.unique || field.externalId) table.indexes.set(field.name, fieldIndex(field));
     if (field.cascadeDelete) table.indexes.set(`ref:${field.name}`, referenceIndex(field));
