@@ -73,3 +73,11 @@ export async function* chunked<T>(
   }
   if (chunk.length > 0) yield chunk;
 }
+
+/**
+ * Let timers and I/O run. Called once per batch so the lease-renewal timer fires even when both
+ * the provider and the storage answer synchronously (an in-memory double, SQLite).
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -3,7 +3,7 @@ import type { CrmContact } from '../core/models.js';
 import type { CrmSyncStatusRow } from '../storage/types.js';
 import { mergeField } from './conflict.js';
 import { stableEqual } from './content-hash.js';
-import { mapLimit, type SyncRunContext } from './context.js';
+import { mapLimit, type SyncRunContext, yieldToEventLoop } from './context.js';
 import { readPath, type SyncHostRecord } from './mapping.js';
 import { progressOf, type SyncProgress } from './push.js';
 import {
@@ -103,6 +103,7 @@ export async function runPull(ctx: SyncRunContext, stream: string, options: Sync
   for await (const batch of ctx.provider.listContactChanges(cursor, { signal: ctx.signal })) {
     pages += 1;
     countCalls();
+    await yieldToEventLoop();
     throwIfAborted(ctx.signal);
     const prepared = await prepare(ctx, batch.upserted, batch.deleted, options);
     let linked: Record<string, string> = {};

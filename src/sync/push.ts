@@ -2,7 +2,7 @@ import { CrmDataConversionError, isCrmError, throwIfAborted } from '../core/erro
 import type { CrmProgress } from '../core/provider.js';
 import { redactText } from '../security/redact.js';
 import type { CrmSyncStatusRow } from '../storage/types.js';
-import { chunked, getStatusRows, type SyncRunContext } from './context.js';
+import { chunked, getStatusRows, type SyncRunContext, yieldToEventLoop } from './context.js';
 import type { SyncHostRecord, SyncMappedContact } from './mapping.js';
 import type { SyncReport } from './report.js';
 import { readContactState, writeContactState } from './state.js';
@@ -46,6 +46,7 @@ export async function runPush(
   options: PushLoopOptions,
 ): Promise<void> {
   for await (const chunk of chunked(source, ctx.batchSize)) {
+    await yieldToEventLoop();
     throwIfAborted(ctx.signal);
     const carryOn = await pushChunk(ctx, chunk, options);
     options.onProgress?.(progressOf(ctx.report.report));

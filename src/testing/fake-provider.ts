@@ -156,6 +156,9 @@ export class FakeCrmProvider implements CrmProvider {
   #idCounter = 0;
   #lastStamp = 0;
   readonly #contacts = new Map<string, CrmContact>();
+  // Indexes so upserts stay O(1) per record at host-test volumes (100k+).
+  readonly #idByExternalId = new Map<string, string>();
+  readonly #idByEmail = new Map<string, string>();
   readonly #changes: ChangeEntry[] = [];
   readonly #campaigns = new Map<string, CrmCampaign>();
   readonly #leads = new Map<string, CrmLead>();
@@ -250,8 +253,7 @@ export class FakeCrmProvider implements CrmProvider {
 
   /** Delete a contact as a CRM user would (appears as a deletion in the change feed). */
   crmDeleteContact(id: string): void {
-    if (!this.#contacts.delete(id)) throw new CrmNotFoundError(`No contact ${id}`);
-    this.#changes.push({ seq: ++this.#seq, id, deleted: true });
+    if (!this.#remove(id)) throw new CrmNotFoundError(`No contact ${id}`);
   }
 
   /** Email activities logged so far. */
@@ -279,9 +281,8 @@ export class FakeCrmProvider implements CrmProvider {
 
   async getContact(email: string, options: CrmCallOptions = {}): Promise<CrmContact | null> {
     this.#begin('getContact', 1, 1, options.signal);
-    const found = [...this.#contacts.values()].find(
-      (c) => c.email.toLowerCase() === email.trim().toLowerCase(),
-    );
+    const id = this.#idByEmail.get(email.trim().toLowerCase());
+    const found = id === undefined ? undefined : this.#contacts.get(id);
     return found ? copyContact(found) : null;
   }
 
@@ -304,10 +305,9 @@ export class FakeCrmProvider implements CrmProvider {
 
   async deleteContact(id: string, options: CrmCallOptions = {}): Promise<void> {
     this.#begin('deleteContact', 1, 1, options.signal);
-    if (!this.#contacts.delete(id)) {
+    if (!this.#remove(id)) {
       throw new CrmNotFoundError(`Contact ${id} not found`, { provider: this.name, status: 404 });
     }
-    this.#changes.push({ seq: ++this.#seq, id, deleted: true });
   }
 
   async bulkSyncContacts(
@@ -476,7 +476,7 @@ export class FakeCrmProvider implements CrmProvider {
         unchanged += 1;
         continue;
       }
-      const known = [...this.#contacts.values()].some((c) => c.externalId === member);
+      const known = this.#idByExternalId.has(member);
       if (!known) {
         results.push(
           this.#failed(
@@ -572,9 +572,9 @@ export class FakeCrmProvider implements CrmProvider {
   #upsert(contact: CrmContact): CrmSyncResult {
     const failure = this.#recordFailure(contact);
     if (failure) return failure;
-    const existing =
-      [...this.#contacts.values()].find((c) => c.externalId === contact.externalId) ??
-      [...this.#contacts.values()].find((c) => c.email.toLowerCase() === contact.email.toLowerCase());
+    const id =
+      this.#idByExternalId.get(contact.externalId) ?? this.#idByEmail.get(contact.email.toLowerCase());
+    const existing = id === undefined ? undefined : this.#contacts.get(id);
     const written = this.#write(existing, contact);
     return this.#ok('contact', contact.externalId, written.id as string, !existing);
   }
@@ -595,13 +595,32 @@ export class FakeCrmProvider implements CrmProvider {
       lastModifiedAt: new Date(stamp),
     };
     delete stored.lastSyncAt;
+    if (existing) this.#unindex(existing);
     this.#contacts.set(id, stored);
+    this.#idByExternalId.set(stored.externalId, id);
+    this.#idByEmail.set(stored.email.toLowerCase(), id);
     this.#changes.push({ seq: ++this.#seq, id, deleted: false });
     return stored;
   }
 
+  #unindex(contact: CrmContact): void {
+    if (this.#idByExternalId.get(contact.externalId) === contact.id)
+      this.#idByExternalId.delete(contact.externalId);
+    const email = contact.email.toLowerCase();
+    if (this.#idByEmail.get(email) === contact.id) this.#idByEmail.delete(email);
+  }
+
+  #remove(id: string): boolean {
+    const contact = this.#contacts.get(id);
+    if (!contact) return false;
+    this.#unindex(contact);
+    this.#contacts.delete(id);
+    this.#changes.push({ seq: ++this.#seq, id, deleted: true });
+    return true;
+  }
+
   #logActivity(activity: CrmEmailActivity): CrmSyncResult {
-    const known = [...this.#contacts.values()].some((c) => c.externalId === activity.contactExternalId);
+    const known = this.#idByExternalId.has(activity.contactExternalId);
     if (!known) {
       return this.#failed(
         'email_activity',
