@@ -31,6 +31,7 @@ export type {
   SyncPulledContact,
   SyncPulledDeletion,
   SyncPullOptions,
+  SyncReconcileOptions,
 } from './sync/pull.js';
 export type { SyncProgress } from './sync/push.js';
 export type { SyncErrorGroup, SyncRecordError, SyncReport, SyncStopReason } from './sync/report.js';

@@ -34,7 +34,7 @@ import { contentHash } from './content-hash.js';
 import { chunked, getStatusRows, type SyncRunContext } from './context.js';
 import { defaultSleep, holdLease, type SyncSleep } from './lease.js';
 import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
-import { runPull, type SyncPullOptions } from './pull.js';
+import { runPull, runReconcile, type SyncPullOptions, type SyncReconcileOptions } from './pull.js';
 import { isCleanStop, progressOf, runPush, type SyncProgress } from './push.js';
 import { type SyncReport, SyncReportBuilder } from './report.js';
 import { RetryPlanner, type SyncRetryPolicy } from './retry-policy.js';
@@ -321,6 +321,33 @@ export class SyncEngine {
         signal: options.signal,
       },
       (ctx) => runPull(ctx, this.#pullStream, options),
+    );
+  }
+
+  /**
+   * Full reconcile for deletions the incremental pull cannot see (records purged from the recycle
+   * bin, deletions older than the CRM keeps): scans every CRM contact, then hands each synced
+   * record whose CRM id was not seen to `apply` as deleted and marks it `deleted`. Nothing is
+   * deleted unless the scan completed. Costs one call per page of all contacts: run it rarely
+   * (e.g. weekly), not on every sync.
+   *
+   * @throws {CrmStorageError} `details.reason === 'lease_held'` when another run of this integration is active.
+   * @example
+   * await engine.reconcileContacts({ apply: ({ deleted }) => db.markDeleted(deleted) });
+   */
+  async reconcileContacts(options: SyncReconcileOptions): Promise<SyncReport> {
+    if (typeof options?.apply !== 'function') {
+      throw new CrmConfigurationError('reconcileContacts needs an apply(batch) function');
+    }
+    return this.#run(
+      {
+        entityType: 'contact',
+        direction: 'pull',
+        syncType: options.syncType ?? 'scheduled',
+        dryRun: false,
+        signal: options.signal,
+      },
+      (ctx) => runReconcile(ctx, options),
     );
   }
 

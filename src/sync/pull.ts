@@ -306,3 +306,71 @@ function toDate(value: unknown): Date | null {
   }
   return null;
 }
+
+/** Options of `SyncEngine.reconcileContacts`. */
+export interface SyncReconcileOptions {
+  /** Receives the deletions found (`upserted` is always empty). */
+  apply: SyncPullOptions['apply'];
+  signal?: AbortSignal;
+  onProgress?: (progress: SyncProgress) => void;
+  /** @default 'scheduled' */
+  syncType?: import('../storage/types.js').CrmSyncType;
+}
+
+/**
+ * Full reconcile: scan every CRM contact, then treat each synced record whose CRM id was not seen
+ * as deleted. Deletions are decided only after the scan completed: a scan cut short (abort, budget,
+ * error) deletes nothing, since "not seen yet" is not "gone".
+ */
+export async function runReconcile(ctx: SyncRunContext, options: SyncReconcileOptions): Promise<void> {
+  const report = ctx.report.report;
+  const seen = new Set<string>();
+  const usageAtStart = ctx.provider.apiUsage?.used;
+  let pages = 0;
+  for await (const batch of ctx.provider.listContactChanges(null, { signal: ctx.signal })) {
+    pages += 1;
+    const used = ctx.provider.apiUsage?.used;
+    report.apiCalls = used !== undefined && usageAtStart !== undefined ? used - usageAtStart : pages;
+    await yieldToEventLoop();
+    throwIfAborted(ctx.signal);
+    for (const contact of batch.upserted) if (contact.id) seen.add(contact.id);
+    report.processed += batch.upserted.length;
+    options.onProgress?.(progressOf(report));
+    const over = ctx.budget.check(ctx.provider.apiUsage, report.apiCalls, 1);
+    if (over !== null) {
+      ctx.report.stop('api_budget', `${over}; the scan is incomplete, so nothing was deleted`);
+      return;
+    }
+  }
+  let after: string | undefined;
+  for (;;) {
+    throwIfAborted(ctx.signal);
+    const rows = await ctx.storage.syncStatus.list({
+      integrationId: ctx.integrationId,
+      entityType: 'contact',
+      limit: ctx.batchSize,
+      ...(after === undefined ? {} : { after }),
+    });
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1]?.externalId;
+    const gone = rows.filter((r) => r.crmId !== null && r.status !== 'deleted' && !seen.has(r.crmId));
+    if (gone.length > 0) {
+      await options.apply(
+        { upserted: [], deleted: gone.map((r) => ({ crmId: r.crmId as string, externalId: r.externalId })) },
+        { signal: ctx.signal },
+      );
+      const now = ctx.clock.now();
+      await ctx.storage.syncStatus.upsertMany(
+        gone.map((r) => ({
+          ...r,
+          status: 'deleted' as const,
+          direction: 'from_crm' as const,
+          lastSyncedAt: now,
+        })),
+      );
+      report.deleted += gone.length;
+      options.onProgress?.(progressOf(report));
+    }
+    if (rows.length < ctx.batchSize) return;
+  }
+}

@@ -326,6 +326,34 @@ describe('SyncEngine.pullContacts', () => {
     expect(await storage.cursors.get(INTEGRATION, STREAM)).toBe('1');
   });
 
+  it('reconcileContacts marks records missing from a complete CRM scan as deleted', async () => {
+    const { storage, provider, engine, batches, apply } = setup({}, { pageSize: 2 });
+    await engine.pushContacts([contact(1), contact(2), contact(3)]);
+    const goneId = idOf(provider, 'h-2');
+    provider.crmDeleteContact(goneId);
+    const report = await engine.reconcileContacts({ apply });
+    expect(report).toMatchObject({ deleted: 1, complete: true });
+    expect(batches).toEqual([{ upserted: [], deleted: [{ crmId: goneId, externalId: 'h-2' }] }]);
+    expect(await rowOf(storage, 'h-2')).toMatchObject({ status: 'deleted' });
+    // Already known as deleted: a second reconcile finds nothing new. The pull cursor is untouched.
+    expect(await engine.reconcileContacts({ apply })).toMatchObject({ deleted: 0 });
+    expect(await storage.cursors.get(INTEGRATION, STREAM)).toBeNull();
+  });
+
+  it('reconcileContacts deletes nothing when the scan is cut short', async () => {
+    const { storage, provider, engine, apply, batches } = setup(
+      { apiBudget: { maxCallsPerRun: 2 } },
+      { pageSize: 1 },
+    );
+    await engine.pushContacts([contact(1), contact(2), contact(3)]);
+    provider.crmDeleteContact(idOf(provider, 'h-3'));
+    const report = await engine.reconcileContacts({ apply });
+    expect(report).toMatchObject({ deleted: 0, stopReason: 'api_budget', complete: false });
+    expect(report.stopMessage).toMatch(/nothing was deleted/);
+    expect(batches).toHaveLength(0);
+    expect(await rowOf(storage, 'h-1')).toMatchObject({ status: 'synced' });
+  });
+
   it('needs an apply function', async () => {
     const { engine } = setup();
     await expect(engine.pullContacts({} as never)).rejects.toThrow(/apply/);

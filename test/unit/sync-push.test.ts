@@ -386,6 +386,30 @@ describe('SyncEngine.pushContacts', () => {
     expect(await storage.leases.acquire(engine.leaseKey, 1_000)).not.toBeNull();
   });
 
+  it('surfaces a storage failure as CrmStorageError and keeps earlier batches consistent', async () => {
+    const { storage, provider, engine } = setup({ batchSize: 10 });
+    const upsertMany = storage.syncStatus.upsertMany.bind(storage.syncStatus);
+    let writes = 0;
+    storage.syncStatus.upsertMany = async (rows) => {
+      writes += 1;
+      if (writes === 2) throw new CrmStorageError('MemoryStorage: disk full', { details: { reason: 'io' } });
+      return upsertMany(rows);
+    };
+    const error = await engine.pushContacts(contacts(30)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrmStorageError);
+    expect(getSyncReport(error)).toMatchObject({ stopReason: 'error', created: 20 });
+    storage.syncStatus.upsertMany = upsertMany;
+    const rows = await statusRows(storage);
+    expect(rows).toHaveLength(10);
+    expect(rows.every((r) => r.status === 'synced')).toBe(true);
+    const [log] = await storage.syncLogs.list(INTEGRATION);
+    expect(log?.errorDetails).toMatchObject({ stopReason: 'error' });
+    // The batch whose status write failed is re-sent (an idempotent upsert), never duplicated.
+    const rerun = await engine.pushContacts(contacts(30));
+    expect(rerun).toMatchObject({ unchanged: 10, updated: 10, created: 10, failed: 0 });
+    expect(provider.contacts()).toHaveLength(30);
+  });
+
   it('fails fast with a clear CrmStorageError while another run holds the lease', async () => {
     const { storage, engine, provider } = setup();
     const other = await storage.leases.acquire(`sync:${INTEGRATION}`, 60_000);
