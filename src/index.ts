@@ -11,15 +11,20 @@ export * from './core/provider.js';
 export * from './core/registry.js';
 export * from './security/cipher.js';
 export { isSecretKey, REDACTED, redactText, redactValue } from './security/redact.js';
-export * from './storage/types.js';
 export * from './storage/memory.js';
+export * from './storage/types.js';
 export type { SyncApiBudget } from './sync/api-budget.js';
-export { CrmConflictPolicies, type FieldMergeInput, type FieldMergeResult, mergeField } from './sync/conflict.js';
+export {
+  CrmConflictPolicies,
+  type FieldMergeInput,
+  type FieldMergeResult,
+  mergeField,
+} from './sync/conflict.js';
 export { contentHash, stableStringify } from './sync/content-hash.js';
 export {
   getSyncReport,
-  SyncEngine,
   type SyncCallOptions,
+  SyncEngine,
   type SyncEngineOptions,
   type SyncPushOptions,
 } from './sync/engine.js';
