@@ -1,7 +1,6 @@
 import type { CrmApiUsage } from './errors.js';
 import type {
   CrmBulkSyncResult,
-  CrmCampaign,
   CrmCampaignInput,
   CrmContact,
   CrmContactInput,
