@@ -3,12 +3,11 @@
  * `welcomeSubscriber` below stands for code in your app; the tests drive it against the emulator
  * and check what landed in the "org", how it copes with faults, and how many API calls it spent.
  *
- *   npx vitest run --config examples/vitest.config.ts
+ *   npx vitest run examples/
  *
- * (This repository's own vitest.config.ts collects only test/**, and vitest does not read tsconfig
- * `paths`; examples/vitest.config.ts maps the package names to src/. In your app the file sits
- * with your other tests and imports the installed package.) The same spec runs in this
- * repository's suite as test/integration/examples-emulator-usage.test.ts.
+ * (In this repository vitest.config.ts maps the package names to src/, since vitest does not read
+ * tsconfig `paths`; the spec is part of `npm test`. In your app the file sits with your other
+ * tests and imports the installed package.)
  */
 import { type CrmContactInput, CrmRateLimitError } from '@markmail/crm';
 import { SalesforceProvider } from '@markmail/crm/salesforce';
