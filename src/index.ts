@@ -14,6 +14,7 @@ export { isSecretKey, REDACTED, redactText, redactValue } from './security/redac
 export * from './storage/memory.js';
 export * from './storage/types.js';
 export type { SyncApiBudget } from './sync/api-budget.js';
+export type { CrmChangeEvent, CrmChangeEventFields } from './sync/change-event.js';
 export {
   CrmConflictPolicies,
   type FieldMergeInput,
@@ -39,6 +40,7 @@ export type {
   SyncReconcileOptions,
 } from './sync/pull.js';
 export type { SyncProgress } from './sync/push.js';
+export type { SyncChangeEventOptions } from './sync/realtime.js';
 export type { SyncErrorGroup, SyncRecordError, SyncReport, SyncStopReason } from './sync/report.js';
 export { DEFAULT_RETRYABLE_CODES, type SyncRetryPolicy, type SyncRetryState } from './sync/retry-policy.js';
 export {

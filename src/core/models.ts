@@ -119,6 +119,12 @@ export const CrmContactSchema = z.object({
   customFields: CustomFieldsSchema.default({}),
   lastModifiedAt: CrmDateSchema.optional(),
   lastSyncAt: CrmDateSchema.optional(),
+  /**
+   * Standard fields to empty in the CRM. An update leaves fields the contact does not set as they
+   * are, so a value the host cleared must be named here to be cleared (Salesforce: `null` in REST,
+   * `#N/A` in Bulk API CSV). Ignored for a field that also has a value.
+   */
+  clearFields: z.array(z.enum(['firstName', 'lastName', 'company', 'phone', 'title'])).optional(),
 });
 /** A parsed contact. */
 export type CrmContact = z.output<typeof CrmContactSchema>;

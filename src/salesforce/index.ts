@@ -128,3 +128,8 @@ export {
   type OutboundMessageHandlerOptions,
   type OutboundMessageRequestHandler,
 } from './webhooks/outbound-message-handler.js';
+export {
+  outboundNotificationToCrmChangeEvent,
+  type SalesforceChangeMapping,
+  toCrmChangeEvent,
+} from './webhooks/to-change-event.js';

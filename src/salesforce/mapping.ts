@@ -84,6 +84,12 @@ export function contactToRecord(contact: CrmContact, options: ContactMappingOpti
     const value = (contact as Record<string, unknown>)[hostField];
     if (value !== undefined) record[sfField] = value;
   }
+  // Explicit clears: `null` is what Salesforce needs to empty a field (absent leaves it as it is).
+  const cleared = new Set<string>(contact.clearFields ?? []);
+  for (const key of cleared) {
+    const sfField = CONTACT_STANDARD_FIELDS[key as keyof typeof CONTACT_STANDARD_FIELDS];
+    if (sfField && record[sfField] === undefined) record[sfField] = null;
+  }
   if (options.externalIdField) record[options.externalIdField] = contact.externalId;
   const consumed = new Set<string>();
   for (const mapping of options.fieldMappings) {
@@ -91,6 +97,10 @@ export function contactToRecord(contact: CrmContact, options: ContactMappingOpti
     if (key !== undefined) consumed.add(key);
     if (!writes(mapping)) continue;
     let value = hostValue(contact, mapping.hostField);
+    if (value === undefined && cleared.has(mapping.hostField)) {
+      record[mapping.crmField] = null;
+      continue;
+    }
     if (value === undefined) continue;
     if (mapping.transform) value = mapping.transform(value);
     if (value === undefined) continue;

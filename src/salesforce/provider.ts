@@ -349,6 +349,11 @@ export class SalesforceProvider implements CrmProvider {
     return this.#client.totalApiCalls;
   }
 
+  /** The contact external-id field (`externalIdField` option), or `null` when contacts match by Email. */
+  get externalIdField(): string | null {
+    return this.#externalIdField;
+  }
+
   /** The contact field mappings in force (from options or {@link mapCustomFields}). */
   get fieldMappings(): readonly CrmFieldMapping[] {
     return this.#fieldMappings;

@@ -1,7 +1,6 @@
 import {
   CrmConfigurationError,
   type CrmStorageError,
-  CrmUnsupportedFeatureError,
   createAbortError,
   isCrmError,
   throwIfAborted,
@@ -29,6 +28,7 @@ import {
   systemClock,
 } from '../storage/types.js';
 import { ApiBudgetGuard, type SyncApiBudget } from './api-budget.js';
+import type { CrmChangeEvent } from './change-event.js';
 import { CrmConflictPolicies } from './conflict.js';
 import { contentHash } from './content-hash.js';
 import { chunked, getStatusRows, type SyncRunContext } from './context.js';
@@ -36,6 +36,7 @@ import { defaultSleep, holdLease, type SyncSleep } from './lease.js';
 import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
 import { runPull, runReconcile, type SyncPullOptions, type SyncReconcileOptions } from './pull.js';
 import { isCleanStop, progressOf, runPush, type SyncProgress } from './push.js';
+import { runChangeEvent, type SyncChangeEventOptions } from './realtime.js';
 import { type SyncReport, SyncReportBuilder } from './report.js';
 import { RetryPlanner, type SyncRetryPolicy } from './retry-policy.js';
 
@@ -85,8 +86,10 @@ export interface SyncEngineOptions {
   /** How rejected records are retried on later runs. */
   retryPolicy?: SyncRetryPolicy;
   /**
-   * Records read from the source, looked up and sent per batch.
-   * @default 2000
+   * Records read from the source, looked up and sent per batch (at most this many host records
+   * are in memory at once). Large enough that a big changed set reaches the provider in batches
+   * above its bulk threshold (Salesforce: 2,000), so `bulkMode: 'auto'` uses Bulk API 2.0 for it.
+   * @default 10000
    */
   batchSize?: number;
   /**
@@ -115,6 +118,13 @@ export interface SyncEngineOptions {
    * @default 16
    */
   lookupConcurrency?: number;
+  /**
+   * The tag the provider puts on its writes (Salesforce: the provider's `clientName`, sent as
+   * `Sforce-Call-Options: client=<tag>`). Change events whose `origin` equals it are echoes of the
+   * engine's own writes and are not applied. @default none (echoes are still harmless: the
+   * three-way merge finds nothing changed)
+   */
+  clientTag?: string;
 }
 
 const OPTION_KEYS = new Set<string>([
@@ -137,6 +147,7 @@ const OPTION_KEYS = new Set<string>([
   'pullStream',
   'maxReportedErrors',
   'lookupConcurrency',
+  'clientTag',
 ]);
 
 /** Options of {@link SyncEngine.pushContacts}. */
@@ -199,6 +210,7 @@ export class SyncEngine {
   readonly #pullStream: string;
   readonly #maxErrors: number;
   readonly #lookupConcurrency: number;
+  readonly #clientTag: string | undefined;
 
   /** @throws {CrmConfigurationError} for a missing or invalid option, or an unknown key. */
   constructor(options: SyncEngineOptions) {
@@ -241,12 +253,19 @@ export class SyncEngine {
       throw new CrmConfigurationError((error as Error).message);
     }
     this.#retry = new RetryPlanner(options.retryPolicy);
-    this.#batchSize = Math.floor(positive('batchSize', options.batchSize, 2000));
+    this.#batchSize = Math.floor(positive('batchSize', options.batchSize, 10_000));
     this.#bulkMode = options.bulkMode ?? 'auto';
     this.#optOutFields = new Set(options.optOutFields ?? ['emailOptOut']);
     this.#pullStream = options.pullStream ?? 'contacts:pull';
     this.#maxErrors = Math.floor(positive('maxReportedErrors', options.maxReportedErrors, 100, 0));
     this.#lookupConcurrency = Math.floor(positive('lookupConcurrency', options.lookupConcurrency, 16));
+    if (
+      options.clientTag !== undefined &&
+      (typeof options.clientTag !== 'string' || options.clientTag === '')
+    ) {
+      throw new CrmConfigurationError('clientTag must be a non-empty string');
+    }
+    this.#clientTag = options.clientTag;
   }
 
   /** The integration this engine syncs. */
@@ -321,6 +340,54 @@ export class SyncEngine {
         signal: options.signal,
       },
       (ctx) => runPull(ctx, this.#pullStream, options),
+    );
+  }
+
+  /**
+   * Apply one real-time CRM-side change (a change event, an outbound message notification,
+   * converted to a {@link CrmChangeEvent}) to the host, the way `pullContacts` applies pulled
+   * changes: the same `apply` and `getHostContacts` hooks, three-way merge, conflict policies, opt-out
+   * rule, status rows, and one `syncLogs` entry (`syncType` `'webhook'`).
+   *
+   * Safe against the way events arrive:
+   * - duplicated or out-of-order deliveries never apply an older state over a newer one: the time of
+   *   the last applied change is kept per record (and per field for partial updates) in
+   *   `syncStatus.state`, and an event not newer is counted `unchanged`;
+   * - a partial update merges only the fields it carries;
+   * - an event whose `origin` equals the engine's `clientTag` is an echo of the engine's own write:
+   *   not applied, only its time is recorded;
+   * - `resync` events (gaps, overflow), wildcard ids, and partial updates of records the engine has
+   *   never seen carry no usable values: the engine re-reads them with an incremental pull from its
+   *   cursor (as `pullContacts` does), in the same run. Without a stored cursor that is a full read.
+   *
+   * Holds the integration's lease like every run; with `waitForLeaseMs` 0 an event arriving during
+   * a push fails with `lease_held` — let the subscriber redeliver it (its replay id is stored only
+   * after the handler resolved), or configure `waitForLeaseMs`.
+   *
+   * @throws {CrmConfigurationError} when `apply` is missing or the event is malformed.
+   * @throws {CrmStorageError} `details.reason === 'lease_held'` when another run of this integration is active.
+   * @throws Whatever `apply` throws (nothing is recorded for the event: redeliver it).
+   * @example
+   * await subscribeToChangeEvents({
+   *   connection: provider.connection, channel: '/data/ContactChangeEvent', storage, integrationId, signal,
+   *   onEvent: (event) => engine.handleChangeEvent(toCrmChangeEvent(event, provider), { apply }),
+   * });
+   */
+  async handleChangeEvent(event: CrmChangeEvent, options: SyncChangeEventOptions): Promise<SyncReport> {
+    if (typeof options?.apply !== 'function') {
+      throw new CrmConfigurationError('handleChangeEvent needs an apply(batch) function');
+    }
+    validateChangeEvent(event);
+    return this.#run(
+      {
+        entityType: event.entityType,
+        direction: 'pull',
+        syncType: options.syncType ?? 'webhook',
+        dryRun: false,
+        signal: options.signal,
+      },
+      (ctx) =>
+        runChangeEvent(ctx, event, options, { clientTag: this.#clientTag, pullStream: this.#pullStream }),
     );
   }
 
@@ -468,16 +535,6 @@ export class SyncEngine {
           state: { added: result.added, removed: result.removed, unchanged: result.unchanged },
         },
       ]);
-    });
-  }
-
-  /**
-   * Not available yet: change events (CDC, outbound messages) are handled in a later release.
-   * @throws {CrmUnsupportedFeatureError} always.
-   */
-  async handleChangeEvent(_event: unknown): Promise<never> {
-    throw new CrmUnsupportedFeatureError('SyncEngine.handleChangeEvent is not implemented yet', {
-      details: { feature: 'handleChangeEvent' },
     });
   }
 
@@ -676,4 +733,26 @@ export class SyncEngine {
 export function getSyncReport(error: unknown): SyncReport | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   return (error as { syncReport?: SyncReport }).syncReport;
+}
+
+const CHANGE_KINDS = new Set(['upsert', 'delete', 'undelete', 'resync']);
+
+function validateChangeEvent(event: CrmChangeEvent): void {
+  const problems: string[] = [];
+  if (typeof event !== 'object' || event === null) {
+    throw new CrmConfigurationError('handleChangeEvent needs a change event');
+  }
+  if (event.entityType !== 'contact' && event.entityType !== 'lead') problems.push('entityType');
+  if (!Array.isArray(event.crmIds) || event.crmIds.some((id) => typeof id !== 'string' || id === '')) {
+    problems.push('crmIds');
+  }
+  if (!CHANGE_KINDS.has(event.kind)) problems.push('kind');
+  if (!(event.changedAt instanceof Date) || Number.isNaN(event.changedAt.getTime()))
+    problems.push('changedAt');
+  if (typeof event.fields !== 'object' || event.fields === null) problems.push('fields');
+  if (problems.length > 0) {
+    throw new CrmConfigurationError(`Invalid change event: ${problems.join(', ')}`, {
+      details: { fields: problems },
+    });
+  }
 }

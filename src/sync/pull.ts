@@ -251,7 +251,12 @@ async function prepare(
       out.delivered.push({ crmId, externalId, isNew, contact, changes, conflicts });
     }
     const nextState: ContactSyncState = { ...state, fields: nextFields };
-    if (crmStamp) nextState.crmModifiedAt = crmStamp;
+    if (crmStamp) {
+      nextState.crmModifiedAt = crmStamp;
+      // A complete CRM state supersedes any per-field stamps of earlier partial events.
+      nextState.crmSnapshotAt = crmStamp;
+      delete nextState.crmFieldModifiedAt;
+    }
     delete nextState.retry;
     if (conflicts.length > 0) nextState.conflicts = conflicts;
     else delete nextState.conflicts;

@@ -1,4 +1,5 @@
 import { CrmDataConversionError, isCrmError, throwIfAborted } from '../core/errors.js';
+import type { CrmContactInput } from '../core/models.js';
 import type { CrmProgress } from '../core/provider.js';
 import { redactText } from '../security/redact.js';
 import type { CrmSyncStatusRow } from '../storage/types.js';
@@ -17,7 +18,53 @@ export interface SyncProgress {
   failed: number;
   deleted: number;
   apiCalls: number;
+  /**
+   * Push: records handed to the CRM whose outcome is known so far (cumulative over the run,
+   * updated while a batch is in flight from the provider's own progress).
+   */
+  sent?: number;
 }
+
+/**
+ * Calls `onProgress` only when something changed since the last call, and never lets a counter go
+ * back (a provider's in-flight estimate is superseded by the batch's final counts, which are never
+ * lower).
+ */
+export class ProgressEmitter {
+  readonly #onProgress: ((progress: SyncProgress) => void) | undefined;
+  #last: SyncProgress | null = null;
+
+  constructor(onProgress: ((progress: SyncProgress) => void) | undefined) {
+    this.#onProgress = onProgress;
+  }
+
+  emit(progress: SyncProgress): void {
+    if (!this.#onProgress) return;
+    const last = this.#last;
+    const next: SyncProgress = { ...progress };
+    if (last) {
+      for (const key of COUNTERS) {
+        const previous = last[key];
+        const current = next[key];
+        if (previous !== undefined && (current === undefined || current < previous)) next[key] = previous;
+      }
+      if (COUNTERS.every((key) => next[key] === last[key])) return;
+    }
+    this.#last = next;
+    this.#onProgress({ ...next });
+  }
+}
+
+const COUNTERS = [
+  'processed',
+  'created',
+  'updated',
+  'unchanged',
+  'failed',
+  'deleted',
+  'apiCalls',
+  'sent',
+] as const satisfies ReadonlyArray<keyof SyncProgress>;
 
 /** Options of `SyncEngine.pushContacts` that reach the push loop. */
 export interface PushLoopOptions {
@@ -45,13 +92,20 @@ export async function runPush(
   source: Iterable<SyncHostRecord> | AsyncIterable<SyncHostRecord>,
   options: PushLoopOptions,
 ): Promise<void> {
+  const run: PushRunState = { progress: new ProgressEmitter(options.onProgress), sent: 0 };
   for await (const chunk of chunked(source, ctx.batchSize)) {
     await yieldToEventLoop();
     throwIfAborted(ctx.signal);
-    const carryOn = await pushChunk(ctx, chunk, options);
-    options.onProgress?.(progressOf(ctx.report.report));
+    const carryOn = await pushChunk(ctx, chunk, options, run);
+    run.progress.emit({ ...progressOf(ctx.report.report), sent: run.sent });
     if (!carryOn) return;
   }
+}
+
+interface PushRunState {
+  progress: ProgressEmitter;
+  /** Records sent and answered so far in this run. */
+  sent: number;
 }
 
 interface Candidate {
@@ -63,6 +117,7 @@ async function pushChunk(
   ctx: SyncRunContext,
   records: SyncHostRecord[],
   options: PushLoopOptions,
+  run: PushRunState,
 ): Promise<boolean> {
   const report = ctx.report.report;
   const now = ctx.clock.now();
@@ -150,15 +205,21 @@ async function pushChunk(
         ctx.report.stop('api_budget', overBudget);
         return false;
       }
-      const base = report.failed;
+      const failedBase = report.failed;
+      const sentBase = run.sent;
+      // Finer-grained than per batch: the provider reports per collection call / bulk job.
       const relay = (p: CrmProgress) => {
-        if (!options.onProgress) return;
-        options.onProgress({ ...progressOf(report), failed: base + p.failed });
+        run.progress.emit({
+          ...progressOf(report),
+          failed: failedBase + p.failed,
+          sent: sentBase + Math.min(p.done, toSend.length),
+        });
       };
       const result = await ctx.provider.bulkSyncContacts(
-        toSend.map((c) => c.mapped.contact),
+        toSend.map((c) => withClears(c)),
         { mode: ctx.bulkMode, expectedCount: toSend.length, signal: ctx.signal, onProgress: relay },
       );
+      run.sent = sentBase + toSend.length;
       report.apiCalls += result.apiCalls;
       const byId = new Map(result.results.map((r) => [r.externalId, r]));
       for (const candidate of toSend) {
@@ -171,6 +232,29 @@ async function pushChunk(
   }
   if (!ctx.dryRun && finalRows.size > 0) await ctx.storage.syncStatus.upsertMany([...finalRows.values()]);
   return true;
+}
+
+// Standard fields that can be emptied in the CRM (email is required; opt-out is a boolean).
+const CLEARABLE = ['firstName', 'lastName', 'company', 'phone', 'title'] as const;
+
+/**
+ * The contact to send, naming the standard fields the host emptied since the last sync in
+ * `clearFields`: a blank field is otherwise left out, and the CRM would keep its old value. Only
+ * fields the two sides last agreed were non-empty are cleared, so a field the host never filled
+ * does not wipe what CRM users entered.
+ */
+function withClears(candidate: Candidate): CrmContactInput {
+  const { mapped, row } = candidate;
+  if (!row) return mapped.contact;
+  const base = readContactState(row.state).fields;
+  const clear = CLEARABLE.filter(
+    (key) =>
+      Object.hasOwn(mapped.fields, key) &&
+      mapped.fields[key] === null &&
+      base[key] !== null &&
+      base[key] !== undefined,
+  );
+  return clear.length > 0 ? { ...mapped.contact, clearFields: clear } : mapped.contact;
 }
 
 function safeHostId(ctx: SyncRunContext, record: SyncHostRecord): string | null {

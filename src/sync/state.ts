@@ -23,8 +23,18 @@ export interface ContactSyncState {
   v: 1;
   /** Merge base: normalised value of each mapped field as both sides last agreed on it. */
   fields: SyncFieldValues;
-  /** ISO `lastModifiedAt` of the CRM record as last seen by a pull (re-delivery dedupe). */
+  /**
+   * ISO time of the newest CRM change applied to (or recognised as an echo for) this record, by a
+   * pull or a change event: older deliveries are never applied over it.
+   */
   crmModifiedAt?: string;
+  /** ISO time of the last complete CRM state applied (a pull, a full change event). */
+  crmSnapshotAt?: string;
+  /**
+   * ISO time of the last partial change event applied, per CRM field: a partial event delivered
+   * out of order still applies the fields no newer event changed.
+   */
+  crmFieldModifiedAt?: Record<string, string>;
   /** ISO time of the last successful push. */
   pushedAt?: string;
   /** Retry bookkeeping of a failed record. */
@@ -41,6 +51,15 @@ export function readContactState(state: Record<string, unknown> | null | undefin
       : {};
   const out: ContactSyncState = { v: 1, fields: { ...fields } };
   if (state && typeof state.crmModifiedAt === 'string') out.crmModifiedAt = state.crmModifiedAt;
+  if (state && typeof state.crmSnapshotAt === 'string') out.crmSnapshotAt = state.crmSnapshotAt;
+  if (
+    state &&
+    typeof state.crmFieldModifiedAt === 'object' &&
+    state.crmFieldModifiedAt !== null &&
+    !Array.isArray(state.crmFieldModifiedAt)
+  ) {
+    out.crmFieldModifiedAt = { ...(state.crmFieldModifiedAt as Record<string, string>) };
+  }
   if (state && typeof state.pushedAt === 'string') out.pushedAt = state.pushedAt;
   if (state && isRetryState(state.retry)) out.retry = state.retry;
   if (state && Array.isArray(state.conflicts)) out.conflicts = state.conflicts as SyncFieldConflict[];

@@ -595,6 +595,9 @@ export class FakeCrmProvider implements CrmProvider {
       lastModifiedAt: new Date(stamp),
     };
     delete stored.lastSyncAt;
+    // Explicit clears empty the field, as a CRM update with `null` does.
+    for (const key of next.clearFields ?? []) if (next[key] === undefined) delete stored[key];
+    delete stored.clearFields;
     if (existing) this.#unindex(existing);
     this.#contacts.set(id, stored);
     this.#idByExternalId.set(stored.externalId, id);

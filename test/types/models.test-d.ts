@@ -35,6 +35,7 @@ describe('model types', () => {
       customFields: Record<string, unknown>;
       lastModifiedAt?: Date | undefined;
       lastSyncAt?: Date | undefined;
+      clearFields?: Array<'firstName' | 'lastName' | 'company' | 'phone' | 'title'> | undefined;
     }>();
   });
 

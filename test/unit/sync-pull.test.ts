@@ -358,9 +358,4 @@ describe('SyncEngine.pullContacts', () => {
     const { engine } = setup();
     await expect(engine.pullContacts({} as never)).rejects.toThrow(/apply/);
   });
-
-  it('handleChangeEvent is not implemented yet and says so', async () => {
-    const { engine } = setup();
-    await expect(engine.handleChangeEvent({})).rejects.toMatchObject({ code: 'UNSUPPORTED_FEATURE' });
-  });
 });

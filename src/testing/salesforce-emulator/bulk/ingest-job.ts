@@ -24,6 +24,8 @@ export interface IngestJob {
   state: BulkJobState;
   apiVersion: number;
   createdById: string;
+  /** CDC `changeOrigin` of the job's writes (from the creating request's `Sforce-Call-Options`). */
+  origin?: string;
   createdDate: Date;
   systemModstamp: Date;
   numberRecordsProcessed: number;

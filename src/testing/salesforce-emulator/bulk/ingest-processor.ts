@@ -300,7 +300,7 @@ async function applyChunk(
         break;
     }
   }
-  const results = store.apply(operations, { valueFormat: 'csv' });
+  const results = store.withOrigin(job.origin, () => store.apply(operations, { valueFormat: 'csv' }));
   let okText = '';
   let failedText = '';
   let next = 0;

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { EmulatorHttpError, notFound } from '../http/errors.js';
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import type { EmulatorModuleContext } from '../module.js';
+import { requestChangeOrigin } from '../realtime/change-origin.js';
 import type { BulkControls } from './bulk-controls.js';
 import { badEnum, invalidJob, invalidJobState, requireObjectBody } from './bulk-errors.js';
 import { COLUMN_DELIMITERS, type CsvDialect, csvLine, isColumnDelimiter } from './csv-format.js';
@@ -47,6 +48,8 @@ export function registerIngestRoutes(context: EmulatorModuleContext, state: Inge
     handler: async (request) => {
       const body = requireObjectBody(await request.json());
       const job = createJob(context, state, body, request.apiVersion);
+      // The job's writes happen later, off the request: keep the caller's change origin with it.
+      job.origin = requestChangeOrigin(request, 'bulkapi');
       jobs.set(job.id, job);
       return { status: 200, body: ingestJobInfo(job, false) };
     },

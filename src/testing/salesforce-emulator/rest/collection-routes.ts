@@ -2,6 +2,7 @@ import { EmulatorHttpError, notFound } from '../http/errors.js';
 import type { EmulatorRequestContext } from '../http/types.js';
 import { isSalesforceIdShape, toId18 } from '../ids.js';
 import type { EmulatorModuleContext } from '../module.js';
+import { requestChangeOrigin } from '../realtime/change-origin.js';
 import type { StoreWriteOperation } from '../store/org-store.js';
 import type { EmulatorSaveResult } from '../store/record-error.js';
 import { formatRecord } from './record-format.js';
@@ -59,6 +60,7 @@ function invalidRecord(statusCode: string, message: string, fields: string[] = [
  */
 function runWithPrechecks(
   context: EmulatorModuleContext,
+  request: EmulatorRequestContext,
   prepared: Array<StoreWriteOperation | EmulatorSaveResult>,
   allOrNone: boolean,
 ): EmulatorSaveResult[] {
@@ -74,7 +76,10 @@ function runWithPrechecks(
         : p,
     );
   }
-  const results = context.store.apply(operations, { allOrNone });
+  // Change events carry the caller's `Sforce-Call-Options` client tag, as Salesforce's do.
+  const results = context.store.withOrigin(requestChangeOrigin(request), () =>
+    context.store.apply(operations, { allOrNone }),
+  );
   let next = 0;
   return prepared.map((p) => ('kind' in p ? (results[next++] as EmulatorSaveResult) : p));
 }
@@ -101,7 +106,7 @@ export function registerCollectionRoutes(context: EmulatorModuleContext): void {
         }
         return { kind: 'insert', sobject: type, values };
       });
-      return { status: 200, body: runWithPrechecks(context, prepared, allOrNone) };
+      return { status: 200, body: runWithPrechecks(context, request, prepared, allOrNone) };
     },
   });
 
@@ -124,7 +129,7 @@ export function registerCollectionRoutes(context: EmulatorModuleContext): void {
           ? { kind: 'update', id, values }
           : { kind: 'update', sobject: type, id, values };
       });
-      return { status: 200, body: runWithPrechecks(context, prepared, allOrNone) };
+      return { status: 200, body: runWithPrechecks(context, request, prepared, allOrNone) };
     },
   });
 
@@ -139,7 +144,7 @@ export function registerCollectionRoutes(context: EmulatorModuleContext): void {
       if (ids.length > COLLECTION_LIMIT) throw exceeded();
       const allOrNone = request.query.get('allOrNone') === 'true';
       const prepared = ids.map((id): StoreWriteOperation => ({ kind: 'delete', id }));
-      return { status: 200, body: runWithPrechecks(context, prepared, allOrNone) };
+      return { status: 200, body: runWithPrechecks(context, request, prepared, allOrNone) };
     },
   });
 
@@ -223,7 +228,7 @@ export function registerCollectionRoutes(context: EmulatorModuleContext): void {
         }
         return { kind: 'upsert', sobject: schema.name, externalIdField: field.name, values: strip(record) };
       });
-      return { status: 200, body: runWithPrechecks(context, prepared, allOrNone) };
+      return { status: 200, body: runWithPrechecks(context, request, prepared, allOrNone) };
     },
   });
 }

@@ -3,6 +3,7 @@ import { EmulatorHttpError, notFound } from '../http/errors.js';
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import { isSalesforceIdShape, toId18 } from '../ids.js';
 import type { EmulatorModuleContext } from '../module.js';
+import { requestChangeOrigin } from '../realtime/change-origin.js';
 import { RecordFailure } from '../store/record-error.js';
 import type { EmulatorRecord, ObjectSchema } from '../store/schema.js';
 import { describeGlobal, describeGlobalEntry, describeObject } from './describe.js';
@@ -14,6 +15,9 @@ const DATA = '/services/data/:version';
 /** Registers describe, record CRUD, upsert by external id and replication (`updated`/`deleted`). */
 export function registerSObjectRoutes(context: EmulatorModuleContext): void {
   const { router, store } = context;
+  // Change events carry the caller's `Sforce-Call-Options` client tag, as Salesforce's do.
+  const writeAs = <T>(request: EmulatorRequestContext, write: () => T): T =>
+    store.withOrigin(requestChangeOrigin(request), write);
 
   const schemaOf = (request: EmulatorRequestContext): ObjectSchema => {
     const schema = store.schema(request.params.sobject ?? '');
@@ -116,7 +120,9 @@ export function registerSObjectRoutes(context: EmulatorModuleContext): void {
       const schema = schemaOf(request);
       const body = recordBody(await request.json());
       try {
-        const result = store.applySingle({ kind: 'insert', sobject: schema.name, values: body });
+        const result = writeAs(request, () =>
+          store.applySingle({ kind: 'insert', sobject: schema.name, values: body }),
+        );
         return { status: 201, body: { id: result.id, success: true, errors: [] } };
       } catch (error) {
         throw toHttpError(error);
@@ -147,7 +153,9 @@ export function registerSObjectRoutes(context: EmulatorModuleContext): void {
       const row = liveRowById(store, schema, request.params.id ?? '');
       const body = recordBody(await request.json());
       try {
-        store.applySingle({ kind: 'update', sobject: schema.name, id: row.Id as string, values: body });
+        writeAs(request, () =>
+          store.applySingle({ kind: 'update', sobject: schema.name, id: row.Id as string, values: body }),
+        );
       } catch (error) {
         throw toHttpError(error);
       }
@@ -163,7 +171,7 @@ export function registerSObjectRoutes(context: EmulatorModuleContext): void {
       const schema = schemaOf(request);
       const row = liveRowById(store, schema, request.params.id ?? '');
       try {
-        store.applySingle({ kind: 'delete', id: row.Id as string });
+        writeAs(request, () => store.applySingle({ kind: 'delete', id: row.Id as string }));
       } catch (error) {
         throw toHttpError(error);
       }
@@ -181,11 +189,13 @@ export function registerSObjectRoutes(context: EmulatorModuleContext): void {
       if ((request.params.field ?? '').toLowerCase() !== 'id') throw notFound();
       const body = recordBody(await request.json());
       try {
-        const result = store.applySingle({
-          kind: 'insert',
-          sobject: schema.name,
-          values: { ...body, Id: null },
-        });
+        const result = writeAs(request, () =>
+          store.applySingle({
+            kind: 'insert',
+            sobject: schema.name,
+            values: { ...body, Id: null },
+          }),
+        );
         return upsertResponse(request, result.id as string, true);
       } catch (error) {
         throw toHttpError(error);
@@ -224,12 +234,14 @@ export function registerSObjectRoutes(context: EmulatorModuleContext): void {
       if (ids.length === 0 && request.query.get('updateOnly') === 'true' && request.apiVersion >= 61)
         throw notFound();
       try {
-        const result = store.applySingle({
-          kind: 'upsert',
-          sobject: schema.name,
-          externalIdField: field,
-          values: { ...withoutField(body, field), [field]: value },
-        });
+        const result = writeAs(request, () =>
+          store.applySingle({
+            kind: 'upsert',
+            sobject: schema.name,
+            externalIdField: field,
+            values: { ...withoutField(body, field), [field]: value },
+          }),
+        );
         return upsertResponse(request, result.id as string, result.created === true);
       } catch (error) {
         if (error instanceof RecordFailure && error.httpStatus === 300)
@@ -247,9 +259,10 @@ export function registerSObjectRoutes(context: EmulatorModuleContext): void {
       const schema = schemaOf(request);
       const ids = externalIdMatches(context, request, schema);
       if (ids.length > 1) return multipleChoices(request, schema, ids);
-      if (ids[0] === undefined) throw notFound();
+      const id = ids[0];
+      if (id === undefined) throw notFound();
       try {
-        store.applySingle({ kind: 'delete', id: ids[0] });
+        writeAs(request, () => store.applySingle({ kind: 'delete', id }));
       } catch (error) {
         throw toHttpError(error);
       }
