@@ -12,6 +12,7 @@ import {
   normaliseLogCompletion,
   normaliseLogListLimit,
   normaliseLogStart,
+  normaliseManyKeys,
   normalisePatch,
   normaliseStatusRows,
   statusKey,
@@ -34,6 +35,8 @@ import {
   type CrmSyncLogStore,
   type CrmSyncStatusKey,
   type CrmSyncStatusListOptions,
+  type CrmSyncStatusManyCrmIds,
+  type CrmSyncStatusManyKeys,
   type CrmSyncStatusRow,
   type CrmSyncStatusStore,
   systemClock,
@@ -64,6 +67,12 @@ interface State {
   status: Map<string, NormalisedStatusRow>;
   /** integrationId → set of status keys, so per-integration scans and cascades avoid a full sweep. */
   statusByIntegration: Map<string, Set<string>>;
+  /**
+   * (integrationId, entityType, crmId) → status keys of the rows with that CRM id, kept in step
+   * with `status` on every write and delete, so `getByCrmId` is a lookup, not a scan (a pull calls
+   * it once per record). Usually one key; several only after a merge in the CRM.
+   */
+  statusByCrmId: Map<string, Set<string>>;
   cursors: Map<string, string>;
   leases: Map<string, { token: string; expiresAt: Date }>;
 }
@@ -86,7 +95,8 @@ interface State {
 export class MemoryStorage implements CrmStorage {
   readonly integrations: CrmIntegrationStore;
   readonly syncLogs: CrmSyncLogStore;
-  readonly syncStatus: CrmSyncStatusStore;
+  /** Includes the optional batch reads `getMany` and `getManyByCrmId`. */
+  readonly syncStatus: Required<CrmSyncStatusStore>;
   readonly cursors: CrmCursorStore;
   readonly leases: CrmLeaseStore;
   readonly #state: State;
@@ -113,6 +123,7 @@ export class MemoryStorage implements CrmStorage {
       logs: new Map(),
       status: new Map(),
       statusByIntegration: new Map(),
+      statusByCrmId: new Map(),
       cursors: new Map(),
       leases: new Map(),
     };
@@ -136,6 +147,7 @@ export class MemoryStorage implements CrmStorage {
     s.logs.clear();
     s.status.clear();
     s.statusByIntegration.clear();
+    s.statusByCrmId.clear();
     s.cursors.clear();
     s.leases.clear();
   }
@@ -180,6 +192,20 @@ function copyStatus(row: NormalisedStatusRow): CrmSyncStatusRow {
     lastSyncedAt: row.lastSyncedAt ? new Date(row.lastSyncedAt.getTime()) : null,
     state: row.state === null ? null : jsonCopy(row.state),
   };
+}
+
+function crmIdKey(integrationId: string, entityType: string, crmId: string): string {
+  return `${integrationId}\u0000${entityType}\u0000${crmId}`;
+}
+
+/** Drop `key` from the CRM id index entry of `row`, if the row has a CRM id. */
+function unindexCrmId(state: State, key: string, row: NormalisedStatusRow): void {
+  if (row.crmId === null) return;
+  const index = crmIdKey(row.integrationId, row.entityType, row.crmId);
+  const keys = state.statusByCrmId.get(index);
+  if (!keys) return;
+  keys.delete(key);
+  if (keys.size === 0) state.statusByCrmId.delete(index);
 }
 
 function cursorKey(integrationId: string, stream: string): string {
@@ -272,7 +298,11 @@ class MemoryIntegrations implements CrmIntegrationStore {
     this.open();
     if (!this.state.integrations.delete(id)) return;
     for (const [logId, log] of this.state.logs) if (log.integrationId === id) this.state.logs.delete(logId);
-    for (const key of this.state.statusByIntegration.get(id) ?? []) this.state.status.delete(key);
+    for (const key of this.state.statusByIntegration.get(id) ?? []) {
+      const row = this.state.status.get(key);
+      if (row) unindexCrmId(this.state, key, row);
+      this.state.status.delete(key);
+    }
     this.state.statusByIntegration.delete(id);
     const prefix = `${id}\u0000`;
     for (const key of this.state.cursors.keys()) if (key.startsWith(prefix)) this.state.cursors.delete(key);
@@ -338,7 +368,18 @@ class MemoryStatus implements CrmSyncStatusStore {
     const normalised = normaliseStatusRows(rows);
     for (const row of normalised) {
       const key = statusKey(row);
+      const previous = this.state.status.get(key);
+      if (previous) unindexCrmId(this.state, key, previous);
       this.state.status.set(key, row);
+      if (row.crmId !== null) {
+        const index = crmIdKey(row.integrationId, row.entityType, row.crmId);
+        let byCrm = this.state.statusByCrmId.get(index);
+        if (!byCrm) {
+          byCrm = new Set();
+          this.state.statusByCrmId.set(index, byCrm);
+        }
+        byCrm.add(key);
+      }
       let keys = this.state.statusByIntegration.get(row.integrationId);
       if (!keys) {
         keys = new Set();
@@ -360,15 +401,46 @@ class MemoryStatus implements CrmSyncStatusStore {
     crmId: string;
   }): Promise<CrmSyncStatusRow | null> {
     this.open();
-    let found: NormalisedStatusRow | undefined;
-    for (const k of this.state.statusByIntegration.get(key.integrationId) ?? []) {
-      const row = this.state.status.get(k);
-      if (row && row.entityType === key.entityType && row.crmId === key.crmId) {
-        // Several rows could claim one CRM id after a merge in the CRM; pick deterministically.
-        if (!found || compareCodePoints(row.externalId, found.externalId) < 0) found = row;
-      }
-    }
+    const found = this.findByCrmId(key.integrationId, key.entityType, key.crmId);
     return found ? copyStatus(found) : null;
+  }
+
+  async getMany(keys: CrmSyncStatusManyKeys): Promise<Map<string, CrmSyncStatusRow>> {
+    this.open();
+    const ids = normaliseManyKeys(keys, 'externalIds', keys?.externalIds);
+    const out = new Map<string, CrmSyncStatusRow>();
+    for (const externalId of ids) {
+      const row = this.state.status.get(
+        statusKey({ integrationId: keys.integrationId, entityType: keys.entityType, externalId }),
+      );
+      if (row) out.set(externalId, copyStatus(row));
+    }
+    return out;
+  }
+
+  async getManyByCrmId(keys: CrmSyncStatusManyCrmIds): Promise<Map<string, CrmSyncStatusRow>> {
+    this.open();
+    const ids = normaliseManyKeys(keys, 'crmIds', keys?.crmIds);
+    const out = new Map<string, CrmSyncStatusRow>();
+    for (const crmId of ids) {
+      const row = this.findByCrmId(keys.integrationId, keys.entityType, crmId);
+      if (row) out.set(crmId, copyStatus(row));
+    }
+    return out;
+  }
+
+  private findByCrmId(
+    integrationId: string,
+    entityType: string,
+    crmId: string,
+  ): NormalisedStatusRow | undefined {
+    let found: NormalisedStatusRow | undefined;
+    for (const k of this.state.statusByCrmId.get(crmIdKey(integrationId, entityType, crmId)) ?? []) {
+      const row = this.state.status.get(k);
+      // Several rows could claim one CRM id after a merge in the CRM; pick deterministically.
+      if (row && (!found || compareCodePoints(row.externalId, found.externalId) < 0)) found = row;
+    }
+    return found;
   }
 
   async list(options: CrmSyncStatusListOptions): Promise<CrmSyncStatusRow[]> {

@@ -12,12 +12,14 @@ import {
   checkCursorArgs,
   checkLease,
   checkLeaseArgs,
+  keepLowest,
   type NormalisedStatusRow,
   normaliseIntegrationInput,
   normaliseListOptions,
   normaliseLogCompletion,
   normaliseLogListLimit,
   normaliseLogStart,
+  normaliseManyKeys,
   normalisePatch,
   normaliseStatusRows,
   storageError,
@@ -40,6 +42,8 @@ import {
   type CrmSyncLogStore,
   type CrmSyncStatusKey,
   type CrmSyncStatusListOptions,
+  type CrmSyncStatusManyCrmIds,
+  type CrmSyncStatusManyKeys,
   type CrmSyncStatusRow,
   type CrmSyncStatusStore,
   type CrmSyncType,
@@ -140,7 +144,8 @@ type Transactor = <T>(fn: (q: PostgresQueryable) => Promise<T>) => Promise<T>;
 export class PostgresStorage implements CrmStorage {
   readonly integrations: CrmIntegrationStore;
   readonly syncLogs: CrmSyncLogStore;
-  readonly syncStatus: CrmSyncStatusStore;
+  /** Includes the optional batch reads `getMany` and `getManyByCrmId`. */
+  readonly syncStatus: Required<CrmSyncStatusStore>;
   readonly cursors: CrmCursorStore;
   readonly leases: CrmLeaseStore;
   readonly #options: PostgresStorageOptions;
@@ -734,6 +739,48 @@ class PgStatus implements CrmSyncStatusStore {
       [String(key.integrationId), String(key.entityType), String(key.crmId)],
     );
     return rows[0] ? toStatus(rows[0]) : null;
+  }
+
+  async getMany(keys: CrmSyncStatusManyKeys): Promise<Map<string, CrmSyncStatusRow>> {
+    const ids = normaliseManyKeys(keys, 'externalIds', keys?.externalIds);
+    const out = new Map<string, CrmSyncStatusRow>();
+    // The ids travel as one JSON array (like upsertMany's rows): no array-literal escaping, same on
+    // pg and PGlite; `= ANY(ARRAY(…))` keeps it an index scan on the primary key.
+    const sql = `SELECT ${STATUS_COLUMNS} FROM ${this.ctx.t('crm_sync_status')}
+      WHERE integration_id = $1 AND entity_type = $2
+        AND external_id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))`;
+    for (let i = 0; i < ids.length; i += this.ctx.batchSize) {
+      const chunk = JSON.stringify(ids.slice(i, i + this.ctx.batchSize));
+      const { rows } = await this.ctx.query('syncStatus.getMany', sql, [
+        keys.integrationId,
+        keys.entityType,
+        chunk,
+      ]);
+      for (const row of rows) {
+        const status = toStatus(row);
+        out.set(status.externalId, status);
+      }
+    }
+    return out;
+  }
+
+  async getManyByCrmId(keys: CrmSyncStatusManyCrmIds): Promise<Map<string, CrmSyncStatusRow>> {
+    const ids = normaliseManyKeys(keys, 'crmIds', keys?.crmIds);
+    const out = new Map<string, CrmSyncStatusRow>();
+    // Unordered; the lowest external_id per CRM id (getByCrmId's choice) is picked while reading.
+    const sql = `SELECT ${STATUS_COLUMNS} FROM ${this.ctx.t('crm_sync_status')}
+      WHERE integration_id = $1 AND entity_type = $2
+        AND crm_id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))`;
+    for (let i = 0; i < ids.length; i += this.ctx.batchSize) {
+      const chunk = JSON.stringify(ids.slice(i, i + this.ctx.batchSize));
+      const { rows } = await this.ctx.query('syncStatus.getManyByCrmId', sql, [
+        keys.integrationId,
+        keys.entityType,
+        chunk,
+      ]);
+      for (const row of rows) keepLowest(out, toStatus(row));
+    }
+    return out;
   }
 
   async list(options: CrmSyncStatusListOptions): Promise<CrmSyncStatusRow[]> {

@@ -12,11 +12,13 @@ import {
   checkCursorArgs,
   checkLease,
   checkLeaseArgs,
+  keepLowest,
   normaliseIntegrationInput,
   normaliseListOptions,
   normaliseLogCompletion,
   normaliseLogListLimit,
   normaliseLogStart,
+  normaliseManyKeys,
   normalisePatch,
   normaliseStatusRows,
   storageError,
@@ -39,6 +41,8 @@ import {
   type CrmSyncLogStore,
   type CrmSyncStatusKey,
   type CrmSyncStatusListOptions,
+  type CrmSyncStatusManyCrmIds,
+  type CrmSyncStatusManyKeys,
   type CrmSyncStatusRow,
   type CrmSyncStatusStore,
   type CrmSyncType,
@@ -114,7 +118,8 @@ type Row = Record<string, unknown>;
 export class SqliteStorage implements CrmStorage {
   readonly integrations: CrmIntegrationStore;
   readonly syncLogs: CrmSyncLogStore;
-  readonly syncStatus: CrmSyncStatusStore;
+  /** Includes the optional batch reads `getMany` and `getManyByCrmId`. */
+  readonly syncStatus: Required<CrmSyncStatusStore>;
   readonly cursors: CrmCursorStore;
   readonly leases: CrmLeaseStore;
   readonly #options: SqliteStorageOptions;
@@ -644,6 +649,9 @@ const UPSERT_STATUS = `INSERT INTO crm_sync_status (integration_id, entity_type,
     content_hash = excluded.content_hash, last_synced_at = excluded.last_synced_at,
     last_error = excluded.last_error, state = excluded.state`;
 
+/** Ids per `getMany` query: bounds one statement's result while keeping round trips few. */
+const MANY_CHUNK = 1000;
+
 class SqliteStatus implements CrmSyncStatusStore {
   constructor(private readonly ctx: Ctx) {}
 
@@ -697,6 +705,45 @@ class SqliteStatus implements CrmSyncStatusStore {
         String(key.crmId),
       );
       return row ? toStatus(row) : null;
+    });
+  }
+
+  async getMany(keys: CrmSyncStatusManyKeys): Promise<Map<string, CrmSyncStatusRow>> {
+    const ids = normaliseManyKeys(keys, 'externalIds', keys?.externalIds);
+    const out = new Map<string, CrmSyncStatusRow>();
+    if (ids.length === 0) return out;
+    // The ids travel as one JSON parameter: one prepared statement for any count, no variable limit.
+    const sql = `SELECT * FROM crm_sync_status WHERE integration_id = ? AND entity_type = ?
+      AND external_id IN (SELECT value FROM json_each(?))`;
+    return this.ctx.run('syncStatus.getMany', (c) => {
+      for (let i = 0; i < ids.length; i += MANY_CHUNK) {
+        const chunk = JSON.stringify(ids.slice(i, i + MANY_CHUNK));
+        for (const row of c.all(sql, keys.integrationId, keys.entityType, chunk)) {
+          const status = toStatus(row);
+          out.set(status.externalId, status);
+        }
+      }
+      return out;
+    });
+  }
+
+  async getManyByCrmId(keys: CrmSyncStatusManyCrmIds): Promise<Map<string, CrmSyncStatusRow>> {
+    const ids = normaliseManyKeys(keys, 'crmIds', keys?.crmIds);
+    const out = new Map<string, CrmSyncStatusRow>();
+    if (ids.length === 0) return out;
+    // No ORDER BY: SQLite would satisfy it with the primary key and scan the whole integration.
+    // The lowest external_id per CRM id (what getByCrmId returns) is picked here instead.
+    const sql = `SELECT * FROM crm_sync_status WHERE integration_id = ? AND entity_type = ?
+      AND crm_id IN (SELECT value FROM json_each(?))`;
+    return this.ctx.run('syncStatus.getManyByCrmId', (c) => {
+      for (let i = 0; i < ids.length; i += MANY_CHUNK) {
+        const chunk = JSON.stringify(ids.slice(i, i + MANY_CHUNK));
+        for (const row of c.all(sql, keys.integrationId, keys.entityType, chunk)) {
+          const status = toStatus(row);
+          keepLowest(out, status);
+        }
+      }
+      return out;
     });
   }
 

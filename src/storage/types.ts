@@ -198,6 +198,22 @@ export interface CrmSyncStatusListOptions {
   after?: string;
 }
 
+/** What `syncStatus.getMany` takes: many host ids of one integration and entity type. */
+export interface CrmSyncStatusManyKeys {
+  integrationId: string;
+  entityType: CrmEntityType;
+  /** Host ids; duplicates are allowed and an empty list reads nothing. */
+  externalIds: ReadonlyArray<string>;
+}
+
+/** What `syncStatus.getManyByCrmId` takes: many CRM ids of one integration and entity type. */
+export interface CrmSyncStatusManyCrmIds {
+  integrationId: string;
+  entityType: CrmEntityType;
+  /** CRM ids; duplicates are allowed and an empty list reads nothing. */
+  crmIds: ReadonlyArray<string>;
+}
+
 /** Per-record sync state store. */
 export interface CrmSyncStatusStore {
   /**
@@ -215,6 +231,31 @@ export interface CrmSyncStatusStore {
   }): Promise<CrmSyncStatusRow | null>;
   /** Rows ordered by externalId ascending, filtered by status, paged with `after`. */
   list(options: CrmSyncStatusListOptions): Promise<CrmSyncStatusRow[]>;
+  /**
+   * OPTIONAL batch form of `get`: the rows of many host ids at once, as a map from externalId to
+   * row; ids without a row are absent from the map. Built-in adapters read each chunk of ids in
+   * one query (`IN (…)` / `= ANY(…)`), so a push of thousands of records costs a few round trips
+   * instead of one per record.
+   *
+   * Host adapters MAY omit it: callers (the sync engine included) MUST check that it exists and
+   * otherwise fall back to `get` per key. When present it MUST return exactly what `get` would
+   * return for each id, and `runStorageConformance` checks that when its `batchReads` capability
+   * is set.
+   *
+   * @example
+   * ```ts
+   * const rows = storage.syncStatus.getMany
+   *   ? await storage.syncStatus.getMany({ integrationId, entityType: 'contact', externalIds })
+   *   : undefined; // fall back to syncStatus.get per id
+   * ```
+   */
+  getMany?(keys: CrmSyncStatusManyKeys): Promise<Map<string, CrmSyncStatusRow>>;
+  /**
+   * OPTIONAL batch form of `getByCrmId`: a map from crmId to its row; ids without a row are
+   * absent. When several rows claim one CRM id the row with the lowest externalId (by code point)
+   * wins, as in `getByCrmId`. Host adapters MAY omit it; callers fall back to `getByCrmId`.
+   */
+  getManyByCrmId?(keys: CrmSyncStatusManyCrmIds): Promise<Map<string, CrmSyncStatusRow>>;
 }
 
 /** Incremental positions (pull cursors, CDC replay ids), keyed by (integrationId, stream). */

@@ -57,6 +57,18 @@ export interface StorageConformanceOptions {
      * @default true
      */
     concurrency?: boolean;
+    /**
+     * The adapter implements the optional `syncStatus.getMany`; its tests are registered only
+     * then. The built-in adapters all do.
+     * @default false
+     */
+    getMany?: boolean;
+    /**
+     * The adapter implements the optional `syncStatus.getManyByCrmId`; its tests are registered
+     * only then.
+     * @default false
+     */
+    getManyByCrmId?: boolean;
   };
   /** Rows written by the bulk upsert test. @default 2500 */
   bulkRows?: number;
@@ -126,6 +138,8 @@ export function runStorageConformance(
   const injectedClock = options.capabilities?.injectedClock ?? true;
   const concurrency = options.capabilities?.concurrency ?? true;
   const bulkRows = options.bulkRows ?? 2500;
+  const getMany = options.capabilities?.getMany ?? false;
+  const getManyByCrmId = options.capabilities?.getManyByCrmId ?? false;
 
   let storage: CrmStorage | undefined;
   let clock: StorageConformanceClock = createClock();
@@ -630,6 +644,33 @@ export function runStorageConformance(
         );
       });
 
+      it('picks the lowest externalId (by code point) when several rows claim one CRM id', async () => {
+        const { id } = await s().integrations.create(integrationInput());
+        await s().syncStatus.upsertMany([
+          statusRow(id, 'm', { crmId: '003MERGED' }),
+          statusRow(id, '\u{1f642}', { crmId: '003MERGED' }),
+          statusRow(id, 'B', { crmId: '003MERGED' }),
+          statusRow(id, 'a', { crmId: '003OTHER' }),
+        ]);
+        const byCrmId = (crmId: string) =>
+          s().syncStatus.getByCrmId({ integrationId: id, entityType: 'contact', crmId });
+        assert.equal((await byCrmId('003MERGED'))?.externalId, 'B');
+        // Moving the winner to another CRM id hands the old one to the next lowest row.
+        await s().syncStatus.upsertMany([statusRow(id, 'B', { crmId: '003OTHER' })]);
+        assert.equal((await byCrmId('003MERGED'))?.externalId, 'm');
+        assert.equal((await byCrmId('003OTHER'))?.externalId, 'B');
+      });
+
+      it('finds nothing by CRM id once the integration is deleted', async () => {
+        const { id } = await s().integrations.create(integrationInput());
+        await s().syncStatus.upsertMany([statusRow(id, 'a', { crmId: '003GONE' })]);
+        await s().integrations.delete(id);
+        assert.equal(
+          await s().syncStatus.getByCrmId({ integrationId: id, entityType: 'contact', crmId: '003GONE' }),
+          null,
+        );
+      });
+
       it('follows a changed CRM id', async () => {
         const { id } = await s().integrations.create(integrationInput());
         await s().syncStatus.upsertMany([statusRow(id, 'a', { crmId: '003OLD' })]);
@@ -737,6 +778,129 @@ export function runStorageConformance(
         assert.equal(count, bulkRows);
       });
     });
+
+    if (getMany) {
+      describe('syncStatus.getMany (optional)', () => {
+        const many = (
+          integrationId: string,
+          externalIds: string[],
+          entityType: 'contact' | 'lead' = 'contact',
+        ) => {
+          const fn = s().syncStatus.getMany;
+          assert.equal(
+            typeof fn,
+            'function',
+            'capabilities.getMany is set but syncStatus.getMany is missing',
+          );
+          return s().syncStatus.getMany!({ integrationId, entityType, externalIds });
+        };
+
+        it('returns the rows get would return, keyed by externalId, leaving out unknown ids', async () => {
+          const one = await s().integrations.create(integrationInput());
+          const two = await s().integrations.create(integrationInput());
+          const rows = [
+            statusRow(one.id, 'a', { state: { fields: { Email: 'a@example.com' } } }),
+            statusRow(one.id, 'b', { crmId: null, lastSyncedAt: null, status: 'pending' }),
+            statusRow(one.id, '\u{1f642}'),
+          ];
+          await s().syncStatus.upsertMany([
+            ...rows,
+            statusRow(one.id, 'c', { entityType: 'lead' }),
+            statusRow(two.id, 'd'),
+          ]);
+          const found = await many(one.id, ['b', 'missing', 'a', 'c', 'd', '\u{1f642}']);
+          assert.ok(found instanceof Map);
+          assert.deepEqual([...found.keys()].sort(), ['a', 'b', '\u{1f642}'].sort());
+          for (const row of rows) {
+            assert.deepEqual(found.get(row.externalId), withState(row));
+            assert.deepEqual(
+              found.get(row.externalId),
+              await s().syncStatus.get({
+                integrationId: one.id,
+                entityType: 'contact',
+                externalId: row.externalId,
+              }),
+            );
+          }
+          assert.deepEqual([...(await many(one.id, ['c'], 'lead')).keys()], ['c']);
+        });
+
+        it('reads nothing for an empty list and tolerates repeated ids', async () => {
+          const { id } = await s().integrations.create(integrationInput());
+          await s().syncStatus.upsertMany([statusRow(id, 'a')]);
+          assert.equal((await many(id, [])).size, 0);
+          const repeated = await many(id, ['a', 'a', 'a']);
+          assert.equal(repeated.size, 1);
+          assert.equal(repeated.get('a')?.externalId, 'a');
+        });
+
+        it('hands out copies', async () => {
+          const { id } = await s().integrations.create(integrationInput());
+          await s().syncStatus.upsertMany([statusRow(id, 'a', { state: { n: 1 } })]);
+          const first = (await many(id, ['a'])).get('a');
+          assert.ok(first?.state);
+          first.state.n = 2;
+          assert.deepEqual((await many(id, ['a'])).get('a')?.state, { n: 1 });
+        });
+
+        it(`reads ${bulkRows} ids in one call`, async () => {
+          const { id } = await s().integrations.create(integrationInput());
+          const ids = Array.from({ length: bulkRows }, (_, i) => `bulk-${String(i).padStart(6, '0')}`);
+          // Every other id exists, so chunk boundaries fall on both hits and misses.
+          await s().syncStatus.upsertMany(ids.filter((_, i) => i % 2 === 0).map((x) => statusRow(id, x)));
+          const found = await many(id, ids);
+          assert.equal(found.size, Math.ceil(bulkRows / 2));
+          const last = ids[bulkRows % 2 === 1 ? bulkRows - 1 : bulkRows - 2]!;
+          assert.equal(found.get(last)?.crmId, `003${last}`);
+          assert.equal(found.has(ids[1]!), false);
+        });
+      });
+    }
+
+    if (getManyByCrmId) {
+      describe('syncStatus.getManyByCrmId (optional)', () => {
+        const manyByCrmId = (integrationId: string, crmIds: string[]) => {
+          const fn = s().syncStatus.getManyByCrmId;
+          assert.equal(
+            typeof fn,
+            'function',
+            'capabilities.getManyByCrmId is set but syncStatus.getManyByCrmId is missing',
+          );
+          return s().syncStatus.getManyByCrmId!({ integrationId, entityType: 'contact', crmIds });
+        };
+
+        it('maps CRM ids to the rows getByCrmId returns, lowest externalId first', async () => {
+          const one = await s().integrations.create(integrationInput());
+          const two = await s().integrations.create(integrationInput());
+          await s().syncStatus.upsertMany([
+            statusRow(one.id, 'z', { crmId: '003A' }),
+            statusRow(one.id, 'B', { crmId: '003A' }),
+            statusRow(one.id, 'c', { crmId: '003C' }),
+            statusRow(one.id, 'n', { crmId: null }),
+            statusRow(one.id, 'l', { entityType: 'lead', crmId: '003L' }),
+            statusRow(two.id, 'd', { crmId: '003D' }),
+          ]);
+          const found = await manyByCrmId(one.id, ['003A', '003C', '003L', '003D', '003NONE', '003A']);
+          assert.deepEqual([...found.keys()].sort(), ['003A', '003C']);
+          assert.equal(found.get('003A')?.externalId, 'B');
+          for (const crmId of ['003A', '003C']) {
+            assert.deepEqual(
+              found.get(crmId),
+              await s().syncStatus.getByCrmId({ integrationId: one.id, entityType: 'contact', crmId }),
+            );
+          }
+          assert.equal((await manyByCrmId(one.id, [])).size, 0);
+        });
+
+        it('follows a changed CRM id', async () => {
+          const { id } = await s().integrations.create(integrationInput());
+          await s().syncStatus.upsertMany([statusRow(id, 'a', { crmId: '003OLD' })]);
+          await s().syncStatus.upsertMany([statusRow(id, 'a', { crmId: '003NEW' })]);
+          const found = await manyByCrmId(id, ['003OLD', '003NEW']);
+          assert.deepEqual([...found.keys()], ['003NEW']);
+        });
+      });
+    }
 
     describe('cursors', () => {
       it('round-trips a value per (integration, stream) and overwrites it', async () => {

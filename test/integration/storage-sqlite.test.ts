@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as vitest from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CrmConfigurationError, CrmStorageError } from '../../src/index.js';
+import { CrmConfigurationError, CrmDataConversionError, CrmStorageError } from '../../src/index.js';
+import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { type SqliteDatabaseLike, SqliteStorage } from '../../src/storage/sqlite.js';
 import { runStorageConformance } from '../../src/testing/index.js';
 
@@ -15,11 +16,13 @@ const nextFile = () => join(dir, `db-${++fileSeq}.sqlite`);
 
 runStorageConformance(({ clock }) => new SqliteStorage({ filename: ':memory:', clock }), {
   runner: vitest,
+  capabilities: { getMany: true, getManyByCrmId: true },
   name: 'SqliteStorage (better-sqlite3, :memory:) conformance',
 });
 
 runStorageConformance(({ clock }) => new SqliteStorage({ filename: nextFile(), clock }), {
   runner: vitest,
+  capabilities: { getMany: true, getManyByCrmId: true },
   name: 'SqliteStorage (better-sqlite3, WAL file) conformance',
 });
 
@@ -40,7 +43,11 @@ runStorageConformance(
     };
     return storage;
   },
-  { runner: vitest, name: 'SqliteStorage (node:sqlite database) conformance' },
+  {
+    runner: vitest,
+    name: 'SqliteStorage (node:sqlite database) conformance',
+    capabilities: { getMany: true, getManyByCrmId: true },
+  },
 );
 
 const integration = {
@@ -76,6 +83,7 @@ describe('SqliteStorage specifics', () => {
     expect(raw.prepare('SELECT version, name FROM crm_schema_migrations ORDER BY version').all()).toEqual([
       { version: 1, name: 'original_tables' },
       { version: 2, name: 'engine_state' },
+      { version: 3, name: 'crm_id_lookup_index' },
     ]);
     raw.close();
 
@@ -83,6 +91,93 @@ describe('SqliteStorage specifics', () => {
     expect((await second.integrations.get(created.id))?.orgId).toBe('00D1');
     expect(await second.cursors.get(created.id, 'contacts')).toBe('c1');
     await second.close();
+  });
+
+  it('upgrades a version-2 database so getByCrmId and getMany probe an index instead of scanning', async () => {
+    const filename = nextFile();
+    // A database as version 2 left it, with data in it.
+    const old = new Database(filename);
+    old.exec(
+      'CREATE TABLE crm_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    for (const migration of SQLITE_MIGRATIONS.filter((m) => m.version <= 2)) {
+      for (const sql of migration.statements) old.exec(sql);
+      old
+        .prepare('INSERT INTO crm_schema_migrations VALUES (?, ?, 0)')
+        .run(migration.version, migration.name);
+    }
+    old
+      .prepare(
+        `INSERT INTO crm_sync_status (integration_id, entity_type, external_id, crm_id, sync_status, sync_direction)
+         VALUES ('i1', 'contact', 'host-1', '003X', 'synced', 'to_crm')`,
+      )
+      .run();
+    const plan = (db: Database.Database, sql: string, ...params: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>)
+        .map((r) => r.detail)
+        .join('; ');
+    const byCrmId = `SELECT * FROM crm_sync_status WHERE integration_id = ? AND entity_type = ? AND crm_id = ?
+      ORDER BY external_id LIMIT 1`;
+    // The defect this migration fixes: the primary key wins because it gives the ORDER BY for free.
+    expect(plan(old, byCrmId, 'i1', 'contact', '003X')).toMatch(
+      /sqlite_autoindex_crm_sync_status_1 \(integration_id=\? AND entity_type=\?\)$/,
+    );
+    old.close();
+
+    const storage = new SqliteStorage({ filename });
+    expect(
+      (await storage.syncStatus.getByCrmId({ integrationId: 'i1', entityType: 'contact', crmId: '003X' }))
+        ?.externalId,
+    ).toBe('host-1');
+    expect([
+      ...(
+        await storage.syncStatus.getMany({
+          integrationId: 'i1',
+          entityType: 'contact',
+          externalIds: ['host-1'],
+        })
+      ).keys(),
+    ]).toEqual(['host-1']);
+    await storage.migrate();
+    await storage.close();
+
+    const raw = new Database(filename);
+    expect(raw.prepare('SELECT max(version) AS v FROM crm_schema_migrations').get()).toEqual({ v: 3 });
+    const indexes = raw
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'crm_sync_status' AND sql IS NOT NULL ORDER BY name",
+      )
+      .all()
+      .map((r) => (r as { name: string }).name);
+    expect(indexes).toEqual([
+      'crm_sync_status_crm_lookup_idx',
+      'crm_sync_status_list_idx',
+      'crm_sync_status_state_idx',
+    ]);
+    expect(plan(raw, byCrmId, 'i1', 'contact', '003X')).toBe(
+      'SEARCH crm_sync_status USING INDEX crm_sync_status_crm_lookup_idx (integration_id=? AND entity_type=? AND crm_id=?)',
+    );
+    const many = `SELECT * FROM crm_sync_status WHERE integration_id = ? AND entity_type = ?
+      AND external_id IN (SELECT value FROM json_each(?))`;
+    expect(plan(raw, many, 'i1', 'contact', '["host-1"]')).toMatch(
+      /USING INDEX sqlite_autoindex_crm_sync_status_1 \(integration_id=\? AND entity_type=\? AND external_id=\?\)/,
+    );
+    const manyByCrmId = `SELECT * FROM crm_sync_status WHERE integration_id = ? AND entity_type = ?
+      AND crm_id IN (SELECT value FROM json_each(?))`;
+    expect(plan(raw, manyByCrmId, 'i1', 'contact', '["003X"]')).toMatch(
+      /USING INDEX crm_sync_status_crm_lookup_idx \(integration_id=\? AND entity_type=\? AND crm_id=\?\)/,
+    );
+    raw.close();
+  });
+
+  it('validates getMany keys before touching the database', async () => {
+    const storage = new SqliteStorage({ filename: ':memory:' });
+    const error = await storage.syncStatus
+      .getMany({ integrationId: '', entityType: 'contact', externalIds: ['a', 1 as never] })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(CrmDataConversionError);
+    expect(error.fields).toEqual(['integrationId', 'externalIds']);
+    await storage.close();
   });
 
   it('lets two storages on one file migrate at once and exclude each other with leases', async () => {

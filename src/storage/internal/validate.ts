@@ -319,6 +319,36 @@ export function statusKey(key: { integrationId: string; entityType: string; exte
   return `${key.integrationId}\u0000${key.entityType}\u0000${key.externalId}`;
 }
 
+/**
+ * Validate the keys of `syncStatus.getMany` / `getManyByCrmId` and drop duplicate ids (first
+ * occurrence kept), so adapters query each id once.
+ * @throws CrmDataConversionError
+ */
+export function normaliseManyKeys(
+  keys: { integrationId: string; entityType: string },
+  field: 'externalIds' | 'crmIds',
+  ids: unknown,
+): string[] {
+  const issues = new Issues();
+  issues.nonEmpty('integrationId', keys?.integrationId);
+  issues.oneOf('entityType', keys?.entityType, ENTITY_TYPES);
+  if (!Array.isArray(ids)) issues.add(field, 'must be an array of strings', 'invalid_type');
+  else if (ids.some((id) => typeof id !== 'string'))
+    issues.add(field, 'must contain only strings', 'invalid_type');
+  issues.throwIfAny('sync status keys');
+  return [...new Set(ids as string[])];
+}
+
+/**
+ * Put `row` into a crmId → row map unless a row with a lower externalId (by code point) is there:
+ * the tie-break `getByCrmId` uses when several rows claim one CRM id.
+ */
+export function keepLowest(byCrmId: Map<string, CrmSyncStatusRow>, row: CrmSyncStatusRow): void {
+  if (row.crmId === null) return;
+  const held = byCrmId.get(row.crmId);
+  if (!held || compareCodePoints(row.externalId, held.externalId) < 0) byCrmId.set(row.crmId, row);
+}
+
 /** Validated `syncStatus.list` options with defaults applied. */
 export interface NormalisedListOptions {
   integrationId: string;

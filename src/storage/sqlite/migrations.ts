@@ -85,4 +85,17 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'crm_id_lookup_index',
+    // `getByCrmId` orders by external_id, and with only (integration_id, entity_type, crm_id)
+    // SQLite preferred the primary key, which gives that order for free, and scanned every row of
+    // the integration and entity type (EXPLAIN QUERY PLAN: "USING INDEX sqlite_autoindex_…
+    // (integration_id=? AND entity_type=?)"). With external_id appended the crm_id index answers
+    // both the WHERE and the ORDER BY, so the lookup is one index probe.
+    statements: [
+      'DROP INDEX IF EXISTS crm_sync_status_crm_id_idx',
+      'CREATE INDEX IF NOT EXISTS crm_sync_status_crm_lookup_idx ON crm_sync_status (integration_id, entity_type, crm_id, external_id)',
+    ],
+  },
 ];
