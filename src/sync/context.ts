@@ -50,12 +50,34 @@ export async function mapLimit<T, R>(
   return out;
 }
 
-/** Status rows for many keys (the storage contract reads one key at a time). */
+/**
+ * Status rows for many keys, in key order. Uses the storage's optional batch read `getMany` (one
+ * call per integration and entity type) when it has one, else `get` per key.
+ */
 export async function getStatusRows(
   ctx: SyncRunContext,
   keys: ReadonlyArray<CrmSyncStatusKey>,
 ): Promise<Array<CrmSyncStatusRow | null>> {
-  return mapLimit(keys, ctx.lookupConcurrency, (key) => ctx.storage.syncStatus.get(key));
+  const status = ctx.storage.syncStatus;
+  if (typeof status.getMany !== 'function') {
+    return mapLimit(keys, ctx.lookupConcurrency, (key) => status.get(key));
+  }
+  const groups = new Map<
+    string,
+    { integrationId: string; entityType: CrmSyncStatusKey['entityType']; externalIds: string[] }
+  >();
+  for (const { integrationId, entityType, externalId } of keys) {
+    const group = `${integrationId}\u0000${entityType}`;
+    const entry = groups.get(group) ?? { integrationId, entityType, externalIds: [] };
+    entry.externalIds.push(externalId);
+    groups.set(group, entry);
+  }
+  const found = new Map<string, CrmSyncStatusRow>();
+  for (const [group, entry] of groups) {
+    for (const [externalId, row] of await status.getMany(entry))
+      found.set(`${group}\u0000${externalId}`, row);
+  }
+  return keys.map((k) => found.get(`${k.integrationId}\u0000${k.entityType}\u0000${k.externalId}`) ?? null);
 }
 
 /** Group an iterable into arrays of `size`, reading lazily so a huge source is never held in memory. */
