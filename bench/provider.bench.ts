@@ -11,7 +11,8 @@
  * RSS once the code is loaded (the loader and transpiler of `tsx` weigh on both sides alike).
  *
  * Run: `npx tsx bench/provider.bench.ts` (or `npm run bench -- provider`).
- * Env: BENCH_SIZES (comma-separated, default `10000,100000`), BENCH_PATHS (`rest,bulk`).
+ * Env: BENCH_SIZES (comma-separated, default `10000,100000`), BENCH_PATHS (`rest,bulk`),
+ * BENCH_IMPLS (`jsforce,sdk`), BENCH_SYNC_NODE_FLAGS (extra Node flags for the syncing processes).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -143,7 +144,15 @@ function child(role: string, env: Record<string, string>, ipc: boolean): ChildPr
   // The emulator child loads TypeScript sources through tsx. Sync children run this file with
   // Node's own type stripping and import prebuilt JavaScript, so neither side pays for a
   // transpiler in its measured memory.
-  const loader = role === 'emulator' ? ['--import', 'tsx'] : ['--experimental-strip-types', '--no-warnings'];
+  const loader =
+    role === 'emulator'
+      ? ['--import', 'tsx']
+      : [
+          '--experimental-strip-types',
+          '--no-warnings',
+          // e.g. `--max-old-space-size=64` to see how much of the peak is uncollected garbage.
+          ...(process.env.BENCH_SYNC_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+        ];
   return spawn(process.execPath, [...loader, SELF], {
     env: { ...process.env, PROVIDER_BENCH_ROLE: role, ...env },
     stdio: ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
@@ -170,6 +179,7 @@ async function bundleSdk(): Promise<string> {
 async function orchestrate(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
   const paths = (process.env.BENCH_PATHS ?? 'rest,bulk').split(',') as Array<'rest' | 'bulk'>;
+  const impls = (process.env.BENCH_IMPLS ?? 'jsforce,sdk').split(',') as Array<'jsforce' | 'sdk'>;
   const emulator = child('emulator', {}, true);
   let nextId = 1;
   const pending = new Map<number, (value: Record<string, unknown>) => void>();
@@ -191,11 +201,13 @@ async function orchestrate(): Promise<void> {
   const sdkBundle = await bundleSdk();
 
   const rows: string[][] = [];
+  // Never leave the emulator behind, even when a run fails.
+  process.on('exit', () => emulator.kill());
   console.log(`Node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(2)}`);
   for (const size of sizes) {
     for (const path of paths) {
       const measured: Record<string, RunResult & { apiCalls: number }> = {};
-      for (const impl of ['jsforce', 'sdk'] as const) {
+      for (const impl of impls) {
         await ask('reset');
         const run = child(
           'sync',
@@ -221,12 +233,12 @@ async function orchestrate(): Promise<void> {
         }
         measured[impl] = { ...result, apiCalls: stats.apiCalls };
       }
-      const sdk = measured.sdk as RunResult & { apiCalls: number };
-      const raw = measured.jsforce as RunResult & { apiCalls: number };
-      for (const [impl, m] of [
-        ['jsforce', raw],
-        ['sdk', sdk],
-      ] as const) {
+      const sdk = measured.sdk;
+      const raw = measured.jsforce;
+      const ratio = (a: number | undefined, b: number | undefined) =>
+        a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : '-';
+      for (const impl of impls) {
+        const m = measured[impl] as RunResult & { apiCalls: number };
         rows.push([
           size.toLocaleString('en-US'),
           path === 'rest' ? 'collections' : 'bulk 2.0',
@@ -235,8 +247,8 @@ async function orchestrate(): Promise<void> {
           String(m.apiCalls),
           m.maxRssMb.toFixed(0),
           (m.maxRssMb - m.baseRssMb).toFixed(0),
-          impl === 'sdk' ? `${(sdk.wallMs / raw.wallMs).toFixed(2)}x` : '1.00x',
-          impl === 'sdk' ? `${(sdk.maxRssMb / raw.maxRssMb).toFixed(2)}x` : '1.00x',
+          impl === 'sdk' ? ratio(sdk?.wallMs, raw?.wallMs) : '1.00x',
+          impl === 'sdk' ? ratio(sdk?.maxRssMb, raw?.maxRssMb) : '1.00x',
         ]);
       }
     }
