@@ -11,7 +11,11 @@ import { MemoryStorage } from '../../src/storage/memory.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import type { SyncPullBatch } from '../../src/sync/pull.js';
 import type { SyncReport } from '../../src/sync/report.js';
-import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
+import {
+  emulatorRealtime,
+  type SalesforceEmulator,
+  startSalesforceEmulator,
+} from '../../src/testing/index.js';
 
 const CHANNEL = '/data/ContactChangeEvent';
 const INTEGRATION = 'int-realtime';
@@ -178,4 +182,31 @@ describe('real-time changes into the engine (emulator CDC → subscribeToChangeE
     const logs = await storage.syncLogs.list(INTEGRATION);
     expect(logs.filter((l) => l.syncType === 'webhook').length).toBeGreaterThanOrEqual(received.length);
   });
+
+  it.each(['rest', 'bulk'] as const)(
+    "tags the engine's %s writes with the provider's clientName in the change events' changeOrigin",
+    async (bulkMode) => {
+      const provider = new SalesforceProvider({
+        instanceUrl: sf.instanceUrl,
+        accessToken: sf.accessToken,
+        clientName: TAG,
+        sleep: async () => {},
+      });
+      const engine = new SyncEngine({
+        provider,
+        storage: new MemoryStorage(),
+        integrationId: INTEGRATION,
+        bulkMode,
+      });
+      await engine.pushContacts([{ externalId: 'h-9', email: 'grace@example.com', lastName: 'Hopper' }]);
+      const events = await emulatorRealtime(sf).changeEvents();
+      const origins = events
+        .filter((e) => e.entityName === 'Contact')
+        .map((e) => (e.payload.ChangeEventHeader as { changeOrigin: string }).changeOrigin);
+      expect(origins).toHaveLength(1);
+      expect(origins[0]).toMatch(
+        new RegExp(`^com/salesforce/api/${bulkMode === 'bulk' ? 'bulkapi' : 'rest'}/[0-9.]+;client=${TAG}$`),
+      );
+    },
+  );
 });

@@ -1,5 +1,6 @@
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import type { EmulatorModule, EmulatorModuleContext } from '../module.js';
+import { requestChangeOrigin } from '../realtime/change-origin.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../versions.js';
 import { convertLead, type LeadConvertOutcome, readLeadConverts } from './convert-lead.js';
 import {
@@ -65,8 +66,10 @@ async function handleSoap(
         true,
       );
     }
+    // Change events carry the API and the caller's `Sforce-Call-Options` client tag (HTTP header).
+    const origin = requestChangeOrigin(request, 'soap');
     const outcomes = readLeadConverts(soap.body).map((item) =>
-      convertLead(context.store, context.clock, item),
+      context.store.withOrigin(origin, () => convertLead(context.store, context.clock, item)),
     );
     return {
       status: 200,
