@@ -170,7 +170,9 @@ export async function runChangeEvent(
     }
 
     if (!row && (partial || typeof fields.email !== 'string' || fields.email === '')) {
-      // Unknown to the engine and the event does not hold the whole record: re-read it.
+      // Unknown to the engine and the event does not hold the whole record: re-read it (the pull
+      // counts it).
+      report.processed -= 1;
       needsPull = true;
       return;
     }

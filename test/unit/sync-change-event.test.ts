@@ -317,4 +317,16 @@ describe('SyncEngine.handleChangeEvent', () => {
       ctx.engine.handleChangeEvent(update('003', '2026-01-01T00:00:00Z', {}), {} as never),
     ).rejects.toThrow(/apply/);
   });
+
+  it('a later pull does not bring back a CRM state older than an applied event', async () => {
+    const ctx = setup();
+    const id = await synced(ctx);
+    ctx.provider.crmUpdateContact(id, { title: 'Old' });
+    await ctx.engine.handleChangeEvent(update(id, '2026-01-01T01:00:00.000Z', { title: 'New' }), {
+      apply: ctx.apply,
+    });
+    const pull = await ctx.engine.pullContacts({ apply: ctx.apply });
+    expect(pull).toMatchObject({ updated: 0 });
+    expect(ctx.batches.flatMap((b) => b.upserted.map((u) => u.changes))).toEqual([{ title: 'New' }]);
+  });
 });
