@@ -157,7 +157,10 @@ const SEEN_LIMIT = 10_000;
  * const controller = new AbortController();
  * await subscribeToChangeEvents({
  *   connection, channel: '/data/ContactChangeEvent', storage, integrationId,
- *   onEvent: (event) => engine.handleChangeEvent(event),
+ *   onEvent: async (event) => {
+ *     const change = toCrmChangeEvent(event, provider);
+ *     if (change) await engine.handleChangeEvent(change, { apply });
+ *   },
  *   onGap: () => engine.pullContacts({ apply }),
  *   signal: controller.signal,
  * });
