@@ -25,8 +25,9 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       exclude: ['src/**/index.ts', 'src/testing/**/conformance/*.ts'],
       reporter: ['text-summary', 'lcov'],
-      // Kept just under what the suite measures; raise them as coverage grows, never lower silently.
-      thresholds: { lines: 80, functions: 80, branches: 70, statements: 80 },
+      // Just under what the suite measured (2026-11-26: lines 92%, functions 92%, branches 79%,
+      // statements 90%); raise them as coverage grows, never lower them silently.
+      thresholds: { lines: 90, functions: 90, branches: 76, statements: 88 },
     },
   },
 });
