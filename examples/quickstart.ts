@@ -57,7 +57,7 @@ const engine = new SyncEngine({
 });
 
 const first = await engine.pushContacts(subscribers, {
-  onProgress: (p) => console.log(`  ${p.processed} record(s) processed, ${p.failed} failed…`),
+  onProgress: (p) => console.log(`  ${p.processed} read, ${p.sent ?? 0} sent, ${p.failed} failed…`),
 });
 console.log('\nFirst push');
 console.table({
