@@ -39,8 +39,7 @@ describe('welcomeSubscriber against the Salesforce emulator', () => {
     sf = await startSalesforceEmulator();
   });
   afterEach(() => {
-    sf.reset(); // records, faults, stats and API usage back to a fresh org…
-    sf.setDailyApiLimit(100_000); // …but a changed limit stays, so restore the default
+    sf.reset(); // records, faults, stats, API usage and the daily limit back to a fresh org
   });
   afterAll(() => sf.stop());
 

@@ -156,6 +156,21 @@ describe('daily API limit', () => {
       await limited.stop();
     }
   });
+
+  it('reset() restores the dailyApiLimit option after setDailyApiLimit', async () => {
+    const limited = await startSalesforceEmulator({ dailyApiLimit: 7 });
+    try {
+      limited.setDailyApiLimit(0);
+      expect(limited.apiUsage()).toEqual({ used: 0, max: 0 });
+      limited.reset();
+      expect(limited.apiUsage()).toEqual({ used: 0, max: 7 });
+    } finally {
+      await limited.stop();
+    }
+    sf.setDailyApiLimit(3);
+    sf.reset();
+    expect(sf.apiUsage()).toEqual({ used: 0, max: 100_000 });
+  });
 });
 
 describe('sessions', () => {

@@ -178,18 +178,14 @@ describe('SOAP convertLead through jsforce conn.soap.convertLead', () => {
   });
   it('answers sf:REQUEST_LIMIT_EXCEEDED once the daily API limit is spent', async () => {
     const leadId = seedLead();
-    sf.setDailyApiLimit(0);
-    try {
-      await expect(
-        conn.soap.convertLead({
-          leadId,
-          convertedStatus: 'Closed - Converted',
-          doNotCreateOpportunity: true,
-        }),
-      ).rejects.toMatchObject({ errorCode: 'sf:REQUEST_LIMIT_EXCEEDED' });
-    } finally {
-      sf.setDailyApiLimit(100_000);
-    }
+    sf.setDailyApiLimit(0); // reset() in beforeEach restores the limit
+    await expect(
+      conn.soap.convertLead({
+        leadId,
+        convertedStatus: 'Closed - Converted',
+        doNotCreateOpportunity: true,
+      }),
+    ).rejects.toMatchObject({ errorCode: 'sf:REQUEST_LIMIT_EXCEEDED' });
     expect(sf.records('Lead')[0]?.IsConverted).not.toBe(true);
   });
 });

@@ -51,13 +51,18 @@ export interface SalesforceEmulator {
   records(sobject: string, options?: { includeDeleted?: boolean }): EmulatorRecord[];
   /** Adds a field (e.g. a custom field `Score__c`) to an object. */
   addCustomField(sobject: string, field: EmulatorFieldDefinition): void;
-  /** Changes the daily API allowance; usage so far is kept. */
+  /**
+   * Changes the daily API allowance; usage so far is kept. Lasts until {@link reset}, which
+   * restores the `dailyApiLimit` option (so one test's limit never leaks into the next).
+   */
   setDailyApiLimit(limit: number): void;
   /** Current daily API usage. */
   apiUsage(): { used: number; max: number };
   /**
    * Back to a fresh org: records (except the seeded User and Organization), query cursors,
-   * faults, stats and API usage are cleared. Schemas (incl. added fields) and tokens are kept.
+   * faults, stats and API usage are cleared, and the daily API limit goes back to the
+   * `dailyApiLimit` option (@default 100000), undoing {@link setDailyApiLimit}.
+   * Schemas (incl. added fields) and tokens are kept.
    */
   reset(): void;
   /** Closes the server and open connections. */
@@ -130,7 +135,8 @@ export async function startSalesforceEmulator(
     bypassFieldPermissions: true,
   });
 
-  const usage = { used: 0, max: options.dailyApiLimit ?? 100_000 };
+  const initialDailyApiLimit = options.dailyApiLimit ?? 100_000;
+  const usage = { used: 0, max: initialDailyApiLimit };
   const stats = createStats();
   const faults = new FaultTable();
   const router = new EmulatorRouter();
@@ -252,6 +258,7 @@ export async function startSalesforceEmulator(
       faults.clear();
       resetStats(stats);
       usage.used = 0;
+      usage.max = initialDailyApiLimit;
       for (const instance of instances) instance.reset?.();
     },
     stop: () => stopServer(server, instances),
