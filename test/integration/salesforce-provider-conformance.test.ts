@@ -21,10 +21,10 @@ runProviderConformance(
       accessToken: sf.accessToken,
       sleep: async () => {},
     }),
-  // The emulator has no SOAP endpoint, so lead conversion is covered by the nock tests instead.
+  // The emulator's partner SOAP endpoint answers convertLead, so lead conversion runs here too.
   {
     runner: vitest,
     name: 'SalesforceProvider conformance (emulator)',
-    capabilities: { leadConversion: false },
+    capabilities: { leadConversion: true },
   },
 );

@@ -192,15 +192,11 @@ describe('faults against the emulator', () => {
 
   it('surfaces the daily limit as CrmRateLimitError', async () => {
     const crm = provider({ maxApiUsageRatio: null });
-    sf.setDailyApiLimit(1);
-    try {
-      await crm.getContact('a@example.com').catch(() => undefined);
-      const error = await crm.getContact('a@example.com').catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(CrmRateLimitError);
-      expect(error).toMatchObject({ status: 403, providerCode: 'REQUEST_LIMIT_EXCEEDED' });
-    } finally {
-      sf.setDailyApiLimit(100_000); // the limit survives reset()
-    }
+    sf.setDailyApiLimit(1); // reset() in beforeEach restores the limit
+    await crm.getContact('a@example.com').catch(() => undefined);
+    const error = await crm.getContact('a@example.com').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrmRateLimitError);
+    expect(error).toMatchObject({ status: 403, providerCode: 'REQUEST_LIMIT_EXCEEDED' });
   });
 
   it('refreshes an expired session once and retries', async () => {
@@ -242,6 +238,47 @@ describe('leads, campaigns, activities and lists against the emulator', () => {
       email: 'lead@example.com',
     });
     expect(await crm.getLead('none@example.com')).toBeNull();
+  });
+
+  it('converts a lead into a contact and an account over SOAP; a second conversion is a typed error', async () => {
+    const crm = provider();
+    const lead = await crm.createLead({
+      externalId: 'form-conv',
+      email: 'convert.me@example.com',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      company: 'Navy',
+      leadSource: 'Web',
+    });
+    expect(lead.crmId).toMatch(/^00Q/);
+    const leadId = lead.crmId as string;
+
+    const conversion = await crm.convertLeadToContact(leadId);
+    expect(conversion).toMatchObject({ leadId, contactId: expect.stringMatching(/^003/) });
+    expect(conversion.accountId).toMatch(/^001/);
+    expect(conversion.opportunityId).toBeUndefined();
+    const [contact] = sf.records('Contact');
+    expect(sf.records('Contact')).toHaveLength(1);
+    expect(contact).toMatchObject({
+      Id: conversion.contactId,
+      Email: 'convert.me@example.com',
+      LastName: 'Hopper',
+      AccountId: conversion.accountId,
+    });
+    expect(sf.records('Account')).toEqual([
+      expect.objectContaining({ Id: conversion.accountId, Name: 'Navy' }),
+    ]);
+    expect(sf.records('Lead')[0]).toMatchObject({
+      Id: leadId,
+      IsConverted: true,
+      ConvertedContactId: conversion.contactId,
+      ConvertedAccountId: conversion.accountId,
+    });
+
+    const again = await crm.convertLeadToContact(leadId).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(CrmApiError);
+    expect(again).toMatchObject({ providerCode: 'CANNOT_UPDATE_CONVERTED_LEAD', retryable: false });
+    expect(sf.records('Contact')).toHaveLength(1);
   });
 
   it('upserts a campaign on its external id, mapping host status to Salesforce Status', async () => {
