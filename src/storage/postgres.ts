@@ -744,13 +744,14 @@ class PgStatus implements CrmSyncStatusStore {
   async getMany(keys: CrmSyncStatusManyKeys): Promise<Map<string, CrmSyncStatusRow>> {
     const ids = normaliseManyKeys(keys, 'externalIds', keys?.externalIds);
     const out = new Map<string, CrmSyncStatusRow>();
-    // The ids travel as one JSON array (like upsertMany's rows): no array-literal escaping, same on
-    // pg and PGlite; `= ANY(ARRAY(…))` keeps it an index scan on the primary key.
+    // The ids are one text[] parameter, a constant to the planner: it probes the key index per id,
+    // or, when statistics are missing (right after a first bulk load), filters through a hashed
+    // ScalarArrayOp. An array computed in the query (e.g. from jsonb) is not hashed, and EXPLAIN
+    // ANALYZE showed 7 s instead of 40 ms for 2,000 ids over 100,000 unanalysed rows.
     const sql = `SELECT ${STATUS_COLUMNS} FROM ${this.ctx.t('crm_sync_status')}
-      WHERE integration_id = $1 AND entity_type = $2
-        AND external_id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))`;
+      WHERE integration_id = $1 AND entity_type = $2 AND external_id = ANY($3::text[])`;
     for (let i = 0; i < ids.length; i += this.ctx.batchSize) {
-      const chunk = JSON.stringify(ids.slice(i, i + this.ctx.batchSize));
+      const chunk = ids.slice(i, i + this.ctx.batchSize);
       const { rows } = await this.ctx.query('syncStatus.getMany', sql, [
         keys.integrationId,
         keys.entityType,
@@ -769,10 +770,9 @@ class PgStatus implements CrmSyncStatusStore {
     const out = new Map<string, CrmSyncStatusRow>();
     // Unordered; the lowest external_id per CRM id (getByCrmId's choice) is picked while reading.
     const sql = `SELECT ${STATUS_COLUMNS} FROM ${this.ctx.t('crm_sync_status')}
-      WHERE integration_id = $1 AND entity_type = $2
-        AND crm_id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))`;
+      WHERE integration_id = $1 AND entity_type = $2 AND crm_id = ANY($3::text[])`;
     for (let i = 0; i < ids.length; i += this.ctx.batchSize) {
-      const chunk = JSON.stringify(ids.slice(i, i + this.ctx.batchSize));
+      const chunk = ids.slice(i, i + this.ctx.batchSize);
       const { rows } = await this.ctx.query('syncStatus.getManyByCrmId', sql, [
         keys.integrationId,
         keys.entityType,

@@ -802,15 +802,18 @@ export function runStorageConformance(
             statusRow(one.id, 'a', { state: { fields: { Email: 'a@example.com' } } }),
             statusRow(one.id, 'b', { crmId: null, lastSyncedAt: null, status: 'pending' }),
             statusRow(one.id, '\u{1f642}'),
+            // Characters that array literals, JSON and SQL quoting treat specially.
+            statusRow(one.id, `q"u'o\\t,e{} NULL`),
           ];
           await s().syncStatus.upsertMany([
             ...rows,
             statusRow(one.id, 'c', { entityType: 'lead' }),
             statusRow(two.id, 'd'),
           ]);
-          const found = await many(one.id, ['b', 'missing', 'a', 'c', 'd', '\u{1f642}']);
+          const special = `q"u'o\\t,e{} NULL`;
+          const found = await many(one.id, ['b', 'missing', 'a', 'c', 'd', '\u{1f642}', special, 'NULL']);
           assert.ok(found instanceof Map);
-          assert.deepEqual([...found.keys()].sort(), ['a', 'b', '\u{1f642}'].sort());
+          assert.deepEqual([...found.keys()].sort(), ['a', 'b', '\u{1f642}', special].sort());
           for (const row of rows) {
             assert.deepEqual(found.get(row.externalId), withState(row));
             assert.deepEqual(
