@@ -459,6 +459,39 @@ describe('Bulk API 2.0 against the emulator', () => {
     expect(sf.records('Contact')).toHaveLength(total - 2);
   }, 180_000);
 
+  it('with externalIdField null, upserts on Email (an idLookup field) and updates the existing contact', async () => {
+    const crm = new SalesforceProvider({
+      instanceUrl: sf.instanceUrl,
+      accessToken: sf.accessToken,
+      externalIdField: null,
+      sleep: async () => {},
+    });
+    // Salesforce lets upsert match on idLookup fields of standard objects; Email is one.
+    const describe = await fetch(`${sf.instanceUrl}/services/data/v62.0/sobjects/Contact/describe`, {
+      headers: { Authorization: `Bearer ${sf.accessToken}` },
+    }).then((r) => r.json() as Promise<{ fields: Array<{ name: string }> }>);
+    expect(describe.fields.find((f) => f.name === 'Email')).toMatchObject({
+      idLookup: true,
+      externalId: false,
+    });
+    sf.store.insert('Contact', [{ LastName: 'Existing', Email: 'Mixed.Case@example.com' }]);
+    const [existing] = sf.records('Contact');
+    const report = await crm.bulkSyncContacts(
+      [
+        { externalId: 'host-1', email: 'mixed.case@example.com', lastName: 'Renamed' },
+        { externalId: 'host-2', email: 'new@example.com', lastName: 'New' },
+      ],
+      { mode: 'bulk' },
+    );
+    expect(report.results.map((r) => ({ success: r.success, created: r.created }))).toEqual([
+      { success: true, created: false },
+      { success: true, created: true },
+    ]);
+    expect(report.results[0]?.crmId).toBe(existing?.Id);
+    expect(sf.records('Contact')).toHaveLength(2);
+    expect(sf.records('Contact').find((c) => c.Id === existing?.Id)).toMatchObject({ LastName: 'Renamed' });
+  });
+
   it('re-sends the upload once, in a new job, after a connection reset', async () => {
     const crm = provider();
     sf.faults.add({ method: 'PUT', path: /\/batches$/, times: 1, drop: true });

@@ -4,6 +4,7 @@ import { EmulatorHttpError, notFound } from '../http/errors.js';
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import type { EmulatorModuleContext } from '../module.js';
 import { requestChangeOrigin } from '../realtime/change-origin.js';
+import { isUpsertKey } from '../store/schema.js';
 import type { BulkControls } from './bulk-controls.js';
 import { badEnum, invalidJob, invalidJobState, requireObjectBody } from './bulk-errors.js';
 import { COLUMN_DELIMITERS, type CsvDialect, csvLine, isColumnDelimiter } from './csv-format.js';
@@ -232,7 +233,7 @@ function createJob(
       invalidJobThrow('External ID field name is required for upsert operations');
     }
     const field = schema.field(name as string);
-    if (!field || !(field.externalId || field.type === 'id')) {
+    if (!field || !isUpsertKey(field)) {
       throw invalidJob(
         `Field name provided, ${String(name)} is not an External ID or indexed field for ${schema.name}`,
       );

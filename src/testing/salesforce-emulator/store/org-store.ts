@@ -6,6 +6,7 @@ import {
   type EmulatorObjectDefinition,
   type EmulatorRecord,
   type EmulatorValue,
+  isUpsertKey,
   ObjectSchema,
   type ResolvedField,
 } from './schema.js';
@@ -276,7 +277,7 @@ export class OrgStore {
     const field = table.schema.addField(definition);
     this.schemaModifiedAt = this.clock.now();
     table.plan = undefined;
-    if (field.unique || field.externalId) table.indexes.set(field.name, fieldIndex(field));
+    if (field.unique || isUpsertKey(field)) table.indexes.set(field.name, fieldIndex(field));
     if (field.cascadeDelete) table.indexes.set(`ref:${field.name}`, referenceIndex(field));
     this.linkChildRelationships();
   }
@@ -488,7 +489,7 @@ export class OrgStore {
       case 'upsert': {
         const table = this.tableForWrite(operation.sobject);
         const field = table.schema.field(operation.externalIdField);
-        if (!field || !(field.externalId || field.type === 'id')) {
+        if (!field || !isUpsertKey(field)) {
           throw new RecordFailure(
             'INVALID_FIELD',
             `Field name provided, ${operation.externalIdField} is not an External ID or indexed field for ${table.schema.name}`,

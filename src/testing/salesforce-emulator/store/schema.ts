@@ -47,6 +47,13 @@ export interface EmulatorFieldDefinition {
   unique?: boolean;
   /** Usable as an upsert key (`/sobjects/X/Field/value`). @default false */
   externalId?: boolean;
+  /**
+   * Describe's `idLookup`: usable as an upsert key on a standard object although not an
+   * external id (SOAP `upsert()`: "On standard objects, this call can use the name of any field
+   * with the idLookup instead of the external ID"), e.g. Contact.Email, Account.Name.
+   * @default true for `Id` and external ids, else false
+   */
+  idLookup?: boolean;
   /** Unique/external-id matching is case-sensitive. @default false */
   caseSensitive?: boolean;
   /** For references: object names the id may point to. */
@@ -153,8 +160,16 @@ export class ObjectSchema {
 
   /** Fields indexed for uniqueness or upsert. */
   indexedFields(): ResolvedField[] {
-    return this.fields.filter((f) => f.unique || f.externalId || f.type === 'id');
+    return this.fields.filter((f) => f.unique || isUpsertKey(f));
   }
+}
+
+/**
+ * Whether upsert (REST, collections, Bulk) may match on this field: `Id`, an external id, or an
+ * `idLookup` field of a standard object (Email, Name, …), as Salesforce's upsert allows.
+ */
+export function isUpsertKey(field: ResolvedField): boolean {
+  return field.type === 'id' || field.externalId || field.idLookup;
 }
 
 const DEFAULT_LENGTHS: Partial<Record<EmulatorFieldType, number>> = {
@@ -186,6 +201,7 @@ function resolveField(definition: EmulatorFieldDefinition): ResolvedField {
     defaultValue: definition.defaultValue,
     unique: definition.unique ?? false,
     externalId: definition.externalId ?? false,
+    idLookup: definition.idLookup ?? (definition.type === 'id' || (definition.externalId ?? false)),
     caseSensitive: definition.caseSensitive ?? false,
     referenceTo: definition.referenceTo ?? [],
     relationshipName: definition.relationshipName,

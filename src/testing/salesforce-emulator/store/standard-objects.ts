@@ -64,7 +64,7 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
       keyPrefix: SALESFORCE_KEY_PREFIXES.Account,
       fields: [
         ...systemFields(),
-        { name: 'Name', type: 'string', label: 'Account Name', length: 255, required: true },
+        { name: 'Name', type: 'string', label: 'Account Name', length: 255, required: true, idLookup: true },
         {
           name: 'Type',
           type: 'picklist',
@@ -105,7 +105,7 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
         { name: 'FirstName', type: 'string', length: 40 },
         { name: 'LastName', type: 'string', length: 80, required: true },
         { name: 'Name', type: 'string', label: 'Full Name', length: 121, calculated: true },
-        { name: 'Email', type: 'email' },
+        { name: 'Email', type: 'email', idLookup: true },
         { name: 'Phone', type: 'phone', label: 'Business Phone' },
         { name: 'MobilePhone', type: 'phone', label: 'Mobile Phone' },
         { name: 'Title', type: 'string', length: 128 },
@@ -147,7 +147,7 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
         { name: 'Name', type: 'string', label: 'Full Name', length: 121, calculated: true },
         { name: 'Company', type: 'string', length: 255, required: true },
         { name: 'Title', type: 'string', length: 128 },
-        { name: 'Email', type: 'email' },
+        { name: 'Email', type: 'email', idLookup: true },
         { name: 'Phone', type: 'phone' },
         { name: 'MobilePhone', type: 'phone' },
         { name: 'Website', type: 'url' },
@@ -206,7 +206,7 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
       keyPrefix: SALESFORCE_KEY_PREFIXES.Campaign,
       fields: [
         ...systemFields(),
-        { name: 'Name', type: 'string', label: 'Campaign Name', length: 80, required: true },
+        { name: 'Name', type: 'string', label: 'Campaign Name', length: 80, required: true, idLookup: true },
         { name: 'Type', type: 'picklist', picklistValues: ['Email', 'Webinar', 'Conference', 'Other'] },
         {
           name: 'Status',
@@ -335,11 +335,11 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
       deletable: false,
       fields: [
         ...systemFields(),
-        { name: 'Username', type: 'string', length: 80, required: true, unique: true },
+        { name: 'Username', type: 'string', length: 80, required: true, unique: true, idLookup: true },
         { name: 'FirstName', type: 'string', length: 40 },
         { name: 'LastName', type: 'string', length: 80, required: true },
         { name: 'Name', type: 'string', label: 'Full Name', length: 121, calculated: true },
-        { name: 'Email', type: 'email', length: 128, required: true },
+        { name: 'Email', type: 'email', length: 128, required: true, idLookup: true },
         { name: 'Alias', type: 'string', length: 8, required: true },
         { name: 'IsActive', type: 'boolean', label: 'Active', defaultValue: true },
         { name: 'TimeZoneSidKey', type: 'picklist', label: 'Time Zone', length: 40, defaultValue: 'GMT' },
