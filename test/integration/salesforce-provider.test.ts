@@ -107,6 +107,39 @@ function generate(n: number, offset = 0): CrmContactInput[] {
   }));
 }
 
+describe('contacts matched by Email (externalIdField null) against the emulator', () => {
+  it('syncContact upserts on Email (an idLookup field): creates, then updates the same contact', async () => {
+    const crm = provider({ externalIdField: null });
+    const first = await crm.syncContact({
+      externalId: 'host-1',
+      email: 'ada@example.com',
+      lastName: 'Lovelace',
+    });
+    expect(first).toMatchObject({ success: true, created: true });
+    const second = await crm.syncContact({
+      externalId: 'host-1',
+      email: 'Ada@Example.com',
+      lastName: 'Lovelace',
+      title: 'Analyst',
+    });
+    expect(second).toMatchObject({ success: true, created: false, crmId: first.crmId });
+    expect(sf.records('Contact')).toEqual([expect.objectContaining({ Id: first.crmId, Title: 'Analyst' })]);
+  });
+
+  it('describes idLookup on Id, Email and Name fields only', async () => {
+    const idLookup = async (sobject: string) => {
+      const response = await fetch(`${sf.instanceUrl}/services/data/v62.0/sobjects/${sobject}/describe`, {
+        headers: { Authorization: `Bearer ${sf.accessToken}` },
+      });
+      const body = (await response.json()) as { fields: Array<{ name: string; idLookup: boolean }> };
+      return body.fields.filter((f) => f.idLookup).map((f) => f.name);
+    };
+    expect(await idLookup('Contact')).toEqual(expect.arrayContaining(['Id', 'Email']));
+    expect(await idLookup('Contact')).not.toContain('LastName');
+    expect(await idLookup('Account')).toEqual(expect.arrayContaining(['Id', 'Name']));
+  });
+});
+
 describe('bulkSyncContacts against the emulator', () => {
   it('rest mode: 450 records in 3 collection calls, partial failures reported per record', async () => {
     const crm = provider();

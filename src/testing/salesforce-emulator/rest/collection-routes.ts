@@ -5,6 +5,7 @@ import type { EmulatorModuleContext } from '../module.js';
 import { requestChangeOrigin } from '../realtime/change-origin.js';
 import type { StoreWriteOperation } from '../store/org-store.js';
 import type { EmulatorSaveResult } from '../store/record-error.js';
+import { isUpsertKey } from '../store/schema.js';
 import { formatRecord } from './record-format.js';
 
 /** sObject Collections accept at most 200 records (or ids) per request. */
@@ -210,7 +211,7 @@ export function registerCollectionRoutes(context: EmulatorModuleContext): void {
       const schema = store.schema(request.params.sobject ?? '');
       if (!schema) throw notFound();
       const field = schema.field(request.params.field ?? '');
-      if (!field || !(field.externalId || field.type === 'id')) {
+      if (!field || !isUpsertKey(field)) {
         throw new EmulatorHttpError(
           404,
           'NOT_FOUND',

@@ -99,7 +99,7 @@ function describeField(field: ResolvedField): Record<string, unknown> {
     groupable: field.type !== 'textarea',
     highScaleNumber: false,
     htmlFormatted: false,
-    idLookup: field.type === 'id' || field.externalId || field.name === 'Email' || field.name === 'Username',
+    idLookup: field.idLookup,
     inlineHelpText: null,
     label: field.label,
     length: textual ? field.length : 0,

@@ -5,7 +5,7 @@ import { isSalesforceIdShape, toId18 } from '../ids.js';
 import type { EmulatorModuleContext } from '../module.js';
 import { requestChangeOrigin } from '../realtime/change-origin.js';
 import { RecordFailure } from '../store/record-error.js';
-import type { EmulatorRecord, ObjectSchema } from '../store/schema.js';
+import { type EmulatorRecord, isUpsertKey, type ObjectSchema } from '../store/schema.js';
 import { describeGlobal, describeGlobalEntry, describeObject } from './describe.js';
 import { formatRecord } from './record-format.js';
 import { toHttpError } from './single-record-error.js';
@@ -329,7 +329,7 @@ function requestedFields(request: EmulatorRequestContext, schema: ObjectSchema):
 
 function externalIdField(schema: ObjectSchema, name: string): string {
   const field = schema.field(name);
-  if (!field || !(field.externalId || field.type === 'id')) {
+  if (!field || !isUpsertKey(field)) {
     throw new EmulatorHttpError(
       404,
       'NOT_FOUND',
