@@ -80,6 +80,43 @@ export async function getStatusRows(
   return keys.map((k) => found.get(`${k.integrationId}\u0000${k.entityType}\u0000${k.externalId}`) ?? null);
 }
 
+/** A status lookup by CRM id; the key of `syncStatus.getByCrmId`. */
+export interface SyncStatusCrmKey {
+  integrationId: string;
+  entityType: CrmSyncStatusKey['entityType'];
+  crmId: string;
+}
+
+/**
+ * Status rows for many CRM ids, in key order. Uses the storage's optional batch read
+ * `getManyByCrmId` (one call per integration and entity type) when it has one, else `getByCrmId`
+ * per key. Both pick the row with the lowest externalId when several rows share a CRM id.
+ */
+export async function getStatusRowsByCrmId(
+  ctx: SyncRunContext,
+  keys: ReadonlyArray<SyncStatusCrmKey>,
+): Promise<Array<CrmSyncStatusRow | null>> {
+  const status = ctx.storage.syncStatus;
+  if (typeof status.getManyByCrmId !== 'function') {
+    return mapLimit(keys, ctx.lookupConcurrency, (key) => status.getByCrmId(key));
+  }
+  const groups = new Map<
+    string,
+    { integrationId: string; entityType: CrmSyncStatusKey['entityType']; crmIds: string[] }
+  >();
+  for (const { integrationId, entityType, crmId } of keys) {
+    const group = `${integrationId}\u0000${entityType}`;
+    const entry = groups.get(group) ?? { integrationId, entityType, crmIds: [] };
+    entry.crmIds.push(crmId);
+    groups.set(group, entry);
+  }
+  const found = new Map<string, CrmSyncStatusRow>();
+  for (const [group, entry] of groups) {
+    for (const [crmId, row] of await status.getManyByCrmId(entry)) found.set(`${group}\u0000${crmId}`, row);
+  }
+  return keys.map((k) => found.get(`${k.integrationId}\u0000${k.entityType}\u0000${k.crmId}`) ?? null);
+}
+
 /** Group an iterable into arrays of `size`, reading lazily so a huge source is never held in memory. */
 export async function* chunked<T>(
   source: Iterable<T> | AsyncIterable<T>,

@@ -3,7 +3,7 @@ import type { CrmContact } from '../core/models.js';
 import type { CrmSyncStatusRow } from '../storage/types.js';
 import { mergeField } from './conflict.js';
 import { stableEqual } from './content-hash.js';
-import { mapLimit, type SyncRunContext, yieldToEventLoop } from './context.js';
+import { getStatusRows, getStatusRowsByCrmId, type SyncRunContext, yieldToEventLoop } from './context.js';
 import { readPath, type SyncHostRecord } from './mapping.js';
 import { progressOf, type SyncProgress } from './push.js';
 import {
@@ -154,19 +154,36 @@ async function prepare(
     if (!seen || time(contact.lastModifiedAt) >= time(seen.lastModifiedAt)) latest.set(contact.id, contact);
   }
   const contacts = [...latest.values()];
-  const rows = await mapLimit(contacts, ctx.lookupConcurrency, async (contact) => {
-    const byCrmId = await ctx.storage.syncStatus.getByCrmId({
+  const deletedIds = [...new Set(deleted)];
+  // One status read for the whole page (upserts and deletions alike): nothing is written before
+  // apply, so reading them together sees exactly what separate reads would.
+  const byCrmId = await getStatusRowsByCrmId(
+    ctx,
+    [...contacts.map((c) => c.id as string), ...deletedIds].map((crmId) => ({
       integrationId: ctx.integrationId,
-      entityType: 'contact',
-      crmId: contact.id as string,
+      entityType: 'contact' as const,
+      crmId,
+    })),
+  );
+  const rows = byCrmId.slice(0, contacts.length);
+  const deletions = byCrmId.slice(contacts.length);
+  // A contact not tracked under its CRM id may still be tracked under the host id it carries.
+  const unlinked = contacts.flatMap((contact, index) =>
+    rows[index] == null && contact.externalId ? [{ index, externalId: contact.externalId }] : [],
+  );
+  if (unlinked.length > 0) {
+    const byExternalId = await getStatusRows(
+      ctx,
+      unlinked.map(({ externalId }) => ({
+        integrationId: ctx.integrationId,
+        entityType: 'contact',
+        externalId,
+      })),
+    );
+    unlinked.forEach(({ index }, i) => {
+      rows[index] = byExternalId[i] ?? null;
     });
-    if (byCrmId || !contact.externalId) return byCrmId;
-    return ctx.storage.syncStatus.get({
-      integrationId: ctx.integrationId,
-      entityType: 'contact',
-      externalId: contact.externalId,
-    });
-  });
+  }
 
   const hostRecords = new Map<string, SyncHostRecord>();
   if (options.getHostContacts) {
@@ -277,10 +294,7 @@ async function prepare(
     });
   });
 
-  const deletions = await mapLimit([...new Set(deleted)], ctx.lookupConcurrency, (crmId) =>
-    ctx.storage.syncStatus.getByCrmId({ integrationId: ctx.integrationId, entityType: 'contact', crmId }),
-  );
-  [...new Set(deleted)].forEach((crmId, index) => {
+  deletedIds.forEach((crmId, index) => {
     report.processed += 1;
     const row = deletions[index] ?? null;
     if (row?.status === 'deleted') {

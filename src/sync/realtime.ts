@@ -4,7 +4,7 @@ import type { CrmChangeEvent, CrmChangeEventFields } from './change-event.js';
 import { isWildcardCrmId } from './change-event.js';
 import { mergeField } from './conflict.js';
 import { stableEqual } from './content-hash.js';
-import { mapLimit, type SyncRunContext } from './context.js';
+import { getStatusRowsByCrmId, type SyncRunContext } from './context.js';
 import { normalizeFieldValue, readPath, type SyncHostRecord } from './mapping.js';
 import { runPull, type SyncPulledContact, type SyncPulledDeletion, type SyncPullOptions } from './pull.js';
 import { progressOf } from './push.js';
@@ -74,19 +74,18 @@ export async function runChangeEvent(
   const externalIdInEvent =
     typeof fields.externalId === 'string' && fields.externalId !== '' ? fields.externalId : null;
 
-  const rows = await mapLimit(ids, ctx.lookupConcurrency, async (crmId) => {
-    const byCrmId = await ctx.storage.syncStatus.getByCrmId({
-      integrationId: ctx.integrationId,
-      entityType: 'contact',
-      crmId,
-    });
-    if (byCrmId || externalIdInEvent === null || ids.length > 1) return byCrmId;
-    return ctx.storage.syncStatus.get({
+  const rows = await getStatusRowsByCrmId(
+    ctx,
+    ids.map((crmId) => ({ integrationId: ctx.integrationId, entityType: 'contact' as const, crmId })),
+  );
+  // The host id in the event's fields belongs to its record only when the event names one.
+  if (ids.length === 1 && rows[0] == null && externalIdInEvent !== null) {
+    rows[0] = await ctx.storage.syncStatus.get({
       integrationId: ctx.integrationId,
       entityType: 'contact',
       externalId: externalIdInEvent,
     });
-  });
+  }
 
   const merging = !echo && (event.kind === 'upsert' || event.kind === 'undelete');
   const hostRecords = new Map<string, SyncHostRecord>();
