@@ -1,7 +1,7 @@
 import { throwIfAborted } from '../core/errors.js';
 import type { CrmContact } from '../core/models.js';
 import type { CrmSyncStatusRow } from '../storage/types.js';
-import { mergeField } from './conflict.js';
+import { mergeContactFields } from './contact-merge.js';
 import { stableEqual } from './content-hash.js';
 import { getStatusRows, getStatusRowsByCrmId, type SyncRunContext, yieldToEventLoop } from './context.js';
 import { readPath, type SyncHostRecord } from './mapping.js';
@@ -214,47 +214,20 @@ async function prepare(
     const previousConflicts = new Map((state.conflicts ?? []).map((c) => [c.crmField, c]));
     const { normalized, raw } = ctx.mapper.fromCrm(contact);
     const isNew = row === null;
-    const changes: Record<string, unknown> = {};
-    const conflicts: SyncFieldConflict[] = [];
-    const nextFields = { ...state.fields };
-
-    for (const [crmField, crmValue] of Object.entries(normalized)) {
-      const rule = ctx.mapper.ruleFor(crmField);
-      const base = state.fields[crmField] ?? null;
-      // Without the host's current record, assume it still holds what was last synced (or what
-      // it had when the conflict was recorded).
-      const hostValue = hostValues
-        ? (hostValues[crmField] ?? null)
-        : previousConflicts.has(crmField)
-          ? previousConflicts.get(crmField)?.hostValue
-          : base;
-      const merged = mergeField({
-        base,
-        host: hostValue,
-        crm: crmValue,
-        direction: rule.direction,
-        policy: ctx.policy,
-        hostModifiedAt,
-        crmModifiedAt: contact.lastModifiedAt ?? null,
-        stickyOptOut: ctx.optOutFields.has(crmField),
-      });
-      nextFields[crmField] = merged.base;
-      if (merged.conflict && !merged.resolved) {
-        conflicts.push({
-          crmField,
-          hostField: rule.hostField,
-          baseValue: base,
-          hostValue,
-          crmValue,
-          detectedAt: now.toISOString(),
-        });
-        continue;
-      }
-      const value = merged.source === 'crm' ? raw[crmField] : merged.value;
-      if (isNew ? crmValue !== null && crmValue !== false : !stableEqual(merged.value, hostValue)) {
-        changes[rule.hostField] = value ?? null;
-      }
-    }
+    const { changes, conflicts, nextFields } = mergeContactFields(ctx, {
+      offers: Object.entries(normalized).map(([crmField, crmValue]) => ({
+        crmField,
+        crmValue,
+        raw: raw[crmField],
+      })),
+      baseFields: state.fields,
+      hostValues,
+      previousConflicts,
+      hostModifiedAt,
+      crmModifiedAt: contact.lastModifiedAt ?? null,
+      isNew,
+      now,
+    });
 
     const changed = Object.keys(changes).length > 0;
     if (!changed && conflicts.length === 0 && !isNew) {

@@ -2,18 +2,12 @@ import type { CrmContact } from '../core/models.js';
 import type { CrmSyncStatusRow, CrmSyncType } from '../storage/types.js';
 import type { CrmChangeEvent, CrmChangeEventFields } from './change-event.js';
 import { isWildcardCrmId } from './change-event.js';
-import { mergeField } from './conflict.js';
-import { stableEqual } from './content-hash.js';
+import { mergeContactFields } from './contact-merge.js';
 import { getStatusRowsByCrmId, type SyncRunContext } from './context.js';
 import { normalizeFieldValue, readPath, type SyncHostRecord } from './mapping.js';
 import { runPull, type SyncPulledContact, type SyncPulledDeletion, type SyncPullOptions } from './pull.js';
 import { progressOf } from './push.js';
-import {
-  type ContactSyncState,
-  readContactState,
-  type SyncFieldConflict,
-  writeContactState,
-} from './state.js';
+import { type ContactSyncState, readContactState, writeContactState } from './state.js';
 
 /** Options of `SyncEngine.handleChangeEvent`: the same hooks as `pullContacts`. */
 export interface SyncChangeEventOptions extends Omit<SyncPullOptions, 'syncType'> {
@@ -182,47 +176,23 @@ export async function runChangeEvent(
     const hostModifiedAt = host ? toDate(readPath(host, modifiedField)) : null;
     const previousConflicts = new Map((state.conflicts ?? []).map((c) => [c.crmField, c]));
     const isNew = row === null;
-    const changes: Record<string, unknown> = {};
-    const conflicts: SyncFieldConflict[] = [];
-    const nextFields = { ...state.fields };
-
-    for (const crmField of applicable) {
-      const raw = present.get(crmField);
-      const rule = ctx.mapper.ruleFor(crmField);
-      const crmValue = normalizeFieldValue(raw, rule.fieldType);
-      const base = state.fields[crmField] ?? null;
-      const hostValue = hostValues
-        ? (hostValues[crmField] ?? null)
-        : previousConflicts.has(crmField)
-          ? previousConflicts.get(crmField)?.hostValue
-          : base;
-      const merged = mergeField({
-        base,
-        host: hostValue,
-        crm: crmValue,
-        direction: rule.direction,
-        policy: ctx.policy,
-        hostModifiedAt,
-        crmModifiedAt: event.changedAt,
-        stickyOptOut: ctx.optOutFields.has(crmField),
-      });
-      nextFields[crmField] = merged.base;
-      if (merged.conflict && !merged.resolved) {
-        conflicts.push({
+    const { changes, conflicts, nextFields } = mergeContactFields(ctx, {
+      offers: applicable.map((crmField) => {
+        const raw = present.get(crmField);
+        return {
           crmField,
-          hostField: rule.hostField,
-          baseValue: base,
-          hostValue,
-          crmValue,
-          detectedAt: now.toISOString(),
-        });
-        continue;
-      }
-      const value = merged.source === 'crm' ? (raw ?? null) : merged.value;
-      if (isNew ? crmValue !== null && crmValue !== false : !stableEqual(merged.value, hostValue)) {
-        changes[rule.hostField] = value ?? null;
-      }
-    }
+          crmValue: normalizeFieldValue(raw, ctx.mapper.ruleFor(crmField).fieldType),
+          raw: raw ?? null,
+        };
+      }),
+      baseFields: state.fields,
+      hostValues,
+      previousConflicts,
+      hostModifiedAt,
+      crmModifiedAt: event.changedAt,
+      isNew,
+      now,
+    });
     // Conflicts on fields this event did not touch stay recorded.
     for (const [crmField, conflict] of previousConflicts) {
       if (!present.has(crmField)) conflicts.push(conflict);
