@@ -139,4 +139,21 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     expect(run.stdout).toMatch(/│ unchanged\s+│ 4970\s+│/);
     expect(run.stdout).toContain('5 records rejected last time were not re-sent');
   });
+
+  it('outbound-messages.ts delivers emulator outbound messages through node:http and Hono', async () => {
+    const run = await runExample('outbound-messages.ts');
+    expectSuccess(run);
+    expect(run.stdout).toMatch(/host stored Contact 003\w{15}: ada@example\.com/);
+    expect(run.stdout).toMatch(/host stored Lead 00Q\w{15}: grace@example\.com/);
+    expect(run.stdout).toContain('Delivered: 2/2 notifications acknowledged');
+  });
+
+  it('change-data-capture.ts resumes from the stored replay id without missing or repeating events', async () => {
+    const run = await runExample('change-data-capture.ts');
+    expectSuccess(run);
+    const events = [...run.stdout.matchAll(/^\s+#(\d+) /gm)].map((m) => Number(m[1]));
+    expect(events).toEqual([1, 2, 3, 4]);
+    expect(run.stdout).toContain('run 2 (resumes from the stored replay id)');
+    expect(run.stdout).toContain("'Ada Lovelace (Analyst)'");
+  });
 });
