@@ -9,6 +9,7 @@ export * from './core/logger.js';
 export * from './core/models.js';
 export * from './core/provider.js';
 export * from './core/registry.js';
+export * from './core/sleep.js';
 export * from './security/cipher.js';
 export { isSecretKey, REDACTED, redactText, redactValue } from './security/redact.js';
 export * from './storage/memory.js';

@@ -1,4 +1,5 @@
 import { type CrmError, createAbortError, isCrmError, throwIfAborted } from '../core/errors.js';
+import { type CrmSleep, sleep } from '../core/sleep.js';
 import { networkErrorCode } from './errors.js';
 
 /**
@@ -30,26 +31,11 @@ export type ResolvedRetryOptions = Required<SalesforceRetryOptions>;
 /** Defaults of {@link SalesforceRetryOptions}. */
 export const DEFAULT_RETRY: ResolvedRetryOptions = { maxRetries: 3, initialDelayMs: 500, maxDelayMs: 30_000 };
 
-/** Sleep `ms` milliseconds, rejecting with an `AbortError` when `signal` fires. */
-export type SleepFunction = (ms: number, signal?: AbortSignal) => Promise<void>;
+/** Sleep function the provider waits with (retry backoff, bulk polling); see {@link CrmSleep}. */
+export type SleepFunction = CrmSleep;
 
-/** Default {@link SleepFunction} on timers. */
-export const defaultSleep: SleepFunction = (ms, signal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(createAbortError(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(createAbortError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Default {@link SleepFunction}: the core abortable {@link sleep}. */
+export const defaultSleep: SleepFunction = sleep;
 
 /**
  * Exponential backoff with "equal jitter": half the exponential delay is fixed, half random, so

@@ -1,24 +1,13 @@
-import { CrmStorageError, createAbortError, throwIfAborted } from '../core/errors.js';
+import { CrmStorageError, throwIfAborted } from '../core/errors.js';
 import type { CrmLogger } from '../core/logger.js';
+import { type CrmSleep, sleep } from '../core/sleep.js';
 import type { CrmLease, CrmStorage } from '../storage/types.js';
 
-/** Sleep that rejects with an `AbortError` when `signal` fires. */
-export type SyncSleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+/** Sleep the engine waits with (lease waits, retries); see {@link CrmSleep}. */
+export type SyncSleep = CrmSleep;
 
-/** The default {@link SyncSleep}, on `setTimeout`. */
-export const defaultSleep: SyncSleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(createAbortError(signal));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(createAbortError(signal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** The default {@link SyncSleep}: the core abortable {@link sleep}. */
+export const defaultSleep: SyncSleep = sleep;
 
 /** Options of {@link holdLease}. */
 export interface HoldLeaseOptions {

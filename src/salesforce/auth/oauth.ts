@@ -9,8 +9,8 @@ import {
   throwIfAborted,
 } from '../../core/errors.js';
 import { type CrmLogger, createRedactingLogger } from '../../core/logger.js';
+import { type CrmSleep, sleep } from '../../core/sleep.js';
 import { type CrmClock, systemClock } from '../../storage/types.js';
-import { abortableSleep, type SleepFunction } from './abortable-sleep.js';
 import { createJwtAssertion } from './jwt.js';
 import { defaultJwtAudience, normaliseSalesforceUrl, SalesforceLoginUrls } from './login-urls.js';
 import { assertKnownOptions } from './options.js';
@@ -39,7 +39,7 @@ export interface SalesforceOAuthOptions {
   /** Time source (JWT `exp`, device-code expiry, `issuedAt` fallback). @default system clock */
   clock?: CrmClock;
   /** Wait function used between device-flow polls. @default setTimeout-based, abortable */
-  sleep?: SleepFunction;
+  sleep?: CrmSleep;
   /** Per-request timeout in milliseconds. @default 30000 */
   timeoutMs?: number;
   /** Reject token responses without a `signature` when a client secret is known. @default false */
@@ -195,7 +195,7 @@ export class SalesforceOAuth {
   readonly #clientSecret: string | undefined;
   readonly #fetch: SalesforceFetch;
   readonly #clock: CrmClock;
-  readonly #sleep: SleepFunction;
+  readonly #sleep: CrmSleep;
   readonly #timeoutMs: number;
   readonly #requireSignature: boolean;
   readonly #logger: CrmLogger;
@@ -216,7 +216,7 @@ export class SalesforceOAuth {
     const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
     this.#fetch = fetchImpl;
     this.#clock = options.clock ?? systemClock;
-    this.#sleep = options.sleep ?? abortableSleep;
+    this.#sleep = options.sleep ?? sleep;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#requireSignature = options.requireSignature ?? false;
     const secret = this.#clientSecret;

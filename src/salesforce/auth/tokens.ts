@@ -6,6 +6,7 @@ import {
   throwIfAborted,
 } from '../../core/errors.js';
 import { type CrmLogger, createRedactingLogger } from '../../core/logger.js';
+import { type CrmSleep, sleep } from '../../core/sleep.js';
 import {
   type CrmClock,
   type CrmIntegration,
@@ -14,7 +15,6 @@ import {
   type CrmLeaseStore,
   systemClock,
 } from '../../storage/types.js';
-import { abortableSleep, type SleepFunction } from './abortable-sleep.js';
 import {
   type CredentialCipherLike,
   decodeSalesforceCredentials,
@@ -85,7 +85,7 @@ export interface TokenManagerOptions {
   /** Time source. @default system clock */
   clock?: CrmClock;
   /** Wait function (lease polling, retry back-off). @default setTimeout-based, abortable */
-  sleep?: SleepFunction;
+  sleep?: CrmSleep;
   /** Cap on network refreshes, so a host that keeps answering 401 cannot cause a refresh loop. */
   refreshBudget?: Partial<TokenRefreshBudget>;
   /**
@@ -187,7 +187,7 @@ export class TokenManager {
   readonly #integrationId: string | undefined;
   readonly #logger: CrmLogger;
   readonly #clock: CrmClock;
-  readonly #sleep: SleepFunction;
+  readonly #sleep: CrmSleep;
   readonly #budget: TokenRefreshBudget;
   readonly #maxTokenAgeMs: number;
   readonly #reauthorize: TokenManagerOptions['reauthorize'];
@@ -229,7 +229,7 @@ export class TokenManager {
     this.#integrationId = options.integrationId;
     this.#tokens = options.tokens ? { ...options.tokens } : undefined;
     this.#clock = options.clock ?? systemClock;
-    this.#sleep = options.sleep ?? abortableSleep;
+    this.#sleep = options.sleep ?? sleep;
     this.#budget = {
       maxRefreshes: options.refreshBudget?.maxRefreshes ?? 5,
       windowMs: options.refreshBudget?.windowMs ?? 60_000,
