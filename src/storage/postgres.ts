@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
-import type { CrmEntityType, CrmFieldMappingInput } from '../core/models.js';
+import type { CrmEntityType } from '../core/models.js';
 import { loadPeer } from './internal/load-peer.js';
+import { createRowDecoders } from './internal/row-decoders.js';
 import {
   checkCursorArgs,
   checkLease,
@@ -46,7 +47,6 @@ import {
   type CrmSyncStatusManyKeys,
   type CrmSyncStatusRow,
   type CrmSyncStatusStore,
-  type CrmSyncType,
   systemClock,
 } from './types.js';
 
@@ -426,26 +426,13 @@ interface Ctx {
 
 const toDate = (value: unknown): Date | null =>
   value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value));
-const toJson = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
+const { toIntegration, toLog, toStatus } = createRowDecoders({
+  date: toDate,
+  // jsonb arrives parsed from pg and PGlite; text only from unusual client settings.
+  json: (value) => (typeof value === 'string' ? JSON.parse(value) : value),
+  bool: (value) => value === true || value === 't',
+});
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
-
-function toIntegration(row: Row): CrmIntegration {
-  return {
-    id: String(row.id),
-    userId: String(row.user_id),
-    provider: String(row.provider),
-    orgId: String(row.org_id),
-    instanceUrl: String(row.instance_url),
-    credentials: String(row.credentials),
-    settings: toJson<Record<string, unknown>>(row.settings),
-    providerSettings: toJson<Record<string, unknown>>(row.provider_settings),
-    fieldMappings: toJson<CrmFieldMappingInput[]>(row.field_mappings),
-    syncEnabled: row.sync_enabled === true || row.sync_enabled === 't',
-    lastSyncAt: toDate(row.last_sync_at),
-    createdAt: toDate(row.created_at)!,
-    updatedAt: toDate(row.updated_at)!,
-  };
-}
 
 const INTEGRATION_COLUMNS: Record<keyof CrmIntegrationPatch, [column: string, cast: string]> = {
   instanceUrl: ['instance_url', 'text'],
@@ -584,21 +571,6 @@ class PgIntegrations implements CrmIntegrationStore {
   }
 }
 
-function toLog(row: Row): CrmSyncLog {
-  return {
-    id: String(row.id),
-    integrationId: String(row.integration_id),
-    syncType: row.sync_type as CrmSyncType,
-    entityType: row.entity_type as CrmEntityType,
-    entityCount: Number(row.entity_count),
-    successCount: Number(row.success_count),
-    errorCount: Number(row.error_count),
-    startedAt: toDate(row.started_at)!,
-    completedAt: toDate(row.completed_at),
-    errorDetails: row.error_details == null ? null : toJson<Record<string, unknown>>(row.error_details),
-  };
-}
-
 const LOG_COLUMNS =
   'id, integration_id, sync_type, entity_type, entity_count, success_count, error_count, started_at, completed_at, error_details';
 
@@ -650,21 +622,6 @@ class PgLogs implements CrmSyncLogStore {
 
 const STATUS_COLUMNS =
   'integration_id, entity_type, external_id, crm_id, sync_status, sync_direction, content_hash, last_synced_at, last_error, state';
-
-function toStatus(row: Row): CrmSyncStatusRow {
-  return {
-    integrationId: String(row.integration_id),
-    entityType: row.entity_type as CrmEntityType,
-    externalId: String(row.external_id),
-    crmId: row.crm_id == null ? null : String(row.crm_id),
-    status: row.sync_status as CrmSyncStatusRow['status'],
-    direction: row.sync_direction as CrmSyncStatusRow['direction'],
-    contentHash: row.content_hash == null ? null : String(row.content_hash),
-    lastSyncedAt: toDate(row.last_synced_at),
-    lastError: row.last_error == null ? null : String(row.last_error),
-    state: row.state == null ? null : toJson<Record<string, unknown>>(row.state),
-  };
-}
 
 function statusJson(rows: NormalisedStatusRow[]): string {
   return JSON.stringify(

@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
-import type { CrmEntityType, CrmFieldMappingInput } from '../core/models.js';
+import type { CrmEntityType } from '../core/models.js';
 import { loadPeer } from './internal/load-peer.js';
+import { createRowDecoders } from './internal/row-decoders.js';
 import {
   checkCursorArgs,
   checkLease,
@@ -45,7 +46,6 @@ import {
   type CrmSyncStatusManyKeys,
   type CrmSyncStatusRow,
   type CrmSyncStatusStore,
-  type CrmSyncType,
   systemClock,
 } from './types.js';
 
@@ -379,25 +379,11 @@ interface Ctx {
 const date = (value: unknown): Date | null =>
   value === null || value === undefined ? null : new Date(Number(value));
 const ms = (value: Date | null): number | null => (value === null ? null : value.getTime());
-const parseJson = <T>(value: unknown): T => JSON.parse(String(value)) as T;
-
-function toIntegration(row: Row): CrmIntegration {
-  return {
-    id: String(row.id),
-    userId: String(row.user_id),
-    provider: String(row.provider),
-    orgId: String(row.org_id),
-    instanceUrl: String(row.instance_url),
-    credentials: String(row.credentials),
-    settings: parseJson<Record<string, unknown>>(row.settings),
-    providerSettings: parseJson<Record<string, unknown>>(row.provider_settings),
-    fieldMappings: parseJson<CrmFieldMappingInput[]>(row.field_mappings),
-    syncEnabled: Number(row.sync_enabled) === 1,
-    lastSyncAt: date(row.last_sync_at),
-    createdAt: new Date(Number(row.created_at)),
-    updatedAt: new Date(Number(row.updated_at)),
-  };
-}
+const { toIntegration, toLog, toStatus } = createRowDecoders({
+  date,
+  json: (value) => JSON.parse(String(value)),
+  bool: (value) => Number(value) === 1,
+});
 
 const INTEGRATION_COLUMNS: Record<keyof CrmIntegrationPatch, string> = {
   instanceUrl: 'instance_url',
@@ -557,21 +543,6 @@ class SqliteIntegrations implements CrmIntegrationStore {
   }
 }
 
-function toLog(row: Row): CrmSyncLog {
-  return {
-    id: String(row.id),
-    integrationId: String(row.integration_id),
-    syncType: row.sync_type as CrmSyncType,
-    entityType: row.entity_type as CrmEntityType,
-    entityCount: Number(row.entity_count),
-    successCount: Number(row.success_count),
-    errorCount: Number(row.error_count),
-    startedAt: new Date(Number(row.started_at)),
-    completedAt: date(row.completed_at),
-    errorDetails: row.error_details == null ? null : parseJson<Record<string, unknown>>(row.error_details),
-  };
-}
-
 class SqliteLogs implements CrmSyncLogStore {
   constructor(private readonly ctx: Ctx) {}
 
@@ -624,21 +595,6 @@ class SqliteLogs implements CrmSyncLogStore {
         .map(toLog),
     );
   }
-}
-
-function toStatus(row: Row): CrmSyncStatusRow {
-  return {
-    integrationId: String(row.integration_id),
-    entityType: row.entity_type as CrmEntityType,
-    externalId: String(row.external_id),
-    crmId: row.crm_id == null ? null : String(row.crm_id),
-    status: row.sync_status as CrmSyncStatusRow['status'],
-    direction: row.sync_direction as CrmSyncStatusRow['direction'],
-    contentHash: row.content_hash == null ? null : String(row.content_hash),
-    lastSyncedAt: date(row.last_synced_at),
-    lastError: row.last_error == null ? null : String(row.last_error),
-    state: row.state == null ? null : parseJson<Record<string, unknown>>(row.state),
-  };
 }
 
 const UPSERT_STATUS = `INSERT INTO crm_sync_status (integration_id, entity_type, external_id, crm_id, sync_status,
