@@ -1,36 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   type CrmChangeEvent,
-  type CrmContactInput,
   MemoryStorage,
   SyncEngine,
   type SyncEngineOptions,
   type SyncPullBatch,
 } from '../../src/index.js';
 import { FakeCrmProvider } from '../../src/testing/index.js';
+import { contact, manualClock } from './sync-fixtures.js';
 
 const INTEGRATION = 'int-1';
 const TAG = 'markmail-sync';
-
-function manualClock(start = '2026-01-01T00:00:00.000Z') {
-  let now = new Date(start).getTime();
-  return {
-    now: () => new Date(now),
-    advance(ms: number) {
-      now += ms;
-    },
-  };
-}
-
-function contact(i: number, patch: Partial<CrmContactInput> = {}): CrmContactInput {
-  return {
-    externalId: `h-${i}`,
-    email: `user${i}@example.com`,
-    firstName: `First${i}`,
-    lastName: `Last${i}`,
-    ...patch,
-  };
-}
 
 function setup(options: Partial<SyncEngineOptions> = {}) {
   const clock = manualClock();

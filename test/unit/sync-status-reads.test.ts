@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type CrmContactInput,
   type CrmStorage,
   type CrmSyncStatusStore,
   MemoryStorage,
@@ -9,28 +8,9 @@ import {
   type SyncReport,
 } from '../../src/index.js';
 import { FakeCrmProvider } from '../../src/testing/index.js';
+import { contact, manualClock } from './sync-fixtures.js';
 
 const INTEGRATION = 'int-1';
-
-function manualClock(start = '2026-01-01T00:00:00.000Z') {
-  let now = new Date(start).getTime();
-  return {
-    now: () => new Date(now),
-    advance(ms: number) {
-      now += ms;
-    },
-  };
-}
-
-function contact(i: number, patch: Partial<CrmContactInput> = {}): CrmContactInput {
-  return {
-    externalId: `h-${i}`,
-    email: `user${i}@example.com`,
-    firstName: `First${i}`,
-    lastName: `Last${i}`,
-    ...patch,
-  };
-}
 
 type ReadCalls = { get: number; getMany: number; getByCrmId: number; getManyByCrmId: number };
 
