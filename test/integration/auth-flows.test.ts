@@ -13,7 +13,11 @@ import {
 } from '../../src/salesforce/auth/credentials.js';
 import { SalesforceOAuth, type SalesforceOAuthOptions } from '../../src/salesforce/auth/oauth.js';
 import { MemoryOAuthStateStore } from '../../src/salesforce/auth/state-store.js';
-import { getReauthorizationMarker, TokenManager } from '../../src/salesforce/auth/tokens.js';
+import {
+  getReauthorizationMarker,
+  TokenManager,
+  type TokenManagerOptions,
+} from '../../src/salesforce/auth/tokens.js';
 import { SalesforceProvider } from '../../src/salesforce/provider.js';
 import { CredentialCipher } from '../../src/security/cipher.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
@@ -97,6 +101,15 @@ function newStorage(): MemoryStorage {
   const storage = new MemoryStorage();
   storages.push(storage);
   return storage;
+}
+
+/** A TokenManager over the integration stored in `storage`, with this file's cipher, logger and clock. */
+function storedTokenManager(
+  oauth: SalesforceOAuth,
+  storage: NonNullable<TokenManagerOptions['storage']>,
+  integrationId: string,
+): TokenManager {
+  return new TokenManager({ oauth, storage, cipher, integrationId, logger, clock: emulatorClock });
 }
 
 async function seedIntegration(
@@ -387,14 +400,7 @@ describe('TokenManager against the emulator', () => {
     const storage = newStorage();
     const grant = sf.oauth.issueTokens();
     const integration = await seedIntegration(storage, grant);
-    const manager = new TokenManager({
-      oauth,
-      storage,
-      cipher,
-      integrationId: integration.id,
-      logger,
-      clock: emulatorClock,
-    });
+    const manager = storedTokenManager(oauth, storage, integration.id);
     const options = await manager.createConnectionOptions();
     sf.oauth.expireAccessToken(grant.accessToken);
     const before = sf.stats.tokenRequests;
@@ -409,14 +415,7 @@ describe('TokenManager against the emulator', () => {
     const storage = newStorage();
     const grant = sf.oauth.issueTokens();
     const integration = await seedIntegration(storage, grant);
-    const manager = new TokenManager({
-      oauth: oauthClient(),
-      storage,
-      cipher,
-      integrationId: integration.id,
-      logger,
-      clock: emulatorClock,
-    });
+    const manager = storedTokenManager(oauthClient(), storage, integration.id);
     const session = await manager.getSession();
     const provider = new SalesforceProvider({
       ...session,
@@ -440,22 +439,8 @@ describe('TokenManager against the emulator', () => {
     const storage = newStorage();
     const grant = sf.oauth.issueTokens();
     const integration = await seedIntegration(storage, grant);
-    const workerA = new TokenManager({
-      oauth: oauthClient(),
-      storage,
-      cipher,
-      integrationId: integration.id,
-      logger,
-      clock: emulatorClock,
-    });
-    const workerB = new TokenManager({
-      oauth: oauthClient(),
-      storage,
-      cipher,
-      integrationId: integration.id,
-      logger,
-      clock: emulatorClock,
-    });
+    const workerA = storedTokenManager(oauthClient(), storage, integration.id);
+    const workerB = storedTokenManager(oauthClient(), storage, integration.id);
     sf.oauth.expireAccessToken(grant.accessToken);
     const before = sf.stats.tokenRequests;
     const [a, b] = await Promise.all([
@@ -473,22 +458,8 @@ describe('TokenManager against the emulator', () => {
     const grant = sf.oauth.issueTokens();
     const integration = await seedIntegration(storage, grant);
     const onlyIntegrations = { integrations: storage.integrations };
-    const workerA = new TokenManager({
-      oauth: oauthClient(),
-      storage: onlyIntegrations,
-      cipher,
-      integrationId: integration.id,
-      logger,
-      clock: emulatorClock,
-    });
-    const workerB = new TokenManager({
-      oauth: oauthClient(),
-      storage: onlyIntegrations,
-      cipher,
-      integrationId: integration.id,
-      logger,
-      clock: emulatorClock,
-    });
+    const workerA = storedTokenManager(oauthClient(), onlyIntegrations, integration.id);
+    const workerB = storedTokenManager(oauthClient(), onlyIntegrations, integration.id);
     const before = sf.stats.tokenRequests;
     const [a, b] = await Promise.all([workerA.refresh(), workerB.refresh()]);
     expect(b.accessToken).toBe(a.accessToken);
@@ -506,14 +477,7 @@ describe('TokenManager against the emulator', () => {
     const grant = sf.oauth.issueTokens();
     const integration = await seedIntegration(storage, grant);
     await oauth.revoke(grant.refreshToken as string);
-    const manager = new TokenManager({
-      oauth,
-      storage,
-      cipher,
-      integrationId: integration.id,
-      logger,
-      clock: emulatorClock,
-    });
+    const manager = storedTokenManager(oauth, storage, integration.id);
     const before = sf.stats.tokenRequests;
     const error = await failure(manager.refresh());
     expect(error).toBeInstanceOf(CrmAuthenticationError);
@@ -530,14 +494,7 @@ describe('TokenManager against the emulator', () => {
     const storage = newStorage();
     const grant = sf.oauth.issueTokens();
     const integration = await seedIntegration(storage, grant);
-    const manager = new TokenManager({
-      oauth,
-      storage,
-      cipher,
-      integrationId: integration.id,
-      logger,
-      clock: emulatorClock,
-    });
+    const manager = storedTokenManager(oauth, storage, integration.id);
     await manager.revoke();
     expect((await failure(oauth.refresh(grant.refreshToken as string))).providerCode).toBe('invalid_grant');
     expect((await failure(oauth.userinfo(grant.accessToken, sf.instanceUrl))).status).toBe(401);
