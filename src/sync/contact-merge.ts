@@ -1,8 +1,9 @@
+import type { CrmSyncStatusRow } from '../storage/types.js';
 import { mergeField } from './conflict.js';
 import { stableEqual } from './content-hash.js';
 import type { SyncRunContext } from './context.js';
 import type { SyncFieldValues } from './mapping.js';
-import type { SyncFieldConflict } from './state.js';
+import { type ContactSyncState, type SyncFieldConflict, writeContactState } from './state.js';
 
 /** One CRM field value offered to {@link mergeContactFields}. */
 export interface CrmFieldOffer {
@@ -92,4 +93,32 @@ export function mergeContactFields(
     }
   }
   return { changes, conflicts, nextFields };
+}
+
+/**
+ * The status row recorded after a CRM-side change was handed to the host (pull or change event).
+ * `externalId` may still be `null` for a contact new to the host until `apply` links it.
+ */
+export function fromCrmStatusRow<ExternalId extends string | null>(
+  ctx: Pick<SyncRunContext, 'integrationId'>,
+  input: {
+    externalId: ExternalId;
+    crmId: string;
+    conflicts: SyncFieldConflict[];
+    state: ContactSyncState;
+    now: Date;
+  },
+): Omit<CrmSyncStatusRow, 'externalId'> & { externalId: ExternalId } {
+  return {
+    integrationId: ctx.integrationId,
+    entityType: 'contact',
+    externalId: input.externalId,
+    crmId: input.crmId,
+    status: input.conflicts.length > 0 ? 'conflict' : 'synced',
+    direction: 'from_crm',
+    contentHash: null,
+    lastSyncedAt: input.now,
+    lastError: null,
+    state: writeContactState(input.state),
+  };
 }

@@ -1,17 +1,12 @@
 import { throwIfAborted } from '../core/errors.js';
 import type { CrmContact } from '../core/models.js';
 import type { CrmSyncStatusRow } from '../storage/types.js';
-import { mergeContactFields } from './contact-merge.js';
+import { fromCrmStatusRow, mergeContactFields } from './contact-merge.js';
 import { stableEqual } from './content-hash.js';
 import { getStatusRows, getStatusRowsByCrmId, type SyncRunContext, yieldToEventLoop } from './context.js';
 import { readPath, type SyncHostRecord } from './mapping.js';
 import { progressOf, type SyncProgress } from './push.js';
-import {
-  type ContactSyncState,
-  readContactState,
-  type SyncFieldConflict,
-  writeContactState,
-} from './state.js';
+import { type ContactSyncState, readContactState, type SyncFieldConflict } from './state.js';
 
 /** A CRM-side contact change handed to the host's `apply`. */
 export interface SyncPulledContact {
@@ -252,18 +247,7 @@ async function prepare(
     else delete nextState.conflicts;
     out.rows.push({
       crmId,
-      row: {
-        integrationId: ctx.integrationId,
-        entityType: 'contact',
-        externalId,
-        crmId,
-        status: conflicts.length > 0 ? 'conflict' : 'synced',
-        direction: 'from_crm',
-        contentHash: null,
-        lastSyncedAt: now,
-        lastError: null,
-        state: writeContactState(nextState),
-      },
+      row: fromCrmStatusRow(ctx, { externalId, crmId, conflicts, state: nextState, now }),
     });
   });
 

@@ -2,7 +2,7 @@ import type { CrmContact } from '../core/models.js';
 import type { CrmSyncStatusRow, CrmSyncType } from '../storage/types.js';
 import type { CrmChangeEvent, CrmChangeEventFields } from './change-event.js';
 import { isWildcardCrmId } from './change-event.js';
-import { mergeContactFields } from './contact-merge.js';
+import { fromCrmStatusRow, mergeContactFields } from './contact-merge.js';
 import { getStatusRowsByCrmId, type SyncRunContext } from './context.js';
 import { normalizeFieldValue, readPath, type SyncHostRecord } from './mapping.js';
 import { runPull, type SyncPulledContact, type SyncPulledDeletion, type SyncPullOptions } from './pull.js';
@@ -229,18 +229,7 @@ export async function runChangeEvent(
     }
     pending.push({
       crmId,
-      row: {
-        integrationId: ctx.integrationId,
-        entityType: 'contact',
-        externalId,
-        crmId,
-        status: conflicts.length > 0 ? 'conflict' : 'synced',
-        direction: 'from_crm',
-        contentHash: null,
-        lastSyncedAt: now,
-        lastError: null,
-        state: writeContactState(nextState),
-      },
+      row: fromCrmStatusRow(ctx, { externalId, crmId, conflicts, state: nextState, now }),
     });
   });
 
