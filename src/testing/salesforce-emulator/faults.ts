@@ -25,6 +25,13 @@ export interface EmulatorFaultSpec {
   delayMs?: number;
   /** Destroy the socket without answering (the client sees a connection reset). */
   drop?: boolean;
+  /**
+   * Apply the fault after the request was processed: the write lands in the org, then the answer
+   * is delayed, replaced by `status`, or lost (`drop`) — the client cannot tell whether it
+   * happened. Only requests answered in one piece can be faulted this way.
+   * @default false
+   */
+  after?: boolean;
 }
 
 /** A registered fault; `remaining` counts down as requests hit it. */
@@ -88,9 +95,12 @@ export class FaultTable implements EmulatorFaults {
     return this.faults.filter((f) => f.remaining > 0);
   }
 
-  /** Consumes one use of the first fault matching the request. */
-  take(method: string, path: string): EmulatorFault | undefined {
-    const fault = this.faults.find((f) => f.remaining > 0 && matches(f, method, path));
+  /** Consumes one use of the first fault matching the request in this phase (before or after processing). */
+  take(method: string, path: string, phase: 'before' | 'after' = 'before'): EmulatorFault | undefined {
+    const after = phase === 'after';
+    const fault = this.faults.find(
+      (f) => f.remaining > 0 && (f.after === true) === after && matches(f, method, path),
+    );
     if (!fault) return undefined;
     fault.remaining -= 1;
     fault.hits += 1;

@@ -11,6 +11,12 @@ export {
   setBulkProcessingDelay,
   setBulkQueryPageSize,
 } from './bulk/bulk-controls.js';
+export {
+  type BulkRecordFaultSpec,
+  failBulkRecords,
+  failNextBulkJobWhileRunning,
+  RUNNING_FAILURE_MESSAGE,
+} from './bulk/bulk-faults.js';
 export { type SalesforceEmulator, startSalesforceEmulator } from './emulator.js';
 export type { EmulatorFault, EmulatorFaultSpec, EmulatorFaults } from './faults.js';
 export { EmulatorHttpError, EmulatorOAuthError } from './http/errors.js';

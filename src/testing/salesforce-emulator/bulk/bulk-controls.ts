@@ -1,6 +1,7 @@
 import { EmulatorHttpError } from '../http/errors.js';
 import type { EmulatorModuleContext } from '../module.js';
 import { requireObjectBody } from './bulk-errors.js';
+import { BulkFaults } from './bulk-faults.js';
 
 /** Path of the Bulk API 2.0 test-control endpoint (not a Salesforce resource). */
 export const BULK_CONTROL_PATH = '/__emulator/bulk2';
@@ -16,6 +17,8 @@ export class BulkControls {
   queryPageSize: number;
   /** How long a job waits in `UploadComplete` before processing starts, ms. */
   processingDelayMs = 0;
+  /** Per-record and running-job faults (see `failBulkRecords`). */
+  readonly faults = new BulkFaults();
 
   constructor(private readonly defaultPageSize: number) {
     this.queryPageSize = defaultPageSize;
@@ -36,6 +39,7 @@ export class BulkControls {
     this.pending.query.length = 0;
     this.queryPageSize = this.defaultPageSize;
     this.processingDelayMs = 0;
+    this.faults.reset();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { EmulatorModule } from '../module.js';
 import { BulkControls, registerBulkControlRoute } from './bulk-controls.js';
+import { registerBulkFaultRoute } from './bulk-faults.js';
 import type { IngestJob } from './ingest-job.js';
 import { registerIngestRoutes } from './ingest-routes.js';
 import { JobSpool } from './job-spool.js';
@@ -23,6 +24,7 @@ export const bulkModule: EmulatorModule = {
     context.registerResource('jobs/ingest');
     context.registerResource('jobs/query');
     registerBulkControlRoute(context, controls);
+    registerBulkFaultRoute(context, controls.faults);
     registerIngestRoutes(context, ingest);
     registerQueryJobRoutes(context, query);
     const dropQueryJobs = (): void => {

@@ -43,6 +43,8 @@ export interface IngestJob {
   unprocessed: UnprocessedSource;
   /** Fail this job with this message when processing starts (test control). */
   injectedFailure: string | undefined;
+  /** Fail this job once this many rows were processed (test control). */
+  runningFailure?: { afterRecords: number; message: string } | undefined;
 }
 
 /** Terminal states: no more transitions (except deletion). */

@@ -4,6 +4,7 @@ import { parse } from 'csv-parse';
 import type { EmulatorClock, OrgStore, StoreWriteOperation } from '../store/org-store.js';
 import type { EmulatorSaveError, EmulatorSaveResult } from '../store/record-error.js';
 import type { ObjectSchema, ResolvedField } from '../store/schema.js';
+import type { BulkFaults } from './bulk-faults.js';
 import { COLUMN_DELIMITERS, csvLine } from './csv-format.js';
 import { type IngestJob, setState } from './ingest-job.js';
 import { closeStream, type JobSpool, writeChunk } from './job-spool.js';
@@ -16,6 +17,8 @@ export interface IngestProcessorDependencies {
   store: OrgStore;
   spool: JobSpool;
   clock: EmulatorClock;
+  /** Injected per-record and running-job failures. */
+  faults?: BulkFaults;
 }
 
 /** A job-level failure: the job ends `Failed` with this `errorMessage`. */
@@ -112,12 +115,24 @@ async function runRows(
   let header: string[] | undefined;
   let bindings: ColumnBinding[] = [];
   let chunk: string[][] = [];
+  let rowFault: ((row: readonly string[]) => EmulatorSaveError | undefined) | undefined;
+  // Rows the job may still apply before an injected running failure stops it.
+  let budget = job.runningFailure?.afterRecords ?? Number.POSITIVE_INFINITY;
+  const failWhileRunning = async (): Promise<void> => {
+    if (header && chunk.length > 0) {
+      await applyChunk(job, schema, header, bindings, chunk, deps, successful, failed, rowFault);
+    }
+    chunk = [];
+    job.errorMessage = job.runningFailure?.message;
+    setState(job, 'Failed', deps.clock.now());
+  };
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
       if (!header) {
         header = record;
         job.header = header;
         bindings = bindColumns(job, schema, header, store);
+        rowFault = deps.faults?.matcher(header);
         await writeChunk(successful, csvLine([...SUCCESS_HEADER, ...header], job.dialect));
         await writeChunk(failed, csvLine([...FAILED_HEADER, ...header], job.dialect));
         job.resultsWritten = true;
@@ -133,15 +148,25 @@ async function runRows(
         await writeChunk(unprocessed, csvLine(record, job.dialect));
         continue;
       }
+      if (budget <= 0) {
+        await failWhileRunning();
+        // This row was never reached: it goes to `unprocessedrecords` with the rest.
+        unprocessed = spool.writer(job.id, 'unprocessed');
+        job.unprocessed = 'spool';
+        await writeChunk(unprocessed, csvLine(header, job.dialect));
+        await writeChunk(unprocessed, csvLine(record, job.dialect));
+        continue;
+      }
+      budget -= 1;
       chunk.push(record);
       if (chunk.length >= INGEST_CHUNK_SIZE) {
-        await applyChunk(job, schema, header, bindings, chunk, deps, successful, failed);
+        await applyChunk(job, schema, header, bindings, chunk, deps, successful, failed, rowFault);
         chunk = [];
         await yieldToEventLoop();
       }
     }
     if (header && chunk.length > 0 && job.state === 'InProgress') {
-      await applyChunk(job, schema, header, bindings, chunk, deps, successful, failed);
+      await applyChunk(job, schema, header, bindings, chunk, deps, successful, failed, rowFault);
     }
     await feeding;
     if (!header) throw new JobFailure('InvalidBatch : The CSV data has no header row');
@@ -220,6 +245,7 @@ async function applyChunk(
   deps: IngestProcessorDependencies,
   successful: ReturnType<JobSpool['writer']>,
   failed: ReturnType<JobSpool['writer']>,
+  rowFault?: (row: readonly string[]) => EmulatorSaveError | undefined,
 ): Promise<void> {
   const { store } = deps;
   const operations: StoreWriteOperation[] = [];
@@ -228,8 +254,8 @@ async function applyChunk(
   for (const row of rows) {
     let id = '';
     const values: Record<string, unknown> = {};
-    let error: EmulatorSaveError | undefined;
-    if (row.length !== header.length) {
+    let error: EmulatorSaveError | undefined = rowFault?.(row);
+    if (!error && row.length !== header.length) {
       error = rowError(
         'INVALID_INPUT',
         `Found ${row.length} columns but the header has ${header.length}; the row is malformed`,

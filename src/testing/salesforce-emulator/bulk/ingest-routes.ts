@@ -123,7 +123,9 @@ export function registerIngestRoutes(context: EmulatorModuleContext, state: Inge
           delay > 0 ? setTimeout(resolve, delay) : setImmediate(resolve),
         )
           .then(() =>
-            job.state === 'UploadComplete' ? processIngestJob(job, { store, spool, clock }) : undefined,
+            job.state === 'UploadComplete'
+              ? processIngestJob(job, { store, spool, clock, faults: state.controls.faults })
+              : undefined,
           )
           .finally(() => state.running.delete(run));
         state.running.add(run);
@@ -265,6 +267,7 @@ function createJob(
     header: undefined,
     unprocessed: 'none',
     injectedFailure: state.controls.take('ingest'),
+    runningFailure: state.controls.faults.takeRunningFailure(),
   };
 }
 

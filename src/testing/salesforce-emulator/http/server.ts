@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { defaultFaultBody, type FaultTable } from '../faults.js';
+import { defaultFaultBody, type EmulatorFault, type FaultTable } from '../faults.js';
 import type { EmulatorStats } from '../stats.js';
 import { parseVersionSegment } from '../versions.js';
 import { EmulatorHttpError, EmulatorOAuthError, notFound } from './errors.js';
@@ -91,22 +91,7 @@ async function handle(
     if (latency > 0) await sleep(latency);
 
     const fault = deps.faults.take(method, path);
-    if (fault) {
-      if (fault.delayMs !== undefined && fault.delayMs > 0) await sleep(fault.delayMs);
-      if (fault.drop) {
-        deps.stats.byRoute.fault = (deps.stats.byRoute.fault ?? 0) + 1;
-        req.resume();
-        res.socket?.destroy();
-        return;
-      }
-      if (fault.status !== undefined) {
-        deps.stats.byRoute.fault = (deps.stats.byRoute.fault ?? 0) + 1;
-        req.resume();
-        const body = fault.body === undefined ? defaultFaultBody(fault.status) : fault.body;
-        await send(method, res, { status: fault.status, headers: fault.headers ?? {}, body });
-        return;
-      }
-    }
+    if (fault && (await applyFault(deps, fault, req, res, method))) return;
 
     if (!METHODS.has(method)) {
       throw new EmulatorHttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed.`);
@@ -163,6 +148,8 @@ async function handle(
       baseUrl,
     });
     const response = await route.handler(context);
+    const late = response ? deps.faults.take(method, path, 'after') : undefined;
+    if (late && (await applyFault(deps, late, req, res, method))) return;
     if (response) await send(method, res, response);
   } catch (error) {
     if (res.headersSent) {
@@ -184,6 +171,31 @@ async function handle(
       });
     }
   }
+}
+
+/** Delays, drops or answers for a fault; `true` when the response was taken over. */
+async function applyFault(
+  deps: EmulatorServerDependencies,
+  fault: EmulatorFault,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+): Promise<boolean> {
+  if (fault.delayMs !== undefined && fault.delayMs > 0) await sleep(fault.delayMs);
+  if (fault.drop) {
+    deps.stats.byRoute.fault = (deps.stats.byRoute.fault ?? 0) + 1;
+    req.resume();
+    res.socket?.destroy();
+    return true;
+  }
+  if (fault.status !== undefined) {
+    deps.stats.byRoute.fault = (deps.stats.byRoute.fault ?? 0) + 1;
+    req.resume();
+    const body = fault.body === undefined ? defaultFaultBody(fault.status) : fault.body;
+    await send(method, res, { status: fault.status, headers: fault.headers ?? {}, body });
+    return true;
+  }
+  return false;
 }
 
 function limitInfo(deps: EmulatorServerDependencies): string {
