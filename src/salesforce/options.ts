@@ -94,6 +94,13 @@ export interface SalesforceProviderOptions {
    * @default 2000
    */
   bulkThreshold?: number;
+  /**
+   * How far before its cursor `listContactChanges` starts each read, in milliseconds, so changes
+   * whose transaction committed after later-stamped records were read are not skipped. The feed
+   * is at least once: changes inside this window may be delivered again.
+   * @default 600000 (10 minutes: the longest a synchronous Salesforce API call may run)
+   */
+  changeLookbackMs?: number;
   /** Extra host ↔ Salesforce field mappings for contacts. */
   fieldMappings?: CrmFieldMappingInput[];
   /**
@@ -146,6 +153,7 @@ const OptionsSchema = z.strictObject({
   leadExternalIdField: fieldName.nullable().optional(),
   activityExternalIdField: fieldName.nullable().optional(),
   bulkThreshold: z.number().int().nonnegative().optional(),
+  changeLookbackMs: z.number().int().min(0).max(86_400_000).optional(),
   fieldMappings: z.array(z.unknown()).optional(),
   maxApiUsageRatio: z.number().gt(0).max(1).nullable().optional(),
   retry: z

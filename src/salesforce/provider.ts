@@ -48,6 +48,12 @@ import type {
 } from '../core/provider.js';
 import type { ProviderRegistry } from '../core/registry.js';
 import { type BulkRow, DEFAULT_BULK, type ResolvedBulkOptions, runBulkUpsert } from './bulk.js';
+import {
+  changeFeedWhere,
+  DEFAULT_CHANGE_LOOKBACK_MS,
+  laterCursor,
+  parseChangeCursor,
+} from './change-feed.js';
 import { SalesforceClient, type SalesforceHttpRequest, type SalesforceRefreshResult } from './client.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
 import {
@@ -113,15 +119,6 @@ interface DescribeField {
   nillable?: boolean;
   defaultedOnCreate?: boolean;
   picklistValues?: Array<{ active?: boolean; value: string }>;
-}
-
-/** Opaque position of {@link SalesforceProvider.listContactChanges}, serialised as JSON. */
-interface ChangeCursor {
-  v: 1;
-  /** SystemModstamp of the last record delivered (ISO-8601). */
-  ts: string;
-  /** Id of the last record delivered with that SystemModstamp. */
-  id: string;
 }
 
 const ACTIVITY_SUBJECT_MAX = 255;
@@ -247,6 +244,7 @@ export class SalesforceProvider implements CrmProvider {
   readonly #leadExternalIdField: string | null;
   readonly #activityExternalIdField: string | null;
   readonly #bulkThreshold: number;
+  readonly #changeLookbackMs: number;
   readonly #concurrency: number;
   readonly #leadConvertedStatus: string | undefined;
   #fieldMappings: CrmFieldMapping[];
@@ -274,6 +272,7 @@ export class SalesforceProvider implements CrmProvider {
       opts.leadExternalIdField === undefined ? 'MarkMail_ID__c' : opts.leadExternalIdField;
     this.#activityExternalIdField = opts.activityExternalIdField ?? null;
     this.#bulkThreshold = opts.bulkThreshold ?? 2000;
+    this.#changeLookbackMs = opts.changeLookbackMs ?? DEFAULT_CHANGE_LOOKBACK_MS;
     this.#concurrency = opts.concurrency ?? 4;
     this.#leadConvertedStatus = opts.leadConvertedStatus;
     this.#fieldMappings = (opts.fieldMappings ?? []).map((m, i) =>
@@ -794,8 +793,13 @@ export class SalesforceProvider implements CrmProvider {
   /**
    * Contacts changed in Salesforce since `cursor` (`null`: all), oldest first, one batch per query
    * page. Reads `queryAll` ordered by `SystemModstamp, Id`, so deletions (`IsDeleted`) come in the
-   * same ordered stream; the cursor is the last delivered (SystemModstamp, Id), and records in the
-   * cursor's second are re-read and filtered, so none is skipped at a page or second boundary.
+   * same ordered stream. The cursor is the highest (SystemModstamp, Id) delivered; each read starts
+   * `changeLookbackMs` before it, so a change committed late with an earlier stamp, or in the
+   * cursor's own second, is still seen.
+   *
+   * The feed is therefore **at least once**: records changed within the lookback window before the
+   * cursor are delivered again (with the same `lastModifiedAt`). Consumers must drop re-deliveries
+   * by record id and `lastModifiedAt`; `SyncEngine.pullContacts` does.
    * Contacts without an Email cannot be represented and are skipped with a warning.
    * @throws {CrmDataConversionError} when `cursor` is not one this method produced.
    */
@@ -803,14 +807,9 @@ export class SalesforceProvider implements CrmProvider {
     cursor: string | null,
     options: CrmCallOptions = {},
   ): AsyncGenerator<CrmContactChangeBatch> {
-    const position = cursor === null ? undefined : parseCursor(cursor);
+    const position = cursor === null ? undefined : parseChangeCursor(cursor);
     const fields = contactSelectFields(this.#mapping, ['IsDeleted']);
-    let where = '';
-    if (position) {
-      // Whole-second lower bound, then exact filtering below: robust to sub-second precision.
-      const floor = `${position.ts.slice(0, 19)}Z`;
-      where = ` WHERE SystemModstamp >= ${floor}`;
-    }
+    const where = changeFeedWhere(position, this.#changeLookbackMs);
     const soql = `SELECT ${fields.join(', ')} FROM Contact${where} ORDER BY SystemModstamp ASC, Id ASC`;
     let last = position;
     for await (const page of this.#queryPages<SalesforceRecord>('query Contact changes', soql, {
@@ -822,8 +821,7 @@ export class SalesforceProvider implements CrmProvider {
       for (const record of page) {
         const id = String(record.Id ?? '');
         const ts = new Date(String(record.SystemModstamp ?? '')).toISOString();
-        if (position && compareCursor({ v: 1, ts, id }, position) <= 0) continue;
-        last = { v: 1, ts, id };
+        last = laterCursor(last, { v: 1, ts, id });
         if (record.IsDeleted === true) {
           deleted.push(id);
           continue;
@@ -1398,34 +1396,6 @@ function sliceArray<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-function parseCursor(cursor: string): ChangeCursor {
-  try {
-    const value = JSON.parse(cursor) as Partial<ChangeCursor>;
-    if (
-      value.v === 1 &&
-      typeof value.ts === 'string' &&
-      !Number.isNaN(Date.parse(value.ts)) &&
-      typeof value.id === 'string'
-    ) {
-      return { v: 1, ts: new Date(value.ts).toISOString(), id: value.id };
-    }
-  } catch {
-    // fall through
-  }
-  throw new CrmDataConversionError('Invalid cursor: not produced by SalesforceProvider.listContactChanges', {
-    fields: [{ field: 'cursor', message: 'is not a SalesforceProvider cursor', code: 'invalid_format' }],
-  });
-}
-
-/** Order of (SystemModstamp, Id) as Salesforce sorts them (Ids compare on their 15-character form). */
-function compareCursor(a: ChangeCursor, b: ChangeCursor): number {
-  const time = Date.parse(a.ts) - Date.parse(b.ts);
-  if (time !== 0) return time;
-  const ia = a.id.slice(0, 15);
-  const ib = b.id.slice(0, 15);
-  return ia < ib ? -1 : ia > ib ? 1 : 0;
 }
 
 /**

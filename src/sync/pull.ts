@@ -85,10 +85,39 @@ interface Prepared {
   rows: Array<{ crmId: string; row: Omit<CrmSyncStatusRow, 'externalId'> & { externalId: string | null } }>;
 }
 
+/**
+ * Contacts delivered as new that the host gave no id (so no status row tracks them), by CRM id →
+ * `lastModifiedAt`: lets a re-delivery from the provider's lookback window be recognised.
+ * Entries older than {@link UNLINKED_LEDGER_WINDOW_MS} before the newest are dropped.
+ */
+type UnlinkedLedger = Record<string, string>;
+/** Longer than any provider lookback (the Salesforce provider allows at most 24 hours). */
+const UNLINKED_LEDGER_WINDOW_MS = 24 * 60 * 60_000;
+const ledgerStream = (stream: string) => `${stream}:unlinked`;
+
+function parseLedger(value: string | null): UnlinkedLedger {
+  if (!value) return {};
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as UnlinkedLedger) : {};
+  } catch {
+    return {};
+  }
+}
+
+function pruneLedger(ledger: UnlinkedLedger): UnlinkedLedger {
+  const stamps = Object.values(ledger);
+  if (stamps.length === 0) return ledger;
+  const newest = stamps.reduce((a, b) => (a > b ? a : b));
+  const floor = new Date(Date.parse(newest) - UNLINKED_LEDGER_WINDOW_MS).toISOString();
+  return Object.fromEntries(Object.entries(ledger).filter(([, stamp]) => stamp >= floor));
+}
+
 /** Pull loop: read changes from the stored cursor, merge, apply, persist, then advance the cursor. */
 export async function runPull(ctx: SyncRunContext, stream: string, options: SyncPullOptions): Promise<void> {
   const report = ctx.report.report;
   const cursor = await ctx.storage.cursors.get(ctx.integrationId, stream);
+  let ledger = parseLedger(await ctx.storage.cursors.get(ctx.integrationId, ledgerStream(stream)));
   const usageAtStart = ctx.provider.apiUsage?.used;
   let pages = 0;
   const countCalls = () => {
@@ -100,7 +129,7 @@ export async function runPull(ctx: SyncRunContext, stream: string, options: Sync
     countCalls();
     await yieldToEventLoop();
     throwIfAborted(ctx.signal);
-    const prepared = await prepare(ctx, batch.upserted, batch.deleted, options);
+    const prepared = await prepare(ctx, batch.upserted, batch.deleted, options, ledger);
     let linked: Record<string, string> = {};
     if (prepared.delivered.length > 0 || prepared.deleted.length > 0) {
       const result = await options.apply(
@@ -110,13 +139,29 @@ export async function runPull(ctx: SyncRunContext, stream: string, options: Sync
       linked = result?.externalIds || {};
     }
     const rows: CrmSyncStatusRow[] = [];
+    let ledgerChanged = false;
     for (const { crmId, row } of prepared.rows) {
       const externalId = linked[crmId] ?? row.externalId ?? null;
-      if (externalId === null) continue;
+      if (externalId === null) {
+        const stamp = readContactState(row.state).crmModifiedAt;
+        if (stamp) {
+          ledger[crmId] = stamp;
+          ledgerChanged = true;
+        }
+        continue;
+      }
+      if (ledger[crmId] !== undefined) {
+        delete ledger[crmId];
+        ledgerChanged = true;
+      }
       const state = readContactState(row.state);
       rows.push({ ...row, externalId, contentHash: ctx.mapper.hash(externalId, state.fields) });
     }
     if (rows.length > 0) await ctx.storage.syncStatus.upsertMany(rows);
+    if (ledgerChanged) {
+      ledger = pruneLedger(ledger);
+      await ctx.storage.cursors.set(ctx.integrationId, ledgerStream(stream), JSON.stringify(ledger));
+    }
     // Only now is the batch durable on both sides: a crash before this line re-delivers it.
     await ctx.storage.cursors.set(ctx.integrationId, stream, batch.cursor);
     options.onProgress?.(progressOf(report));
@@ -134,6 +179,7 @@ async function prepare(
   upserted: CrmContact[],
   deleted: string[],
   options: SyncPullOptions,
+  ledger: UnlinkedLedger = {},
 ): Promise<Prepared> {
   const report = ctx.report.report;
   const now = ctx.clock.now();
@@ -142,12 +188,20 @@ async function prepare(
   // A page may repeat a record (overlap at the cursor edge): keep its latest version.
   const latest = new Map<string, CrmContact>();
   for (const contact of upserted) {
-    report.processed += 1;
-    if (!contact.id) continue;
+    if (!contact.id) {
+      report.processed += 1;
+      continue;
+    }
     const seen = latest.get(contact.id);
-    if (seen) report.unchanged += 1;
+    if (seen) report.redelivered += 1;
+    else report.processed += 1;
     if (!seen || time(contact.lastModifiedAt) >= time(seen.lastModifiedAt)) latest.set(contact.id, contact);
   }
+  // A re-delivery (the provider's feed is at least once) is dropped silently: not processed again.
+  const redelivery = () => {
+    report.processed -= 1;
+    report.redelivered += 1;
+  };
   const contacts = [...latest.values()];
   const deletedIds = [...new Set(deleted)];
   // One status read for the whole page (upserts and deletions alike): nothing is written before
@@ -199,7 +253,12 @@ async function prepare(
     const crmStamp = contact.lastModifiedAt?.toISOString();
     if (row && crmStamp && state.crmModifiedAt && crmStamp < state.crmModifiedAt) {
       // Older than what was already applied: a re-delivery from the cursor's lookback window.
-      report.unchanged += 1;
+      redelivery();
+      return;
+    }
+    if (!row && crmStamp && !contact.externalId && ledger[crmId] === crmStamp) {
+      // Delivered as new before, untracked because the host returned no id for it.
+      redelivery();
       return;
     }
     const externalId = row?.externalId ?? contact.externalId ?? null;
@@ -226,9 +285,15 @@ async function prepare(
 
     const changed = Object.keys(changes).length > 0;
     if (!changed && conflicts.length === 0 && !isNew) {
+      const same = stableEqual(nextFields, state.fields) && row?.status !== 'conflict';
+      if (same && crmStamp !== undefined && crmStamp === state.crmModifiedAt) {
+        // The version already applied, read again (same stamp, same values).
+        redelivery();
+        return;
+      }
       // An echo of the engine's own write, or a change that leaves the host as it is.
       report.unchanged += 1;
-      if (stableEqual(nextFields, state.fields) && row?.status !== 'conflict') return;
+      if (same) return;
     } else {
       if (isNew) report.created += 1;
       else if (changed) report.updated += 1;
@@ -252,12 +317,12 @@ async function prepare(
   });
 
   deletedIds.forEach((crmId, index) => {
-    report.processed += 1;
     const row = deletions[index] ?? null;
     if (row?.status === 'deleted') {
-      report.unchanged += 1;
+      report.redelivered += 1;
       return;
     }
+    report.processed += 1;
     report.deleted += 1;
     out.deleted.push({ crmId, externalId: row?.externalId ?? null });
     if (row) {

@@ -41,8 +41,13 @@ export interface SyncReport {
   processed: number;
   created: number;
   updated: number;
-  /** Records skipped because nothing changed (push: equal content hash; pull: echoes and re-deliveries). */
+  /** Records skipped because nothing changed (push: equal content hash; pull: echoes of the engine's own writes). */
   unchanged: number;
+  /**
+   * Pull: records the CRM sent again that were already applied (a provider's change feed is at
+   * least once: it re-reads a lookback window). Dropped without cost; not counted in `processed`.
+   */
+  redelivered: number;
   failed: number;
   /** Pull: deletions delivered. */
   deleted: number;
@@ -93,6 +98,7 @@ export class SyncReportBuilder {
       created: 0,
       updated: 0,
       unchanged: 0,
+      redelivered: 0,
       failed: 0,
       deleted: 0,
       conflicts: 0,
