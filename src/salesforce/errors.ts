@@ -123,7 +123,12 @@ export function salesforceErrorCode(error: unknown): string | undefined {
     const code = first?.errorCode ?? first?.statusCode;
     if (typeof code === 'string') return code;
   }
-  if (typeof e.errorCode === 'string' && e.errorCode) return e.errorCode;
+  if (typeof e.errorCode === 'string' && e.errorCode) {
+    // A body jsforce did not parse (text responses, e.g. Bulk result reads) leaves the real code
+    // inside the message: `ERROR_HTTP_403` for `[{"errorCode":"REQUEST_LIMIT_EXCEEDED",…}]`.
+    if (e.errorCode.startsWith('ERROR_HTTP_')) return codeInBody(e.message) ?? e.errorCode;
+    return e.errorCode;
+  }
   // OAuth errors from jsforce carry the OAuth `error` as `name`.
   if (
     typeof e.name === 'string' &&
@@ -134,6 +139,20 @@ export function salesforceErrorCode(error: unknown): string | undefined {
     if (AUTH_CODES.has(e.name) || /^[A-Z][A-Z_]+$/.test(e.name)) return e.name;
   }
   return undefined;
+}
+
+/** The `errorCode` of a Salesforce JSON error body given as text, if it is one. */
+function codeInBody(text: unknown): string | undefined {
+  if (typeof text !== 'string' || !/^\s*[[{]/.test(text)) return undefined;
+  try {
+    const body = JSON.parse(text) as unknown;
+    const first = (Array.isArray(body) ? body[0] : body) as { errorCode?: unknown } | undefined;
+    return typeof first?.errorCode === 'string' && /^[A-Z][A-Z0-9_]+$/.test(first.errorCode)
+      ? first.errorCode
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

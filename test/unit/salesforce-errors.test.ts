@@ -23,6 +23,24 @@ function httpApiError(errorCode: string, message: string, data: unknown = { erro
 describe('toSalesforceError', () => {
   const op = { operation: 'upsert Contact' };
 
+  it('regression: a 403 REQUEST_LIMIT_EXCEEDED whose body jsforce left unparsed (text read) is a rate limit', () => {
+    const body = '[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]';
+    const error = toSalesforceError(httpApiError('ERROR_HTTP_403', body, body), {
+      operation: 'read bulk successful results',
+      status: 403,
+    });
+    expect(error).toBeInstanceOf(CrmRateLimitError);
+    expect(error).toMatchObject({ providerCode: 'REQUEST_LIMIT_EXCEEDED', status: 403 });
+    // A text body that is not a Salesforce error keeps the HTTP code.
+    const other = toSalesforceError(httpApiError('ERROR_HTTP_403', '<html>no</html>', ''), {
+      ...op,
+      status: 403,
+    });
+    expect(other).toMatchObject({ providerCode: 'ERROR_HTTP_403' });
+    const garbled = toSalesforceError(httpApiError('ERROR_HTTP_500', '[{oops', ''), { ...op, status: 500 });
+    expect(garbled).toMatchObject({ providerCode: 'ERROR_HTTP_500' });
+  });
+
   it('maps by errorCode into the CrmError tree with providerCode and fields', () => {
     const error = toSalesforceError(
       httpApiError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [LastName]', {
