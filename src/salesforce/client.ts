@@ -25,6 +25,8 @@ import {
   parseLimitInfo,
 } from './transport.js';
 
+const DEFAULT_USAGE_RECHECK_MS = 5 * 60_000;
+
 /** What a token refresh returns: the new access token, optionally with a new instance URL. */
 export type SalesforceRefreshResult = string | { accessToken: string; instanceUrl?: string | undefined };
 
@@ -56,6 +58,14 @@ export interface SalesforceClientOptions {
   maxApiUsageRatio: number | undefined;
   refreshAccessToken: (() => Promise<SalesforceRefreshResult>) | undefined;
   random?: () => number;
+  /**
+   * While the guard refuses, re-read usage from the org (`GET /limits`) at most this often, ms:
+   * the daily allowance is a rolling 24-hour window and can be raised, so a refusal is not final.
+   * @default 300000
+   */
+  usageRecheckMs?: number;
+  /** Time source, ms since the epoch. @default Date.now */
+  now?: () => number;
 }
 
 /**
@@ -66,6 +76,11 @@ export class SalesforceClient {
   readonly connection: Connection;
   readonly #options: SalesforceClientOptions;
   #usage: CrmApiUsage | undefined;
+  /** When `#usage` was last read from the org. */
+  #usageAt = 0;
+  #usageCheck: Promise<void> | undefined;
+  /** Lets the one `GET /limits` probe past the guard it is run for. */
+  #probing = false;
   #refreshing: Promise<void> | undefined;
   /** Every HTTP request this client sent. */
   totalApiCalls = 0;
@@ -77,7 +92,10 @@ export class SalesforceClient {
       beforeRequest: () => this.#guardUsage(),
       onResponse: (_status, headers) => {
         const usage = parseLimitInfo(headers['sforce-limit-info']);
-        if (usage) this.#usage = usage;
+        if (usage) {
+          this.#usage = usage;
+          this.#usageAt = this.#now();
+        }
       },
     });
   }
@@ -87,18 +105,68 @@ export class SalesforceClient {
     return this.#usage ? { ...this.#usage } : undefined;
   }
 
-  #guardUsage(): void {
-    this.totalApiCalls += 1;
+  #now(): number {
+    return this.#options.now ? this.#options.now() : Date.now();
+  }
+
+  #overRatio(): boolean {
     const ratio = this.#options.maxApiUsageRatio;
     const usage = this.#usage;
-    if (ratio === undefined || !usage || usage.max <= 0) return;
-    if ((usage.used + 1) / usage.max > ratio) {
+    if (ratio === undefined || !usage || usage.max <= 0) return false;
+    return (usage.used + 1) / usage.max > ratio;
+  }
+
+  #guardUsage(): void {
+    this.totalApiCalls += 1;
+    if (this.#probing) {
+      this.#probing = false;
+      return;
+    }
+    if (this.#overRatio()) {
       this.totalApiCalls -= 1;
+      const usage = this.#usage as CrmApiUsage;
+      const recheckMs = this.#options.usageRecheckMs ?? DEFAULT_USAGE_RECHECK_MS;
       throw new CrmRateLimitError(
-        `Salesforce API usage ${usage.used}/${usage.max} would pass maxApiUsageRatio ${ratio}; request not sent`,
-        { provider: SALESFORCE_PROVIDER, usage: { ...usage }, providerCode: 'MAX_API_USAGE_RATIO' },
+        `Salesforce API usage ${usage.used}/${usage.max} would pass maxApiUsageRatio ${this.#options.maxApiUsageRatio}; request not sent`,
+        {
+          provider: SALESFORCE_PROVIDER,
+          usage: { ...usage },
+          providerCode: 'MAX_API_USAGE_RATIO',
+          // Usage is read again from the org after this long.
+          retryAfterMs: Math.max(0, this.#usageAt + recheckMs - this.#now()),
+        },
       );
     }
+  }
+
+  /**
+   * When the guard would refuse and the last reading is older than `usageRecheckMs`, read usage
+   * again from the org (one `GET /limits`, shared by concurrent callers), so a long-lived worker
+   * resumes once the rolling window frees calls or the limit is raised.
+   */
+  async #recheckUsage(signal: AbortSignal | undefined): Promise<void> {
+    if (!this.#overRatio()) return;
+    const recheckMs = this.#options.usageRecheckMs ?? DEFAULT_USAGE_RECHECK_MS;
+    if (!this.#usageCheck && this.#now() - this.#usageAt < recheckMs) return;
+    this.#usageCheck ??= (async () => {
+      try {
+        this.#probing = true;
+        const limits = await this.connection.request<{
+          DailyApiRequests?: { Max?: number; Remaining?: number };
+        }>({ method: 'GET', url: `/services/data/v${this.connection.version}/limits` });
+        const daily = limits?.DailyApiRequests;
+        if (typeof daily?.Max === 'number' && typeof daily.Remaining === 'number') {
+          this.#usage = { used: Math.max(0, daily.Max - daily.Remaining), max: daily.Max };
+        }
+      } catch {
+        // Over the limit the probe itself may be refused; its Sforce-Limit-Info still updated usage.
+      } finally {
+        this.#probing = false;
+        this.#usageAt = this.#now();
+        this.#usageCheck = undefined;
+      }
+    })();
+    await raceAbort(this.#usageCheck, signal);
   }
 
   /** Send one REST request through jsforce, with retries. Resolves to the parsed body. */
@@ -135,6 +203,7 @@ export class SalesforceClient {
       throwIfAborted(options.signal);
       const attempt: AttemptRecord = {};
       try {
+        await this.#recheckUsage(options.signal);
         const context: CallContext = { counters, attempt };
         return await raceAbort(fn({ [CALL_CONTEXT]: context }), options.signal);
       } catch (raw) {

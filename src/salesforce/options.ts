@@ -109,6 +109,14 @@ export interface SalesforceProviderOptions {
    * @default 0.9
    */
   maxApiUsageRatio?: number | null;
+  /**
+   * While `maxApiUsageRatio` refuses requests, usage is read again from the org (`GET /limits`,
+   * one call) at most this often, in milliseconds: the daily allowance is a rolling 24-hour
+   * window and may be raised, so a long-lived provider resumes on its own. The refusal's
+   * `retryAfterMs` says when the next re-read is due.
+   * @default 300000 (5 minutes)
+   */
+  apiUsageRecheckMs?: number;
   /** Retry policy; `false` disables retries. */
   retry?: SalesforceRetryOptions | false;
   /** Bulk API 2.0 tuning. */
@@ -156,6 +164,7 @@ const OptionsSchema = z.strictObject({
   changeLookbackMs: z.number().int().min(0).max(86_400_000).optional(),
   fieldMappings: z.array(z.unknown()).optional(),
   maxApiUsageRatio: z.number().gt(0).max(1).nullable().optional(),
+  apiUsageRecheckMs: z.number().int().min(0).optional(),
   retry: z
     .union([
       z.literal(false),

@@ -303,6 +303,8 @@ export class SalesforceProvider implements CrmProvider {
       logger: this.#logger,
       maxApiUsageRatio: opts.maxApiUsageRatio === null ? undefined : (opts.maxApiUsageRatio ?? 0.9),
       refreshAccessToken: this.#buildRefresher(opts),
+      now: () => this.#clock.now().getTime(),
+      ...(opts.apiUsageRecheckMs !== undefined ? { usageRecheckMs: opts.apiUsageRecheckMs } : {}),
     });
   }
 

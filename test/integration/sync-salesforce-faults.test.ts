@@ -90,3 +90,37 @@ describe('REQUEST_LIMIT_EXCEEDED answered with HTTP 403', () => {
     });
   });
 });
+
+describe('API-usage guard recovery', () => {
+  it('a long-lived provider resumes on its own once the org has calls again (limit raised or window rolled)', async () => {
+    let now = Date.parse('2026-05-01T00:00:00Z');
+    const { provider } = setup({}, { maxApiUsageRatio: 0.5, clock: { now: () => new Date(now) } });
+    sf.setDailyApiLimit(20);
+    // Spend calls until the guard refuses.
+    let refused: unknown;
+    for (let i = 0; i < 20 && !refused; i++) {
+      await provider.getContact(`x${i}@example.com`).catch((error: unknown) => {
+        refused = error;
+      });
+    }
+    expect(refused).toMatchObject({ name: 'CrmRateLimitError', providerCode: 'MAX_API_USAGE_RATIO' });
+    expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
+    const sent = sf.stats.apiCalls;
+    // Still refused, without a request, until the re-check is due.
+    await expect(provider.getContact('y@example.com')).rejects.toMatchObject({
+      providerCode: 'MAX_API_USAGE_RATIO',
+    });
+    expect(sf.stats.apiCalls).toBe(sent);
+    // Due, but the org is still over: one probe (GET /limits), still refused.
+    now += 5 * 60_000;
+    await expect(provider.getContact('y@example.com')).rejects.toMatchObject({
+      providerCode: 'MAX_API_USAGE_RATIO',
+    });
+    expect(sf.stats.apiCalls).toBe(sent + 1);
+    // The admin raises the limit: after the next re-check interval the same instance works again.
+    sf.setDailyApiLimit(10_000);
+    now += 5 * 60_000;
+    await expect(provider.getContact('y@example.com')).resolves.toBeNull();
+    expect(provider.apiUsage?.max).toBe(10_000);
+  });
+});
