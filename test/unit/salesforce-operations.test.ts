@@ -109,13 +109,13 @@ describe('listContactChanges', () => {
     expect(batches[1]).toMatchObject({ upserted: [], deleted: ['003000000000003'] });
   });
 
-  it('resumes from the cursor second and drops what the cursor already covered (same-second ties by Id)', async () => {
+  it('regression: resumes changeLookbackMs (10 min) before the cursor and re-delivers the window, so a same-second or late commit is never skipped', async () => {
     const cursor = JSON.stringify({ v: 1, ts: '2026-11-20T10:00:00.500Z', id: '003000000000002' });
     sf()
       .get(`${V}/queryAll`)
       .query(
         query(
-          `SELECT ${fields} FROM Contact WHERE SystemModstamp >= 2026-11-20T10:00:00Z ORDER BY SystemModstamp ASC, Id ASC`,
+          `SELECT ${fields} FROM Contact WHERE SystemModstamp >= 2026-11-20T09:50:00Z ORDER BY SystemModstamp ASC, Id ASC`,
         ),
       )
       .reply(
@@ -133,9 +133,15 @@ describe('listContactChanges', () => {
         JSON_HEADERS,
       );
     const ids: string[] = [];
-    for await (const batch of provider().listContactChanges(cursor))
+    let next = '';
+    for await (const batch of provider().listContactChanges(cursor)) {
       ids.push(...batch.upserted.map((c) => c.id ?? ''));
-    expect(ids).toEqual(['003000000000003']);
+      next = batch.cursor;
+    }
+    // At least once: ...001 (lower Id, same second as the cursor) and ...009 (earlier stamp) may
+    // have committed after the cursor was taken, so they come again; the cursor never moves back.
+    expect(ids).toEqual(['003000000000009', '003000000000001', '003000000000002', '003000000000003']);
+    expect(JSON.parse(next)).toEqual({ v: 1, ts: '2026-11-20T10:00:00.500Z', id: '003000000000003' });
   });
 });
 
