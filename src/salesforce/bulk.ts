@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { type Options as StringifyOptions, stringify } from 'csv-stringify/sync';
-import { CrmApiError, createAbortError, isCrmError } from '../core/errors.js';
+import { CrmApiError, CrmAuthenticationError, createAbortError, isCrmError } from '../core/errors.js';
 import type { CrmRecordError } from '../core/models.js';
 import type { SalesforceClient } from './client.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
 import type { SalesforceRecord } from './mapping.js';
-import type { SleepFunction } from './retry.js';
+import { isRetryable, retryDelayFor, type SleepFunction } from './retry.js';
 import type { OperationCounters } from './transport.js';
 
 /** Tuning of Bulk API 2.0 ingest jobs. */
@@ -84,6 +84,8 @@ export interface BulkUpsertArguments {
 // (a record separator) and leading/trailing spaces (an unquoted space errors the row).
 const STRINGIFY_OPTIONS: StringifyOptions = { record_delimiter: 'unix', quoted_match: [/\r/, /^\s|\s$/] };
 const ROWS_PER_CHUNK = 500;
+/** Longest wait for a job-abort call (cleanup after a failure or an abort). */
+const ABORT_JOB_TIMEOUT_MS = 10_000;
 /** CSV kept in memory so a job whose upload hit a connection reset can be re-sent once. */
 const REPLAY_LIMIT_BYTES = 32 * 1024 * 1024;
 
@@ -140,9 +142,15 @@ interface JobInfo {
  * current header lacks starts a new job, as does passing `maxJobBytes`. Results are read back
  * from `successfulResults`, `failedResults` and `unprocessedrecords` and mapped to each row by its
  * key column. On abort the job in flight is aborted too.
+ *
+ * A failed job does not fail its rows: the rows it never processed (`unprocessedrecords`) were
+ * never tried, so they are sent again in smaller jobs, halving a set that fails again until the
+ * row that makes a job fail is pinned down; only such a row is reported failed (`BULK_JOB_FAILED`,
+ * with the job's error message). An upload refused with an expired session or a transient error
+ * is re-sent on a fresh job after a refresh or backoff, through the client's retry policy.
  */
 export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
-  const { client, signal } = args;
+  const { signal } = args;
   const base = `/services/data/v${args.apiVersion}/jobs/ingest`;
   let peeked: IteratorResult<BulkRow> = await args.rows.next();
   while (!peeked.done) {
@@ -155,112 +163,240 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
         header.push(key);
       }
     }
-    const call = { signal, counters: args.counters };
-    const openJob = () =>
-      client.request<JobInfo>(
-        'create bulk ingest job',
-        {
-          method: 'POST',
-          url: base,
-          body: JSON.stringify({
-            object: args.object,
-            operation: 'upsert',
-            externalIdFieldName: args.externalIdFieldName,
-            contentType: 'CSV',
-            columnDelimiter: 'COMMA',
-            lineEnding: 'LF',
-          }),
-          headers: { 'Content-Type': 'application/json; charset=utf-8' },
-        },
-        { ...call, idempotent: true },
-      );
-    let job = await openJob();
     const keyToIndex = new Map<string, number>();
     let uploaded = 0;
-    try {
-      // The generator shares `peeked` with the outer loop: it stops at the first row that does
-      // not fit this job and leaves it for the next one.
-      const first: IteratorResult<BulkRow> = peeked;
-      const csv = (async function* (): AsyncGenerator<string> {
-        let bytes = 0;
-        const headerLine = csvLines([header]);
-        bytes += Buffer.byteLength(headerLine);
-        yield headerLine;
-        let chunk: string[][] = [];
-        let current: IteratorResult<BulkRow> = first;
-        while (!current.done) {
-          const row = current.value;
-          const fits = Object.keys(row.record).every((k) => headerSet.has(k));
-          if (!fits) break;
-          const line = header.map((column) => csvCell(row.record[column]));
-          const size = line.reduce((sum, cell) => sum + Buffer.byteLength(cell) + 3, 1);
-          if (uploaded > 0 && bytes + size > args.options.maxJobBytes) break;
-          bytes += size;
-          keyToIndex.set(row.key, row.index);
-          uploaded += 1;
-          chunk.push(line);
-          if (chunk.length >= ROWS_PER_CHUNK) {
-            yield csvLines(chunk);
-            chunk = [];
-          }
-          if (signal?.aborted) throw createAbortError(signal);
-          current = await args.rows.next();
+    // The generator shares `peeked` with the outer loop: it stops at the first row that does
+    // not fit this job and leaves it for the next one.
+    const first: IteratorResult<BulkRow> = peeked;
+    const csv = (async function* (): AsyncGenerator<string> {
+      let bytes = 0;
+      const headerLine = csvLines([header]);
+      bytes += Buffer.byteLength(headerLine);
+      yield headerLine;
+      let chunk: string[][] = [];
+      let current: IteratorResult<BulkRow> = first;
+      while (!current.done) {
+        const row = current.value;
+        const fits = Object.keys(row.record).every((k) => headerSet.has(k));
+        if (!fits) break;
+        const line = header.map((column) => csvCell(row.record[column]));
+        const size = line.reduce((sum, cell) => sum + Buffer.byteLength(cell) + 3, 1);
+        if (uploaded > 0 && bytes + size > args.options.maxJobBytes) break;
+        bytes += size;
+        keyToIndex.set(row.key, row.index);
+        uploaded += 1;
+        chunk.push(line);
+        if (chunk.length >= ROWS_PER_CHUNK) {
+          yield csvLines(chunk);
+          chunk = [];
         }
-        peeked = current;
-        if (chunk.length) yield csvLines(chunk);
-      })();
-      // What was generated so far, kept (up to a limit) so the upload can be re-sent once after
-      // a connection reset: the input iterable itself cannot be rewound.
-      const replay: string[] = [];
-      let replayBytes = 0;
-      let replayable = true;
-      const body = () => {
-        const prefix = replay.slice();
-        return Readable.from(
-          (async function* () {
-            yield* prefix;
-            for (;;) {
-              const next = await csv.next();
-              if (next.done) return;
-              if (replayable) {
-                replay.push(next.value);
-                replayBytes += next.value.length;
-                if (replayBytes > REPLAY_LIMIT_BYTES) {
-                  replayable = false;
-                  replay.length = 0;
-                }
-              }
-              yield next.value;
-            }
-          })(),
-        );
-      };
-      try {
-        await uploadCsv(client, `${base}/${job.id}/batches`, body(), call);
-      } catch (error) {
-        if (!replayable || !isCrmError(error) || error.code !== 'CONNECTION' || signal?.aborted) throw error;
-        await abortJob(client, base, job.id, args.counters);
-        job = await openJob();
-        await uploadCsv(client, `${base}/${job.id}/batches`, body(), call);
+        if (signal?.aborted) throw createAbortError(signal);
+        current = await args.rows.next();
       }
-      replay.length = 0;
-      await client.request<JobInfo>(
-        'close bulk ingest job',
-        {
-          method: 'PATCH',
-          url: `${base}/${job.id}`,
-          body: JSON.stringify({ state: 'UploadComplete' }),
-          headers: { 'Content-Type': 'application/json; charset=utf-8' },
-        },
-        { ...call, idempotent: true },
+      peeked = current;
+      if (chunk.length) yield csvLines(chunk);
+    })();
+    // What was generated so far, kept (up to a limit) so the upload can be re-sent after a
+    // connection reset, an expired session or a 5xx: the input iterable cannot be rewound.
+    const replay: string[] = [];
+    let replayBytes = 0;
+    let replayable = true;
+    const body = () => {
+      const prefix = replay.slice();
+      return Readable.from(
+        (async function* () {
+          yield* prefix;
+          for (;;) {
+            const next = await csv.next();
+            if (next.done) return;
+            if (replayable) {
+              replay.push(next.value);
+              replayBytes += next.value.length;
+              if (replayBytes > REPLAY_LIMIT_BYTES) {
+                replayable = false;
+                replay.length = 0;
+              }
+            }
+            yield next.value;
+          }
+        })(),
       );
-      const final = await pollJob(args, base, job.id);
-      await collectResults(args, base, final, keyToIndex, uploaded, args.onResult);
-      args.onJobDone({ jobId: job.id });
+    };
+    const outcome = await executeJob(
+      args,
+      base,
+      { body, replayable: () => replayable, uploaded: () => (replay.length = 0) },
+      keyToIndex,
+      () => uploaded,
+    );
+    if (outcome.unprocessed.length > 0) await redrive(args, base, outcome);
+  }
+}
+
+/** What {@link executeJob} uploads. */
+interface JobUpload {
+  body: () => Readable;
+  /** Whether `body()` can be called again for a re-send. */
+  replayable: () => boolean;
+  /** Called once the upload was accepted. */
+  uploaded?: () => void;
+}
+
+/** A finished job and the rows it never processed. */
+interface JobOutcome {
+  info: JobInfo;
+  header: string[];
+  unprocessed: UnprocessedRow[];
+}
+
+interface UnprocessedRow {
+  index: number;
+  key: string;
+  cells: string[];
+}
+
+/** Create, upload, close, poll and read one job; the job is aborted if anything fails. */
+async function executeJob(
+  args: BulkUpsertArguments,
+  base: string,
+  upload: JobUpload,
+  keyToIndex: Map<string, number>,
+  uploaded: () => number,
+): Promise<JobOutcome> {
+  const current = { job: await openJob(args, base) };
+  try {
+    await uploadWithRetry(args, base, current, upload);
+    upload.uploaded?.();
+    await args.client.request<JobInfo>(
+      'close bulk ingest job',
+      {
+        method: 'PATCH',
+        url: `${base}/${current.job.id}`,
+        body: JSON.stringify({ state: 'UploadComplete' }),
+        headers: JSON_HEADERS,
+      },
+      { signal: args.signal, counters: args.counters, idempotent: true },
+    );
+    const final = await pollJob(args, base, current.job.id);
+    const outcome = await collectResults(args, base, final, keyToIndex, uploaded(), args.onResult);
+    args.onJobDone({ jobId: current.job.id });
+    return outcome;
+  } catch (error) {
+    await abortJob(args.client, base, current.job.id, args.counters);
+    throw error;
+  }
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
+
+function openJob(args: BulkUpsertArguments, base: string): Promise<JobInfo> {
+  return args.client.request<JobInfo>(
+    'create bulk ingest job',
+    {
+      method: 'POST',
+      url: base,
+      body: JSON.stringify({
+        object: args.object,
+        operation: 'upsert',
+        externalIdFieldName: args.externalIdFieldName,
+        contentType: 'CSV',
+        columnDelimiter: 'COMMA',
+        lineEnding: 'LF',
+      }),
+      headers: JSON_HEADERS,
+    },
+    { signal: args.signal, counters: args.counters, idempotent: true },
+  );
+}
+
+/**
+ * Upload through the same refresh-and-retry policy as every other call: a streamed body cannot be
+ * replayed by jsforce, so a refused upload is re-sent here, on a fresh job (the old one may hold
+ * part of the data and is aborted).
+ */
+async function uploadWithRetry(
+  args: BulkUpsertArguments,
+  base: string,
+  current: { job: JobInfo },
+  upload: JobUpload,
+): Promise<void> {
+  const { client } = args;
+  let refreshed = false;
+  for (let attempt = 0; ; attempt++) {
+    const token = client.connection.accessToken ?? undefined;
+    try {
+      await uploadCsv(client, `${base}/${current.job.id}/batches`, upload.body(), {
+        signal: args.signal,
+        counters: args.counters,
+      });
+      return;
     } catch (error) {
-      await abortJob(client, base, job.id, args.counters);
-      throw error;
+      if (!upload.replayable() || !isCrmError(error) || args.signal?.aborted) throw error;
+      if (
+        error instanceof CrmAuthenticationError &&
+        (error.providerCode === 'INVALID_SESSION_ID' || error.status === 401)
+      ) {
+        if (refreshed || !client.canRefresh) throw error;
+        refreshed = true;
+        await client.refreshSession(token, args.signal);
+        attempt -= 1;
+      } else {
+        if (!isRetryable(error, true)) throw error;
+        const delay = retryDelayFor(error, attempt, client.retryOptions, undefined);
+        if (delay === undefined) throw error;
+        await args.sleep(delay, args.signal);
+      }
+      await abortJob(client, base, current.job.id, args.counters);
+      current.job = await openJob(args, base);
     }
+  }
+}
+
+/**
+ * Send the rows a failed job never processed again, in smaller jobs: the whole set first (most
+ * job failures are the server's, and pass on a second try), then halves of any set that fails
+ * again, down to single rows. A single row whose job still fails is reported failed with the
+ * job's message; a budget of jobs bounds the cost, past which rows stay retryable (`UNPROCESSED`).
+ */
+async function redrive(args: BulkUpsertArguments, base: string, first: JobOutcome): Promise<void> {
+  let budget = 2 * Math.ceil(Math.log2(first.unprocessed.length + 1)) + 2;
+  const queue: Array<{ rows: UnprocessedRow[]; message: string }> = [
+    { rows: first.unprocessed, message: first.info.errorMessage ?? 'The Bulk API job failed' },
+  ];
+  while (queue.length > 0) {
+    const part = queue.shift() as { rows: UnprocessedRow[]; message: string };
+    if (budget <= 0) {
+      for (const row of part.rows) {
+        args.onResult({
+          index: row.index,
+          success: false,
+          error: { code: 'UNPROCESSED', message: part.message },
+        });
+      }
+      continue;
+    }
+    budget -= 1;
+    const text = csvLines([first.header, ...part.rows.map((r) => r.cells)]);
+    const keyToIndex = new Map(part.rows.map((r) => [r.key, r.index]));
+    const outcome = await executeJob(
+      args,
+      base,
+      { body: () => Readable.from([text]), replayable: () => true },
+      keyToIndex,
+      () => part.rows.length,
+    );
+    const left = outcome.unprocessed;
+    if (left.length === 0) continue;
+    const message = outcome.info.errorMessage ?? part.message;
+    if (left.length === 1 && part.rows.length === 1) {
+      const [row] = left as [UnprocessedRow];
+      // Pinned down: this row fails a job on its own.
+      args.onResult({ index: row.index, success: false, error: { code: 'BULK_JOB_FAILED', message } });
+      continue;
+    }
+    const half = Math.ceil(left.length / 2);
+    queue.push({ rows: left.slice(0, half), message });
+    if (left.length > half) queue.push({ rows: left.slice(half), message });
   }
 }
 
@@ -326,6 +462,14 @@ async function pollJob(args: BulkUpsertArguments, base: string, jobId: string): 
   }
 }
 
+/** Yield every CSV row (header first) as an array of cells. */
+async function* csvRows(text: string): AsyncGenerator<string[]> {
+  if (!text.trim()) return;
+  yield* Readable.from([text]).pipe(parse({ relax_column_count: true, bom: true })) as AsyncIterable<
+    string[]
+  >;
+}
+
 /**
  * Yield the `wanted` columns of each CSV row, by header name, as an array (`''` when absent).
  * Rows are parsed as arrays: cheaper than one object per row at 100,000 rows.
@@ -364,8 +508,9 @@ async function collectResults(
   keyToIndex: Map<string, number>,
   uploaded: number,
   onResult: (result: BulkRowResult) => void,
-): Promise<void> {
+): Promise<JobOutcome> {
   const keyColumn = args.externalIdFieldName;
+  const outcome: JobOutcome = { info, header: [], unprocessed: [] };
   const failedCount = info.numberRecordsFailed ?? 0;
   const take = (key: string): number | undefined => {
     const index = keyToIndex.get(key);
@@ -401,10 +546,18 @@ async function collectResults(
   }
   if (keyToIndex.size > 0) {
     text = await getText(args, `${base}/${info.id}/unprocessedrecords`, 'read bulk unprocessed records');
-    const message = info.errorMessage ?? 'Salesforce did not process this record';
-    for await (const [key = ''] of csvColumns(text, [keyColumn])) {
+    // Never tried: handed back whole (as uploaded) to be sent again.
+    let keyAt = -1;
+    for await (const cells of csvRows(text)) {
+      if (keyAt < 0) {
+        outcome.header = cells;
+        keyAt = cells.indexOf(keyColumn);
+        if (keyAt < 0) break;
+        continue;
+      }
+      const key = cells[keyAt] ?? '';
       const index = take(key);
-      if (index !== undefined) onResult({ index, success: false, error: { code: 'UNPROCESSED', message } });
+      if (index !== undefined) outcome.unprocessed.push({ index, key, cells });
     }
   }
   // Anything still unaccounted for is reported, never silently dropped.
@@ -416,6 +569,7 @@ async function collectResults(
     });
   }
   keyToIndex.clear();
+  return outcome;
 }
 
 async function abortJob(
@@ -425,7 +579,8 @@ async function abortJob(
   counters: OperationCounters,
 ): Promise<void> {
   try {
-    // No signal: the caller's signal may be what fired, and the abort must still go out.
+    // Not the caller's signal (it may be what fired, and the abort must still go out), but a
+    // bounded wait: an abort that stalls must not hold the caller.
     await client.request(
       'abort bulk ingest job',
       {
@@ -434,7 +589,7 @@ async function abortJob(
         body: JSON.stringify({ state: 'Aborted' }),
         headers: { 'Content-Type': 'application/json; charset=utf-8' },
       },
-      { idempotent: true, counters, retry: false },
+      { idempotent: true, counters, retry: false, signal: AbortSignal.timeout(ABORT_JOB_TIMEOUT_MS) },
     );
   } catch {
     // Best effort: a job that already finished cannot be aborted.

@@ -247,6 +247,24 @@ export class SalesforceClient {
     }
   }
 
+  /** The retry policy every call uses (for callers that run their own attempt loop, e.g. Bulk uploads). */
+  get retryOptions(): ResolvedRetryOptions {
+    return this.#options.retry;
+  }
+
+  /** True when an expired session can be refreshed. */
+  get canRefresh(): boolean {
+    return this.#options.refreshAccessToken !== undefined;
+  }
+
+  /**
+   * Refresh the session after a call made with `staleToken` was refused as expired (shared with
+   * concurrent callers; skipped when the token was already replaced).
+   */
+  refreshSession(staleToken: string | undefined, signal?: AbortSignal): Promise<void> {
+    return this.#refresh(staleToken, signal);
+  }
+
   /** One refresh shared by concurrent callers; skipped when another caller already replaced the token. */
   async #refresh(staleToken: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     if (this.#refreshing) {

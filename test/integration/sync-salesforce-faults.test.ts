@@ -3,7 +3,13 @@ import type { CrmContactInput } from '../../src/core/models.js';
 import { SalesforceProvider, type SalesforceProviderOptions } from '../../src/salesforce/index.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { SyncEngine, type SyncEngineOptions } from '../../src/sync/engine.js';
-import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
+import {
+  failBulkRecords,
+  failNextBulkJob,
+  failNextBulkJobWhileRunning,
+  type SalesforceEmulator,
+  startSalesforceEmulator,
+} from '../../src/testing/index.js';
 
 let sf: SalesforceEmulator;
 
@@ -122,5 +128,115 @@ describe('API-usage guard recovery', () => {
     now += 5 * 60_000;
     await expect(provider.getContact('y@example.com')).resolves.toBeNull();
     expect(provider.apiUsage?.max).toBe(10_000);
+  });
+});
+
+describe('a failed Bulk API 2.0 job strands nothing', () => {
+  it('server-side failure before processing: the unprocessed rows are re-sent and all land', async () => {
+    const { engine, storage } = setup();
+    const contacts = hostContacts(120);
+    await failNextBulkJob(sf);
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 120, failed: 0, needsAttention: 0, complete: true });
+    await expectConverged(storage, contacts);
+  });
+
+  it('failure while running: processed rows keep their results, the rest are re-sent', async () => {
+    const { engine, storage } = setup();
+    const contacts = hostContacts(120);
+    await failNextBulkJobWhileRunning(sf, { afterRecords: 45 });
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 120, failed: 0, complete: true });
+    await expectConverged(storage, contacts);
+  });
+
+  it('a row that fails every job it is in is pinned down; only it fails, with the job message', async () => {
+    const { engine, storage } = setup();
+    const contacts = hostContacts(100);
+    await failBulkRecords(sf, [
+      { column: 'MarkMail_ID__c', value: 'h-37', scope: 'job', message: 'InvalidBatch : unreadable row' },
+    ]);
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 99, failed: 1, complete: true });
+    expect(report.errors).toEqual([
+      expect.objectContaining({
+        externalId: 'h-37',
+        code: 'BULK_JOB_FAILED',
+        message: 'InvalidBatch : unreadable row',
+      }),
+    ]);
+    expect(report.errorsByCode.BULK_JOB_FAILED?.count).toBe(1);
+    const landed = sf.records('Contact').map((r) => r.MarkMail_ID__c);
+    expect(landed).toHaveLength(99);
+    expect(landed).not.toContain('h-37');
+    await expectConverged(
+      storage,
+      contacts.filter((c) => c.externalId !== 'h-37'),
+    );
+  });
+
+  it('per-record failures inside results fail only those records, for their own reason', async () => {
+    const { engine, storage } = setup();
+    const contacts = hostContacts(80);
+    await failBulkRecords(sf, [
+      {
+        column: 'MarkMail_ID__c',
+        value: 'h-3',
+        statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+        message: 'Rule',
+      },
+    ]);
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 79, failed: 1 });
+    expect(report.errorsByCode.FIELD_CUSTOM_VALIDATION_EXCEPTION?.externalIds).toEqual(['h-3']);
+    await expectConverged(
+      storage,
+      contacts.filter((c) => c.externalId !== 'h-3'),
+    );
+  });
+});
+
+describe('Bulk path through the refresh and retry layer', () => {
+  it('one transient 503 on the upload does not end the run; the orphaned job is aborted', async () => {
+    const { engine, storage } = setup();
+    const contacts = hostContacts(70);
+    sf.faults.add({ method: 'PUT', path: /\/batches$/, status: 503 });
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 70, failed: 0, complete: true });
+    await expectConverged(storage, contacts);
+    const jobs = (await (
+      await fetch(`${sf.instanceUrl}/services/data/v62.0/jobs/ingest`, {
+        headers: { Authorization: `Bearer ${sf.accessToken}` },
+      })
+    ).json()) as { records: Array<{ state: string }> };
+    expect(jobs.records.map((j) => j.state).sort()).toEqual(['Aborted', 'JobComplete']);
+  });
+
+  it('a session that expires during the upload is refreshed and the upload re-sent', async () => {
+    let refreshes = 0;
+    const { engine, storage } = setup(
+      {},
+      {
+        refreshAccessToken: async () => {
+          refreshes += 1;
+          return sf.accessToken;
+        },
+      },
+    );
+    const contacts = hostContacts(70);
+    sf.faults.add({ method: 'PUT', path: /\/batches$/, status: 401 });
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 70, failed: 0, complete: true });
+    expect(refreshes).toBe(1);
+    await expectConverged(storage, contacts);
+  });
+
+  it('a dropped connection on the upload is re-sent on a fresh job', async () => {
+    const { engine, storage } = setup();
+    const contacts = hostContacts(70);
+    sf.faults.add({ method: 'PUT', path: /\/batches$/, drop: true });
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 70, failed: 0, complete: true });
+    await expectConverged(storage, contacts);
   });
 });

@@ -27,6 +27,12 @@ export interface BulkRecordFaultSpec {
   fields?: string[];
   /** How many matching rows fail before the fault is used up; unlimited when omitted. */
   times?: number;
+  /**
+   * `job`: the row fails its whole job instead (state `Failed`, `errorMessage` = `message`, every
+   * row unprocessed), as an unreadable row does on Salesforce. Applies while nothing of the job
+   * was processed yet (rows within its first 5,000). @default 'record'
+   */
+  scope?: 'record' | 'job';
 }
 
 interface RecordFault {
@@ -34,6 +40,13 @@ interface RecordFault {
   value: string;
   error: EmulatorSaveError;
   remaining: number;
+  scope: 'record' | 'job';
+}
+
+/** A matching row's injected error, and whether it fails the whole job. */
+export interface BulkRowFault {
+  error: EmulatorSaveError;
+  failsJob: boolean;
 }
 
 /** Fault state of the Bulk ingest processor (reset with the emulator). */
@@ -51,6 +64,7 @@ export class BulkFaults {
         fields: spec.fields ?? [],
       },
       remaining: spec.times ?? Number.POSITIVE_INFINITY,
+      scope: spec.scope === 'job' ? 'job' : 'record',
     });
   }
 
@@ -68,9 +82,7 @@ export class BulkFaults {
    * A matcher for rows of a job with this header, or `undefined` when no record fault applies
    * (the common case costs nothing per row).
    */
-  matcher(
-    header: readonly string[],
-  ): ((row: readonly string[]) => EmulatorSaveError | undefined) | undefined {
+  matcher(header: readonly string[]): ((row: readonly string[]) => BulkRowFault | undefined) | undefined {
     const active = this.records
       .filter((f) => f.remaining > 0)
       .map((fault) => ({ fault, at: header.findIndex((h) => h.toLowerCase() === fault.column) }))
@@ -80,7 +92,10 @@ export class BulkFaults {
       for (const { fault, at } of active) {
         if (fault.remaining > 0 && row[at] === fault.value) {
           fault.remaining -= 1;
-          return { ...fault.error, fields: [...fault.error.fields] };
+          return {
+            error: { ...fault.error, fields: [...fault.error.fields] },
+            failsJob: fault.scope === 'job',
+          };
         }
       }
       return undefined;

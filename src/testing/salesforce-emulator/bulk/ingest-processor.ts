@@ -4,7 +4,7 @@ import { parse } from 'csv-parse';
 import type { EmulatorClock, OrgStore, StoreWriteOperation } from '../store/org-store.js';
 import type { EmulatorSaveError, EmulatorSaveResult } from '../store/record-error.js';
 import type { ObjectSchema, ResolvedField } from '../store/schema.js';
-import type { BulkFaults } from './bulk-faults.js';
+import type { BulkFaults, BulkRowFault } from './bulk-faults.js';
 import { COLUMN_DELIMITERS, csvLine } from './csv-format.js';
 import { type IngestJob, setState } from './ingest-job.js';
 import { closeStream, type JobSpool, writeChunk } from './job-spool.js';
@@ -115,7 +115,19 @@ async function runRows(
   let header: string[] | undefined;
   let bindings: ColumnBinding[] = [];
   let chunk: string[][] = [];
-  let rowFault: ((row: readonly string[]) => EmulatorSaveError | undefined) | undefined;
+  let matchFault: ((row: readonly string[]) => BulkRowFault | undefined) | undefined;
+  // Record-scope faults fail their row; job-scope ones fail the job (checked before applying).
+  const checked = new WeakMap<readonly string[], BulkRowFault | null>();
+  const faultOf = (row: readonly string[]): BulkRowFault | undefined => {
+    if (!matchFault) return undefined;
+    let fault = checked.get(row);
+    if (fault === undefined) {
+      fault = matchFault(row) ?? null;
+      checked.set(row, fault);
+    }
+    return fault ?? undefined;
+  };
+  const rowFault = (row: readonly string[]): EmulatorSaveError | undefined => faultOf(row)?.error;
   // Rows the job may still apply before an injected running failure stops it.
   let budget = job.runningFailure?.afterRecords ?? Number.POSITIVE_INFINITY;
   const failWhileRunning = async (): Promise<void> => {
@@ -132,7 +144,7 @@ async function runRows(
         header = record;
         job.header = header;
         bindings = bindColumns(job, schema, header, store);
-        rowFault = deps.faults?.matcher(header);
+        matchFault = deps.faults?.matcher(header);
         await writeChunk(successful, csvLine([...SUCCESS_HEADER, ...header], job.dialect));
         await writeChunk(failed, csvLine([...FAILED_HEADER, ...header], job.dialect));
         job.resultsWritten = true;
@@ -158,6 +170,8 @@ async function runRows(
         continue;
       }
       budget -= 1;
+      const fault = faultOf(record);
+      if (fault?.failsJob && job.numberRecordsProcessed === 0) throw new JobFailure(fault.error.message);
       chunk.push(record);
       if (chunk.length >= INGEST_CHUNK_SIZE) {
         await applyChunk(job, schema, header, bindings, chunk, deps, successful, failed, rowFault);
