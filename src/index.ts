@@ -31,6 +31,7 @@ export {
   SyncEngine,
   type SyncEngineOptions,
   type SyncPushOptions,
+  type SyncRedriveFilter,
 } from './sync/engine.js';
 export { isSyncLeaseHeldError, type SyncSleep } from './sync/lease.js';
 export type { SyncFieldRule, SyncHostRecord } from './sync/mapping.js';

@@ -56,6 +56,7 @@ import {
 } from './change-feed.js';
 import { SalesforceClient, type SalesforceHttpRequest, type SalesforceRefreshResult } from './client.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
+import { fieldNameSet, unknownFields } from './field-check.js';
 import {
   type ContactMappingOptions,
   campaignToRecord,
@@ -693,8 +694,32 @@ export class SalesforceProvider implements CrmProvider {
         // Dense by input index: a pointer per record, cheaper than a Map at 100,000 records.
         const externalIds: string[] = [];
         let jobAt: Date | undefined;
+        // Bulk fails a whole job on one unknown column: check columns against the (cached)
+        // describe first, reading it again once before failing a record on it (the field may be new).
+        let known = fieldNameSet(await this.#describeContact(signal));
+        let reread = false;
         const tracked = (async function* () {
           for await (const row of { [Symbol.asyncIterator]: () => source }) {
+            let unknown = unknownFields(row.record, known);
+            if (unknown.length > 0 && !reread) {
+              reread = true;
+              self.#describe = undefined;
+              known = fieldNameSet(await self.#describeContact(signal));
+              unknown = unknownFields(row.record, known);
+            }
+            if (unknown.length > 0) {
+              settle(
+                row.index,
+                self.#result('contact', externalIdOf(row), {
+                  error: {
+                    code: 'INVALID_FIELD',
+                    message: `No such column '${unknown.join("', '")}' on entity 'Contact'`,
+                    fields: unknown,
+                  },
+                }),
+              );
+              continue;
+            }
             externalIds[row.index] = externalIdOf(row);
             yield row;
           }
@@ -704,7 +729,7 @@ export class SalesforceProvider implements CrmProvider {
           apiVersion: this.connection.version,
           object: 'Contact',
           externalIdFieldName: keyField,
-          columns: [...sampleColumns],
+          columns: [...sampleColumns].filter((column) => known.has(column.toLowerCase())),
           rows: tracked,
           options: this.#bulk,
           sleep: this.#sleep,

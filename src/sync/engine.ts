@@ -161,6 +161,23 @@ export interface SyncPushOptions {
   syncType?: CrmSyncType;
   /** Send records in `conflict` status too, overwriting the CRM side (host resolves). @default false */
   overrideConflicts?: boolean;
+  /**
+   * Re-drive failed records this run even though their content did not change and their retries
+   * are exhausted or backing off (`needsAttention`): `true` for every failed record, or only those
+   * whose last error has one of `codes` and/or whose host id is in `externalIds`. Use it after
+   * fixing the cause (a field created, a validation rule relaxed). Records failed on a schema error
+   * (`INVALID_FIELD`) are re-sent on every run without it, so a new field is picked up on its own.
+   * @default false
+   */
+  redrive?: boolean | SyncRedriveFilter;
+}
+
+/** Which failed records {@link SyncPushOptions.redrive} sends again. */
+export interface SyncRedriveFilter {
+  /** Last error codes to re-drive, e.g. `['INVALID_FIELD', 'BULK_JOB_FAILED']`. */
+  codes?: string[];
+  /** Host ids to re-drive. */
+  externalIds?: string[];
 }
 
 /** Options of the single-shot wrappers (`syncCampaign`, `syncListMembership`, `logEmailActivities`). */
@@ -309,6 +326,7 @@ export class SyncEngine {
         runPush(ctx, source, {
           overrideConflicts: options.overrideConflicts ?? false,
           onProgress: options.onProgress,
+          redrive: options.redrive ?? false,
         }),
     );
   }

@@ -69,6 +69,8 @@ const COUNTERS = [
 /** Options of `SyncEngine.pushContacts` that reach the push loop. */
 export interface PushLoopOptions {
   overrideConflicts: boolean;
+  /** Failed records to send again whatever their retry state (see `SyncPushOptions.redrive`). */
+  redrive?: boolean | { codes?: string[] | undefined; externalIds?: string[] | undefined };
   onProgress?: ((progress: SyncProgress) => void) | undefined;
 }
 
@@ -172,7 +174,7 @@ async function pushChunk(
   const toSend: Candidate[] = [];
   mappedList.forEach((mapped, index) => {
     const row = existing[index] ?? null;
-    const decision = decide(ctx, mapped, row, now, options.overrideConflicts);
+    const decision = decide(ctx, mapped, row, now, options);
     if (decision === 'send') toSend.push({ mapped, row });
     else if (decision === 'unchanged') report.unchanged += 1;
     else if (decision === 'conflict') report.conflicts += 1;
@@ -272,7 +274,7 @@ function decide(
   mapped: SyncMappedContact,
   row: CrmSyncStatusRow | null,
   now: Date,
-  overrideConflicts: boolean,
+  options: PushLoopOptions,
 ): Decision {
   if (row === null) return 'send';
   const sameContent = row.contentHash === mapped.hash;
@@ -280,18 +282,34 @@ function decide(
     case 'synced':
       return sameContent ? 'unchanged' : 'send';
     case 'conflict':
-      return overrideConflicts ? 'send' : 'conflict';
+      return options.overrideConflicts ? 'send' : 'conflict';
     case 'deleted':
       // Deleted in the CRM: only a change on the host side brings it back.
       return sameContent ? 'unchanged' : 'send';
     case 'failed': {
       if (!sameContent) return 'send';
-      const decision = ctx.retry.decide(readContactState(row.state).retry, now);
+      const retry = readContactState(row.state).retry;
+      if (redriven(options.redrive, mapped.externalId, retry?.code)) return 'send';
+      // The schema, not the record, was wrong: the provider checks it again (cheaply, against its
+      // describe) on every run, so a field created since is picked up without a data change.
+      if (retry && SCHEMA_ERROR_CODES.has(retry.code)) return 'send';
+      const decision = ctx.retry.decide(retry, now);
       return decision === 'due' ? 'send' : decision;
     }
     default:
       return 'send';
   }
+}
+
+/** Errors that a schema change (a field created or made writable) can cure. */
+const SCHEMA_ERROR_CODES: ReadonlySet<string> = new Set(['INVALID_FIELD']);
+
+function redriven(filter: PushLoopOptions['redrive'], externalId: string, code: string | undefined): boolean {
+  if (!filter) return false;
+  if (filter === true) return true;
+  if (filter.externalIds && !filter.externalIds.includes(externalId)) return false;
+  if (filter.codes && (code === undefined || !filter.codes.includes(code))) return false;
+  return filter.codes !== undefined || filter.externalIds !== undefined;
 }
 
 function outcomeRow(

@@ -240,3 +240,68 @@ describe('Bulk path through the refresh and retry layer', () => {
     await expectConverged(storage, contacts);
   });
 });
+
+describe('a custom field missing from the org fails only the records that carry it', () => {
+  it('Bulk: validated against describe before the job; the rest land; once the field exists the record goes through on its own', async () => {
+    const { engine, storage } = setup();
+    const contacts = hostContacts(90, (i) => (i === 12 ? { customFields: { Loyalty_Tier__c: 'gold' } } : {}));
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 89, failed: 1, complete: true });
+    expect(report.errors).toEqual([
+      expect.objectContaining({ externalId: 'h-12', code: 'INVALID_FIELD', fields: ['Loyalty_Tier__c'] }),
+    ]);
+    expect(sf.records('Contact')).toHaveLength(89);
+
+    // Still missing: tried again (a schema error is re-checked every run), nothing else is re-sent.
+    const again = await engine.pushContacts(contacts);
+    expect(again).toMatchObject({ created: 0, updated: 0, failed: 1, unchanged: 89 });
+
+    // The admin creates the field: the next ordinary run sends the record, data unchanged.
+    sf.addCustomField('Contact', {
+      name: 'Loyalty_Tier__c',
+      type: 'string',
+      label: 'Loyalty tier',
+      length: 20,
+    });
+    const fixed = await engine.pushContacts(contacts);
+    expect(fixed).toMatchObject({ created: 1, failed: 0 });
+    await expectConverged(storage, contacts);
+    expect(sf.records('Contact').find((r) => r.MarkMail_ID__c === 'h-12')?.Loyalty_Tier__c).toBe('gold');
+  });
+});
+
+describe('re-drive of failed records', () => {
+  it('needsAttention records are re-sent by code (or all at once) after the cause is fixed', async () => {
+    const { engine, storage } = setup({}, { bulkThreshold: 2000 });
+    const contacts = hostContacts(10);
+    sf.faults.add({
+      method: 'PATCH',
+      path: /composite\/sobjects\/Contact/,
+      status: 200,
+      body: contacts.map((_, i) =>
+        i < 3
+          ? {
+              success: false,
+              errors: [{ statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Rule', fields: [] }],
+            }
+          : {
+              success: false,
+              errors: [{ statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK', message: 'x', fields: [] }],
+            },
+      ),
+    });
+    const first = await engine.pushContacts(contacts);
+    expect(first.failed).toBe(10);
+    expect(first.needsAttention).toBe(10);
+    // Not retried on their own: the same content would fail the same way.
+    expect(await engine.pushContacts(contacts)).toMatchObject({ created: 0, failed: 0, needsAttention: 10 });
+    // The rule is fixed: re-drive one code, then everything else.
+    const byCode = await engine.pushContacts(contacts, {
+      redrive: { codes: ['FIELD_CUSTOM_VALIDATION_EXCEPTION'] },
+    });
+    expect(byCode).toMatchObject({ created: 3, failed: 0 });
+    const rest = await engine.pushContacts(contacts, { redrive: true });
+    expect(rest).toMatchObject({ created: 7, failed: 0 });
+    await expectConverged(storage, contacts);
+  });
+});

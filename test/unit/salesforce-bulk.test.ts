@@ -184,6 +184,26 @@ describe('bulkSyncContacts through Bulk API 2.0', () => {
     let csv = '';
     const jobBody: unknown[] = [];
     const scope = sf()
+      // Columns are checked against describe before the job (an unknown one fails a whole job).
+      .get(`${V}/sobjects/Contact/describe`)
+      .reply(
+        200,
+        {
+          name: 'Contact',
+          fields: [
+            'Id',
+            'MarkMail_ID__c',
+            'Email',
+            'FirstName',
+            'LastName',
+            'Phone',
+            'Title',
+            'HasOptedOutOfEmail',
+            'Notes__c',
+          ].map((name) => ({ name, label: name, type: 'string' })),
+        },
+        JSON_HEADERS,
+      )
       .post(`${V}/jobs/ingest`, (body) => {
         jobBody.push(body);
         return true;
@@ -257,7 +277,8 @@ describe('bulkSyncContacts through Bulk API 2.0', () => {
         'u-2,c@example.com,,Z,,,,#N/A\n',
     );
     expect(result.mode).toBe('bulk');
-    // create, upload, close, 2 polls, successful + failed results (no unprocessed: all accounted for).
+    // create, upload, close, 2 polls, successful + failed results (no unprocessed: all accounted
+    // for); the describe is cached on the provider and not counted against the operation.
     expect(result.apiCalls).toBe(7);
     expect(result.results.map((r) => [r.externalId, r.success, r.crmId, r.created, r.error?.code])).toEqual([
       ['u-0', true, '003000000000001AAA', true, undefined],
