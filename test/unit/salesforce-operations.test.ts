@@ -517,6 +517,19 @@ describe('abort', () => {
     const controller = new AbortController();
     let aborted = false;
     sf()
+      .get(`${V}/sobjects/Contact/describe`)
+      .reply(
+        200,
+        {
+          name: 'Contact',
+          fields: ['Id', 'MarkMail_ID__c', 'Email', 'LastName'].map((name) => ({
+            name,
+            label: name,
+            type: 'string',
+          })),
+        },
+        JSON_HEADERS,
+      )
       .post(`${V}/jobs/ingest`)
       .reply(200, { id: '750000000000001AAA', state: 'Open' }, JSON_HEADERS)
       .put(`${V}/jobs/ingest/750000000000001AAA/batches`)
