@@ -305,3 +305,15 @@ describe('re-drive of failed records', () => {
     await expectConverged(storage, contacts);
   });
 });
+
+describe('literal #N/A in Bulk mode', () => {
+  it('is not turned into null: the record goes through Collections and keeps its text', async () => {
+    const { engine, storage } = setup();
+    const contacts = hostContacts(60, (i) => (i === 5 ? { title: '#N/A' } : { title: 'CTO' }));
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 60, failed: 0 });
+    expect(sf.records('Contact').find((r) => r.MarkMail_ID__c === 'h-5')?.Title).toBe('#N/A');
+    expect(sf.records('Contact').find((r) => r.MarkMail_ID__c === 'h-6')?.Title).toBe('CTO');
+    await expectConverged(storage, contacts);
+  });
+});

@@ -264,6 +264,7 @@ async function sendThroughBulkJobs(
   // first, reading it again once before failing a record on it (the field may be new).
   let known = fieldNameSet(await describeContact(context, signal));
   let reread = false;
+  const diverted: ContactRow[] = [];
   const tracked = (async function* () {
     for await (const row of rows) {
       let unknown = unknownFields(row.record, known);
@@ -291,6 +292,12 @@ async function sendThroughBulkJobs(
         );
         continue;
       }
+      if (Object.values(row.record).some((value) => value === BULK_NULL)) {
+        // `#N/A` is Bulk's null marker: the literal text would be stored as null. Collections
+        // stores it as sent.
+        diverted.push(row);
+        continue;
+      }
       externalIds[row.index] = row.externalId;
       yield row;
     }
@@ -316,7 +323,16 @@ async function sendThroughBulkJobs(
       tally.progress();
     },
   });
+  if (diverted.length > 0) {
+    const divertedRows = (async function* () {
+      yield* diverted;
+    })();
+    await sendThroughCollections(context, divertedRows, keyField, tally, signal, counters);
+  }
 }
+
+/** The cell text Bulk API 2.0 reads as "set this field to null". */
+const BULK_NULL = '#N/A';
 
 /** The full mapped field set, so the bulk CSV header never depends on the first record. */
 function bulkColumns(context: SalesforceContext): string[] {
