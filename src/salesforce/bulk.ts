@@ -28,6 +28,12 @@ export interface SalesforceBulkOptions {
    * @default 100000000
    */
   maxJobBytes?: number;
+  /**
+   * Longest an upload of one job's CSV may take, in milliseconds (other calls use the provider's
+   * `requestTimeoutMs`); it is cancelled and re-sent on a fresh job when it passes this.
+   * @default 900000 (15 minutes)
+   */
+  uploadTimeoutMs?: number;
 }
 
 /** {@link SalesforceBulkOptions} with defaults applied. */
@@ -38,6 +44,7 @@ export const DEFAULT_BULK: ResolvedBulkOptions = {
   pollIntervalMs: 2_000,
   pollTimeoutMs: 30 * 60_000,
   maxJobBytes: 100_000_000,
+  uploadTimeoutMs: 15 * 60_000,
 };
 
 /** One record to upload, with its position in the caller's input and its key (external id). */
@@ -328,6 +335,7 @@ async function uploadWithRetry(
       await uploadCsv(client, `${base}/${current.job.id}/batches`, upload.body(), {
         signal: args.signal,
         counters: args.counters,
+        timeoutMs: args.options.uploadTimeoutMs,
       });
       return;
     } catch (error) {
@@ -404,7 +412,7 @@ async function uploadCsv(
   client: SalesforceClient,
   url: string,
   body: Readable,
-  call: { signal?: AbortSignal | undefined; counters: OperationCounters },
+  call: { signal?: AbortSignal | undefined; counters: OperationCounters; timeoutMs?: number },
 ): Promise<void> {
   await client.run(
     'upload bulk ingest data',

@@ -2,6 +2,7 @@ import type { Connection } from 'jsforce';
 import {
   type CrmApiUsage,
   CrmAuthenticationError,
+  CrmConnectionError,
   CrmError,
   CrmRateLimitError,
   isCrmError,
@@ -39,6 +40,8 @@ export interface ClientCallOptions {
   counters?: OperationCounters | undefined;
   /** `false`: a single attempt, no retry and no refresh (streamed request bodies). */
   retry?: boolean;
+  /** Per-attempt timeout for this call, ms (e.g. longer for a large upload). */
+  timeoutMs?: number | undefined;
 }
 
 /** A jsforce HTTP request as `Connection.request` takes it. */
@@ -66,7 +69,15 @@ export interface SalesforceClientOptions {
   usageRecheckMs?: number;
   /** Time source, ms since the epoch. @default Date.now */
   now?: () => number;
+  /** Each HTTP request is cut (and cancelled) after this long, ms. @default 120000 */
+  requestTimeoutMs?: number;
+  /** Calls slower than this are logged as warnings, ms. @default 30000 */
+  slowCallMs?: number;
 }
+
+/** Defaults of {@link SalesforceClientOptions.requestTimeoutMs} and `slowCallMs`. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+const DEFAULT_SLOW_CALL_MS = 30_000;
 
 /**
  * The one place every Salesforce call goes through: error mapping, the retry loop, the
@@ -90,6 +101,7 @@ export class SalesforceClient {
     this.connection = options.connection;
     new InstrumentedTransport(options.connection, {
       beforeRequest: () => this.#guardUsage(),
+      timeoutMs: () => this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       onResponse: (_status, headers) => {
         const usage = parseLimitInfo(headers['sforce-limit-info']);
         if (usage) {
@@ -103,6 +115,13 @@ export class SalesforceClient {
   /** Latest API usage from `Sforce-Limit-Info`, or `undefined` before the first response. */
   get apiUsage(): CrmApiUsage | undefined {
     return this.#usage ? { ...this.#usage } : undefined;
+  }
+
+  #warnIfSlow(operation: string, started: number): void {
+    const elapsed = this.#now() - started;
+    if (elapsed > (this.#options.slowCallMs ?? DEFAULT_SLOW_CALL_MS)) {
+      this.#options.logger.warn('Salesforce call was slow', { operation, durationMs: elapsed });
+    }
   }
 
   #now(): number {
@@ -202,11 +221,25 @@ export class SalesforceClient {
     for (let retry = 0; ; retry++) {
       throwIfAborted(options.signal);
       const attempt: AttemptRecord = {};
+      const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      const started = this.#now();
       try {
         await this.#recheckUsage(options.signal);
-        const context: CallContext = { counters, attempt };
-        return await raceAbort(fn({ [CALL_CONTEXT]: context }), options.signal);
-      } catch (raw) {
+        const context: CallContext = { counters, attempt, timeoutMs };
+        const result = await raceAbort(fn({ [CALL_CONTEXT]: context }), options.signal);
+        this.#warnIfSlow(operation, started);
+        return result;
+      } catch (thrown) {
+        this.#warnIfSlow(operation, started);
+        // jsforce reports its own timeout as an AbortError; the caller's abort is told apart by its signal.
+        const raw =
+          thrown instanceof Error && thrown.name === 'AbortError' && !options.signal?.aborted
+            ? new CrmConnectionError(`Salesforce ${operation} failed: no response within ${timeoutMs} ms`, {
+                cause: thrown,
+                provider: SALESFORCE_PROVIDER,
+                providerCode: 'TIMEOUT',
+              })
+            : thrown;
         const error = toSalesforceError(raw, {
           operation,
           status: attempt.status && attempt.status >= 300 ? attempt.status : undefined,

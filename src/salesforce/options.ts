@@ -117,6 +117,18 @@ export interface SalesforceProviderOptions {
    * @default 300000 (5 minutes)
    */
   apiUsageRecheckMs?: number;
+  /**
+   * Every HTTP request is cancelled (at the socket) when no complete answer arrived within this
+   * many milliseconds; reads and keyed upserts are then retried, other writes fail with
+   * `CrmConnectionError` (`providerCode: 'TIMEOUT'`). Bulk uploads use `bulk.uploadTimeoutMs`.
+   * @default 120000 (2 minutes; jsforce alone waits 30 minutes)
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Calls slower than this many milliseconds are logged with `logger.warn`.
+   * @default 30000
+   */
+  slowCallWarningMs?: number;
   /** Retry policy; `false` disables retries. */
   retry?: SalesforceRetryOptions | false;
   /** Bulk API 2.0 tuning. */
@@ -165,6 +177,8 @@ const OptionsSchema = z.strictObject({
   fieldMappings: z.array(z.unknown()).optional(),
   maxApiUsageRatio: z.number().gt(0).max(1).nullable().optional(),
   apiUsageRecheckMs: z.number().int().min(0).optional(),
+  requestTimeoutMs: z.number().int().min(1).optional(),
+  slowCallWarningMs: z.number().int().min(0).optional(),
   retry: z
     .union([
       z.literal(false),
@@ -180,6 +194,7 @@ const OptionsSchema = z.strictObject({
       pollIntervalMs: z.number().min(0).optional(),
       pollTimeoutMs: z.number().min(0).optional(),
       maxJobBytes: z.number().int().min(1024).optional(),
+      uploadTimeoutMs: z.number().int().min(1).optional(),
     })
     .optional(),
   concurrency: z.number().int().min(1).max(25).optional(),

@@ -136,6 +136,8 @@ export class SalesforceProvider implements CrmProvider {
       refreshAccessToken: createSessionRefresher(opts, tokens),
       now: () => clock.now().getTime(),
       ...(opts.apiUsageRecheckMs !== undefined ? { usageRecheckMs: opts.apiUsageRecheckMs } : {}),
+      ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+      ...(opts.slowCallWarningMs !== undefined ? { slowCallMs: opts.slowCallWarningMs } : {}),
     });
     this.#context = {
       client,

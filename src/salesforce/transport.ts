@@ -21,6 +21,8 @@ export interface OperationCounters {
 export interface CallContext {
   attempt: AttemptRecord;
   counters: OperationCounters;
+  /** Cut the request (cancelling it at the socket) after this many milliseconds. */
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -46,6 +48,8 @@ export interface TransportHooks {
   beforeRequest(): void;
   /** After a response arrived, with its lower-cased headers. */
   onResponse(status: number, headers: Record<string, string>): void;
+  /** Timeout of requests sent outside a client call (e.g. the usage probe). */
+  timeoutMs?(): number | undefined;
 }
 
 /**
@@ -79,7 +83,13 @@ export class InstrumentedTransport {
         methods: [],
         maxRetries: 0,
       };
-      const pending = baseTransport.httpRequest(request, { ...options, retry });
+      // jsforce's own per-request timeout aborts the fetch itself (its default is 30 minutes).
+      const timeout = context?.timeoutMs ?? this.hooks.timeoutMs?.();
+      const pending = baseTransport.httpRequest(request, {
+        ...options,
+        retry,
+        ...(timeout !== undefined ? { timeout } : {}),
+      });
       // Observe without changing what jsforce receives; jsforce handles the rejection itself.
       pending.then(
         (response) => {

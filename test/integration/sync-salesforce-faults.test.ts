@@ -317,3 +317,40 @@ describe('literal #N/A in Bulk mode', () => {
     await expectConverged(storage, contacts);
   });
 });
+
+describe('timeouts: a stalled call is cut, never reported synced on a guess', () => {
+  it('a stalled read is cancelled after requestTimeoutMs and retried; slow calls warn', async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (message: string) => warnings.push(message) };
+    const { provider } = setup({}, { requestTimeoutMs: 300, slowCallWarningMs: 100, logger });
+    sf.faults.add({ method: 'GET', path: /\/query/, delayMs: 2_000 });
+    expect(await provider.getContact('nobody@example.com')).toBeNull();
+    expect(warnings).toContain('Salesforce call was slow');
+  });
+
+  it('an upsert that landed but whose answer stalled is retried (keyed by external id) and converges', async () => {
+    const { engine, storage } = setup({}, { requestTimeoutMs: 300 });
+    const contacts = hostContacts(20);
+    sf.faults.add({ method: 'PATCH', path: /composite\/sobjects\/Contact/, delayMs: 2_000, after: true });
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ failed: 0, complete: true });
+    await expectConverged(storage, contacts);
+  });
+
+  it('with retries off, the stalled write ends the run with TIMEOUT; nothing is marked synced; the next run converges', async () => {
+    const { engine, storage } = setup({}, { requestTimeoutMs: 300, retry: false });
+    const contacts = hostContacts(20);
+    sf.faults.add({ method: 'PATCH', path: /composite\/sobjects\/Contact/, delayMs: 2_000, after: true });
+    await expect(engine.pushContacts(contacts)).rejects.toMatchObject({
+      name: 'CrmConnectionError',
+      providerCode: 'TIMEOUT',
+      retryable: true,
+    });
+    // The write landed in the CRM, but nobody saw it: no record is reported synced.
+    const rows = await storage.syncStatus.list({ integrationId: 'int-faults' });
+    expect(rows.filter((r) => r.status === 'synced')).toHaveLength(0);
+    const second = await engine.pushContacts(contacts);
+    expect(second).toMatchObject({ failed: 0 });
+    await expectConverged(storage, contacts);
+  });
+});
