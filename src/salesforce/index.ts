@@ -110,6 +110,7 @@ export {
   type SalesforceChangeEventHeader,
   type SalesforceChangeType,
 } from './webhooks/change-event.js';
+export type { WebhookIpAllowlist } from './webhooks/ip-allowlist.js';
 export { toNodeHttpListener, type WebRequestHandler } from './webhooks/node-http.js';
 export {
   OUTBOUND_MESSAGE_NAMESPACE,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { REMOTE_ADDRESS } from './ip-allowlist.js';
 
 /** A Web-standard handler, e.g. the result of `createOutboundMessageHandler`. */
 export type WebRequestHandler = (request: Request) => Promise<Response>;
@@ -67,6 +68,8 @@ async function serve(handler: WebRequestHandler, req: IncomingMessage, res: Serv
       body,
       ...(hasBody ? { duplex: 'half' } : {}),
     } as RequestInit);
+    // The peer address, for IP allowlisting; a symbol property no client can forge.
+    Object.defineProperty(request, REMOTE_ADDRESS, { value: req.socket.remoteAddress });
     const response = await handler(request);
     res.statusCode = response.status;
     response.headers.forEach((value, name) => {

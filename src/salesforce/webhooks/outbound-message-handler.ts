@@ -1,6 +1,7 @@
 import { CrmConfigurationError, isCrmError } from '../../core/errors.js';
 import { type CrmLogger, silentLogger } from '../../core/logger.js';
 import type { CrmLease, CrmStorage } from '../../storage/types.js';
+import { compileIpAllowlist, type WebhookIpAllowlist } from './ip-allowlist.js';
 import {
   hasDoctype,
   outboundMessageAck,
@@ -54,6 +55,11 @@ export interface OutboundMessageHandlerOptions {
   maxBodyBytes?: number;
   /** Receives one line per rejected or failed request (no payloads). @default silent */
   logger?: CrmLogger;
+  /**
+   * Accept requests only from these addresses (e.g. Salesforce's published ranges); others get
+   * 403 before the body is read. Behind a proxy, set `trustedProxies`. @default no IP check
+   */
+  ipAllowlist?: WebhookIpAllowlist;
 }
 
 /** A Web-standard request handler (Fetch API `Request` in, `Response` out). */
@@ -73,6 +79,7 @@ const ALLOWED_OPTIONS = new Set([
   'integrationId',
   'maxBodyBytes',
   'logger',
+  'ipAllowlist',
 ]);
 
 /**
@@ -109,8 +116,16 @@ export function createOutboundMessageHandler(
   const integrationId = options.integrationId ?? '';
   // Ids being handled right now by this handler: a concurrent redelivery must not race the first.
   const inFlight = new Set<string>();
+  const ipCheck = options.ipAllowlist
+    ? compileIpAllowlist(options.ipAllowlist, 'createOutboundMessageHandler')
+    : undefined;
 
   return async (request) => {
+    if (ipCheck && !ipCheck.allows(request)) {
+      await discard(request);
+      logger.warn('Outbound message rejected: address not in ipAllowlist', { status: 403 });
+      return fault(403, 'Client', 'Forbidden');
+    }
     if (request.method.toUpperCase() !== 'POST') {
       await discard(request);
       return new Response(null, { status: 405, headers: { Allow: 'POST' } });
@@ -129,6 +144,20 @@ export function createOutboundMessageHandler(
     if (hasDoctype(body)) {
       logger.warn('Outbound message rejected: DOCTYPE present', { status: 400 });
       return fault(400, 'Client', 'DOCTYPE is not allowed');
+    }
+    // Checked before the (costly) full parse: Salesforce sends OrganizationId first, so it is
+    // read from the head of the body; a body without one there is not an outbound message.
+    const earlyOrg = leadingOrganizationId(body);
+    if (earlyOrg === undefined) {
+      logger.warn('Outbound message rejected: not a valid outbound message', {
+        status: 400,
+        reason: 'no_organization_id',
+      });
+      return fault(400, 'Client', 'Malformed outbound message');
+    }
+    if (!orgs.has(earlyOrg.slice(0, 15))) {
+      logger.warn('Outbound message rejected: unknown OrganizationId', { status: 403 });
+      return fault(403, 'Client', 'Unknown OrganizationId');
     }
     let message: SalesforceOutboundMessage;
     try {
@@ -276,6 +305,17 @@ async function readLimited(request: Request, limit: number): Promise<string | un
     text += decoder.decode(value, { stream: true });
   }
   return text + decoder.decode();
+}
+
+/** How much of the body is searched for the leading `OrganizationId`. */
+const ORG_ID_SCAN_CHARS = 16 * 1024;
+
+/** The first `OrganizationId` element's text in the head of `body`, if there is one. */
+function leadingOrganizationId(body: string): string | undefined {
+  const head = body.slice(0, ORG_ID_SCAN_CHARS);
+  return /<(?:[A-Za-z_][\w.-]*:)?OrganizationId(?:\s[^>]*)?>\s*(00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?)\s*</.exec(
+    head,
+  )?.[1];
 }
 
 async function discard(request: Request): Promise<void> {
