@@ -77,8 +77,9 @@ describe('pullContacts never skips a change and applies each change exactly once
     expect(report.redelivered).toBeGreaterThanOrEqual(1);
   });
 
-  it('late-commit race: a change stamped before the cursor but committed after the read is delivered', async () => {
-    const { engine, seen, apply } = setup();
+  /** Pull once, then commit a change stamped 40 s before the cursor; what the next pull delivers. */
+  async function lateCommit(options: { changeLookbackMs?: number } = {}) {
+    const { engine, seen, apply } = setup(options);
     const ids = createContacts(3);
     now += 60_000;
     crmWrite(ids[2] as string, { Title: 'early reader' }, now);
@@ -87,18 +88,16 @@ describe('pullContacts never skips a change and applies each change exactly once
     // A transaction that started 40 s ago commits now, carrying its older stamp.
     crmWrite(ids[0] as string, { Title: 'late commit' }, now - 40_000);
     await engine.pullContacts({ apply });
-    expect(seen).toEqual([{ crmId: ids[0], title: 'late commit', lastName: 'L0' }]);
+    return { seen, id: ids[0] };
+  }
+
+  it('late-commit race: a change stamped before the cursor but committed after the read is delivered', async () => {
+    const { seen, id } = await lateCommit();
+    expect(seen).toEqual([{ crmId: id, title: 'late commit', lastName: 'L0' }]);
   });
 
   it('without a lookback window (changeLookbackMs: 0) the late commit is missed: the guard is what saves it', async () => {
-    const { engine, seen, apply } = setup({ changeLookbackMs: 0 });
-    const ids = createContacts(3);
-    now += 60_000;
-    crmWrite(ids[2] as string, { Title: 'early reader' }, now);
-    await engine.pullContacts({ apply });
-    seen.length = 0;
-    crmWrite(ids[0] as string, { Title: 'late commit' }, now - 40_000);
-    await engine.pullContacts({ apply });
+    const { seen } = await lateCommit({ changeLookbackMs: 0 });
     expect(seen).toEqual([]);
   });
 
