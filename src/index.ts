@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from './core/errors.js';
+export * from './core/field-suggestions.js';
 export * from './core/logger.js';
 export * from './core/models.js';
 export * from './core/provider.js';
