@@ -5,7 +5,13 @@
  * @packageDocumentation
  */
 export * from './core/errors.js';
-export * from './core/field-suggestions.js';
+export {
+  type CrmFieldSuggestion,
+  type CrmSuggestionCrmField,
+  type CrmSuggestionHostField,
+  type SuggestFieldMappingsInput,
+  suggestFieldMappings,
+} from './core/field-suggestions.js';
 export * from './core/logger.js';
 export * from './core/models.js';
 export * from './core/provider.js';

@@ -61,23 +61,113 @@ const InputSchema = z.object({
 // Japanese as the original MarkMail product used, and common abbreviations). Normalised form:
 // lower case, no separators, NFKC.
 const CONCEPTS: ReadonlyArray<{ concept: string; names: ReadonlyArray<string> }> = [
-  { concept: 'email', names: ['email', 'emailaddress', 'mail', 'mailaddress', 'メール', 'メールアドレス', 'eメール', 'eメールアドレス', '電子メール'] },
-  { concept: 'first name', names: ['firstname', 'givenname', 'forename', 'fname', 'first', '名', '名前', '下の名前', 'めい'] },
-  { concept: 'last name', names: ['lastname', 'surname', 'familyname', 'lname', 'last', '姓', '苗字', '名字', 'せい'] },
+  {
+    concept: 'email',
+    names: [
+      'email',
+      'emailaddress',
+      'mail',
+      'mailaddress',
+      'メール',
+      'メールアドレス',
+      'eメール',
+      'eメールアドレス',
+      '電子メール',
+    ],
+  },
+  {
+    concept: 'first name',
+    names: ['firstname', 'givenname', 'forename', 'fname', 'first', '名', '名前', '下の名前', 'めい'],
+  },
+  {
+    concept: 'last name',
+    names: ['lastname', 'surname', 'familyname', 'lname', 'last', '姓', '苗字', '名字', 'せい'],
+  },
   { concept: 'full name', names: ['name', 'fullname', 'displayname', '氏名', 'お名前', '名前フル'] },
-  { concept: 'company', names: ['company', 'companyname', 'organization', 'organisation', 'org', 'employer', 'business', 'account', 'accountname', '会社', '会社名', '企業', '企業名', '勤務先', '所属'] },
-  { concept: 'title', names: ['title', 'jobtitle', 'position', 'role', 'designation', '役職', '職位', '肩書', '肩書き'] },
-  { concept: 'phone', names: ['phone', 'phonenumber', 'telephone', 'tel', 'workphone', 'businessphone', '電話', '電話番号', '会社電話'] },
-  { concept: 'mobile', names: ['mobile', 'mobilephone', 'cell', 'cellphone', 'mobilenumber', '携帯', '携帯電話', '携帯番号'] },
+  {
+    concept: 'company',
+    names: [
+      'company',
+      'companyname',
+      'organization',
+      'organisation',
+      'org',
+      'employer',
+      'business',
+      'account',
+      'accountname',
+      '会社',
+      '会社名',
+      '企業',
+      '企業名',
+      '勤務先',
+      '所属',
+    ],
+  },
+  {
+    concept: 'title',
+    names: ['title', 'jobtitle', 'position', 'role', 'designation', '役職', '職位', '肩書', '肩書き'],
+  },
+  {
+    concept: 'phone',
+    names: [
+      'phone',
+      'phonenumber',
+      'telephone',
+      'tel',
+      'workphone',
+      'businessphone',
+      '電話',
+      '電話番号',
+      '会社電話',
+    ],
+  },
+  {
+    concept: 'mobile',
+    names: ['mobile', 'mobilephone', 'cell', 'cellphone', 'mobilenumber', '携帯', '携帯電話', '携帯番号'],
+  },
   { concept: 'department', names: ['department', 'dept', 'division', '部署', '部門', '所属部署'] },
   { concept: 'birthdate', names: ['birthdate', 'birthday', 'dateofbirth', 'dob', '誕生日', '生年月日'] },
-  { concept: 'email opt-out', names: ['hasoptedoutofemail', 'emailoptout', 'optout', 'unsubscribed', 'unsubscribe', 'donotemail', '配信停止', 'メール配信停止', '配信拒否'] },
+  {
+    concept: 'email opt-out',
+    names: [
+      'hasoptedoutofemail',
+      'emailoptout',
+      'optout',
+      'unsubscribed',
+      'unsubscribe',
+      'donotemail',
+      '配信停止',
+      'メール配信停止',
+      '配信拒否',
+    ],
+  },
   { concept: 'salutation', names: ['salutation', 'honorific', 'prefix', '敬称'] },
-  { concept: 'description', names: ['description', 'notes', 'note', 'memo', 'comments', 'メモ', '備考', '説明'] },
-  { concept: 'lead source', names: ['leadsource', 'source', 'signupsource', 'acquisitionchannel', '流入元', 'リードソース', '獲得経路'] },
-  { concept: 'website', names: ['website', 'url', 'homepage', 'web', 'site', 'ウェブサイト', 'ホームページ', 'url'] },
+  {
+    concept: 'description',
+    names: ['description', 'notes', 'note', 'memo', 'comments', 'メモ', '備考', '説明'],
+  },
+  {
+    concept: 'lead source',
+    names: [
+      'leadsource',
+      'source',
+      'signupsource',
+      'acquisitionchannel',
+      '流入元',
+      'リードソース',
+      '獲得経路',
+    ],
+  },
+  {
+    concept: 'website',
+    names: ['website', 'url', 'homepage', 'web', 'site', 'ウェブサイト', 'ホームページ', 'url'],
+  },
   { concept: 'city', names: ['city', 'town', 'mailingcity', '市区町村', '市'] },
-  { concept: 'postal code', names: ['postalcode', 'zip', 'zipcode', 'postcode', 'mailingpostalcode', '郵便番号'] },
+  {
+    concept: 'postal code',
+    names: ['postalcode', 'zip', 'zipcode', 'postcode', 'mailingpostalcode', '郵便番号'],
+  },
   { concept: 'country', names: ['country', 'mailingcountry', '国', '国名'] },
   { concept: 'state', names: ['state', 'province', 'prefecture', 'mailingstate', '都道府県'] },
   { concept: 'street', names: ['street', 'address', 'streetaddress', 'mailingstreet', '住所', '番地'] },
@@ -105,6 +195,11 @@ const COMPATIBLE: Record<CrmFieldType, ReadonlySet<CrmFieldType>> = {
   multipicklist: new Set(['multipicklist', 'text']),
   reference: new Set(['reference']),
 };
+
+/** Whether values of a host field of type `host` can be written to a CRM field of type `crm`. */
+export function isCompatibleFieldType(host: CrmFieldType, crm: CrmFieldType): boolean {
+  return COMPATIBLE[host].has(crm);
+}
 
 type ValueShape = 'email' | 'phone' | 'url' | 'date' | 'number' | 'boolean';
 const SHAPE_TYPE: Record<ValueShape, CrmFieldType> = {
@@ -144,7 +239,7 @@ export function suggestFieldMappings(input: SuggestFieldMappingsInput): CrmField
     const shape = sampleShape(samples);
     const hostType = host.fieldType ?? (shape ? SHAPE_TYPE[shape] : undefined);
     for (const crm of crmFields) {
-      if (hostType && crm.fieldType && !COMPATIBLE[hostType].has(crm.fieldType)) continue;
+      if (hostType && crm.fieldType && !isCompatibleFieldType(hostType, crm.fieldType)) continue;
       const match = scorePair(host, crm, shape);
       if (match && match.confidence >= minConfidence) {
         candidates.push({
@@ -207,7 +302,8 @@ function scorePair(
   // point at a different concept (a phone-shaped "fax" column is not the Phone field).
   if (shape && crm.fieldType === SHAPE_TYPE[shape] && isDistinctive(shape)) {
     const conflicting = hostConcepts.size > 0 && ![...hostConcepts.keys()].some((k) => crmConcepts.has(k));
-    if (!conflicting) consider(shape === 'email' ? 0.8 : 0.6, `sampled values look like ${SHAPE_WORDS[shape]}`);
+    if (!conflicting)
+      consider(shape === 'email' ? 0.8 : 0.6, `sampled values look like ${SHAPE_WORDS[shape]}`);
   }
   const overlap = wordOverlap(host, crm);
   if (overlap >= 0.7) consider(0.4 + overlap * 0.3, 'names share words');
@@ -248,7 +344,7 @@ function conceptsOf(names: ReadonlyArray<string>): Map<string, { name: string; e
     for (const [synonym, concept] of CONCEPT_BY_NAME) {
       if (
         synonym.length >= 2 &&
-        !/^[\x00-\x7f]+$/.test(synonym) &&
+        !/^[ -~]+$/.test(synonym) &&
         synonym.length > longest.length &&
         name.includes(synonym)
       ) {
@@ -283,7 +379,18 @@ function words(text: string): string[] {
 }
 
 // Words too common in field names to say two fields mean the same thing.
-const GENERIC_WORDS = new Set(['name', 'id', 'date', 'number', 'code', 'field', 'the', 'of', 'mailing', 'contact']);
+const GENERIC_WORDS = new Set([
+  'name',
+  'id',
+  'date',
+  'number',
+  'code',
+  'field',
+  'the',
+  'of',
+  'mailing',
+  'contact',
+]);
 
 /** Lower case, NFKC, without separators and a trailing Salesforce `__c`. */
 function normalise(text: string): string {

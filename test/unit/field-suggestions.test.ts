@@ -133,7 +133,9 @@ function evaluate(minConfidence?: number) {
       if (got !== undefined) suggested++;
       if (got !== undefined && got === field.expected) correct++;
       else if (got !== undefined || field.expected) {
-        misses.push(`${host.title}: ${field.name} → ${got ?? '(none)'}, expected ${field.expected ?? '(none)'}`);
+        misses.push(
+          `${host.title}: ${field.name} → ${got ?? '(none)'}, expected ${field.expected ?? '(none)'}`,
+        );
       }
     }
   }
@@ -162,7 +164,13 @@ describe('suggestFieldMappings', () => {
       crmFields: SALESFORCE_CONTACT,
     });
     expect(suggestions).toEqual([
-      { hostField: 'first_name', crmField: 'FirstName', confidence: 0.95, reason: 'same name', fieldType: 'text' },
+      {
+        hostField: 'first_name',
+        crmField: 'FirstName',
+        confidence: 0.95,
+        reason: 'same name',
+        fieldType: 'text',
+      },
       {
         hostField: 'sei',
         crmField: 'LastName',
@@ -219,8 +227,8 @@ describe('suggestFieldMappings', () => {
   });
 
   it('rejects malformed input naming the field', () => {
-    expect(() =>
-      suggestFieldMappings({ hostFields: [{ name: '' }], crmFields: [] } as never),
-    ).toThrowError(/hostFields\.0\.name/);
+    expect(() => suggestFieldMappings({ hostFields: [{ name: '' }], crmFields: [] } as never)).toThrowError(
+      /hostFields\.0\.name/,
+    );
   });
 });
