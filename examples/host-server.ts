@@ -20,8 +20,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { type CrmContact, CredentialCipher, MemoryStorage, ProviderRegistry } from '@markmail/crm';
-import { createCrmHttpHandler, type CrmHttpHostField, toNodeHttpListener } from '@markmail/crm/http';
+import { CredentialCipher, type CrmContact, MemoryStorage, ProviderRegistry } from '@markmail/crm';
+import { type CrmHttpHostField, createCrmHttpHandler, toNodeHttpListener } from '@markmail/crm/http';
 import {
   beginOAuthAuthorization,
   createOAuthCallbackHandler,
@@ -140,7 +140,9 @@ if (args.once) {
     return { status: response.status, body: response.status === 204 ? null : await response.json() };
   };
   const page = await fetch(`${origin}/api/crm/ui`);
-  console.log(`GET /ui → ${page.status} ${page.headers.get('content-type')}, ${(await page.text()).length} bytes`);
+  console.log(
+    `GET /ui → ${page.status} ${page.headers.get('content-type')}, ${(await page.text()).length} bytes`,
+  );
   const { body: start } = await api('POST', '/auth/salesforce', { returnTo: '/api/crm/ui' });
   // The browser's part: follow Salesforce's redirect to the callback, which stores the org.
   const approval = await fetch(start.url, { redirect: 'manual' });
@@ -151,14 +153,18 @@ if (args.once) {
   console.log(`Connected org ${integration.orgId}: ${integration.connection}`);
   const { body: suggested } = await api('GET', `/integrations/${integration.id}/field-mappings/suggestions`);
   for (const s of suggested.suggestions) {
-    console.log(`  suggestion ${s.hostField} → ${s.crmField} (${Math.round(s.confidence * 100)}%: ${s.reason})`);
+    console.log(
+      `  suggestion ${s.hostField} → ${s.crmField} (${Math.round(s.confidence * 100)}%: ${s.reason})`,
+    );
   }
   const saved = await api('PUT', `/integrations/${integration.id}/field-mappings`, {
-    fieldMappings: suggested.suggestions.map((s: { hostField: string; crmField: string; fieldType: string }) => ({
-      hostField: s.hostField,
-      crmField: s.crmField,
-      fieldType: s.fieldType,
-    })),
+    fieldMappings: suggested.suggestions.map(
+      (s: { hostField: string; crmField: string; fieldType: string }) => ({
+        hostField: s.hostField,
+        crmField: s.crmField,
+        fieldType: s.fieldType,
+      }),
+    ),
   });
   console.log(`PUT field-mappings → ${saved.status} (${saved.body.fieldMappings.length} saved)`);
   const sync = await api('POST', '/sync/contacts', { integrationId: integration.id });
@@ -169,7 +175,9 @@ if (args.once) {
     status = await api('GET', `/integrations/${integration.id}/status`);
   }
   const result = status.body.run.result;
-  console.log(`Sync ${status.body.run.state}: ${result.processed} processed, ${result.created} created, ${result.failed} failed`);
+  console.log(
+    `Sync ${status.body.run.state}: ${result.processed} processed, ${result.created} created, ${result.failed} failed`,
+  );
   const { body: errors } = await api('GET', `/integrations/${integration.id}/errors`);
   for (const group of errors.errors) {
     console.log(`  ${group.code}: ${group.count} record(s), e.g. ${group.examples[0].externalId}`);
