@@ -169,4 +169,14 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     expect(run.stdout).toContain('Sync succeeded: 250 processed, 249 created, 1 failed');
     expect(run.stdout).toContain('REQUIRED_FIELD_MISSING: 1 record(s), e.g. sub-7');
   });
+
+  it('http-hono.ts mounts the handler in Hono and syncs over HTTP', async () => {
+    const run = await runExample('http-hono.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('POST /integrations → 201, credentials in the answer: false');
+    expect(run.stdout).toContain('GET /integrations without a user → 401');
+    expect(run.stdout).toContain('POST /sync/campaigns → 202; then succeeded: 1 created');
+    expect(run.stdout).toContain('POST /sync/contacts → 202; then succeeded: 2 created');
+    expect(run.stdout).toContain('2 sync runs logged');
+  });
 });
