@@ -14,7 +14,7 @@ import type { CrmProvider } from '../core/provider.js';
 import type { ProviderRegistry } from '../core/registry.js';
 import { type CrmClock, type CrmIntegration, type CrmStorage, systemClock } from '../storage/types.js';
 import { SyncEngine } from '../sync/engine.js';
-import type { SyncReport } from '../sync/report.js';
+import { type SyncReport, SyncReportBuilder } from '../sync/report.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import { readJsonBody } from './request-body.js';
 import { HttpProblem, json, SECURITY_HEADERS } from './responses.js';
@@ -669,30 +669,13 @@ function addReports(a: SyncReport, b: SyncReport): SyncReport {
 
 function emptyReport(): SyncReport {
   const now = new Date();
-  return {
+  return new SyncReportBuilder({
     entityType: 'campaign',
     direction: 'push',
-    processed: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    failed: 0,
-    deleted: 0,
-    conflicts: 0,
-    deferred: 0,
-    needsAttention: 0,
-    errors: [],
-    errorsByCode: {},
-    apiCalls: 0,
-    durationMs: 0,
     startedAt: now,
-    completedAt: now,
     dryRun: false,
-    logId: null,
-    complete: true,
-    stopReason: null,
-    stopMessage: null,
-  };
+    maxErrors: 0,
+  }).finish(now, true);
 }
 
 function issuesOf(error: CrmError): CrmFieldIssue[] {

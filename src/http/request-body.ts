@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { toFieldIssues } from '../core/models.js';
+import { readLimited } from '../internal/read-limited-body.js';
 import { HttpProblem } from './responses.js';
 
 /**
@@ -13,7 +14,8 @@ export async function readJsonBody<S extends z.ZodType>(
   schema: S,
   maxBytes: number,
 ): Promise<z.output<S>> {
-  const text = await readText(request, maxBytes);
+  const text = await readLimited(request, maxBytes);
+  if (text === undefined) throw tooLarge(maxBytes);
   let value: unknown = {};
   if (text.trim() !== '') {
     const type = request.headers.get('content-type') ?? '';
@@ -42,26 +44,6 @@ export async function readJsonBody<S extends z.ZodType>(
     );
   }
   return result.data;
-}
-
-async function readText(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 function tooLarge(maxBytes: number): HttpProblem {
