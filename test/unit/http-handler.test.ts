@@ -483,4 +483,66 @@ describe('createCrmHttpHandler: OAuth start, orgs and the dashboard', () => {
       createCrmHttpHandler({ ...base, auth: { 'Bad Name': { start: () => ({ url: '' }) } } }),
     ).toThrowError(/auth provider/);
   });
+
+  describe('createCrmHttpHandler: host hooks and failures', () => {
+    it('uses identifyOrg and createProvider when given, and refuses to delete an integration while it syncs', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const built: string[] = [];
+      const crm = new FakeCrmProvider({ name: 'fake' });
+      const s = setup({
+        identifyOrg: (provider, credentials) => `${provider}:${credentials.accessToken.length}`,
+        createProvider: (integration, { credentials }) => {
+          built.push(`${integration.orgId} ${Object.keys(credentials).sort().join(',')}`);
+          return crm;
+        },
+        hostContacts: async function* () {
+          await gate;
+          yield* contacts(1);
+        },
+      });
+      const id = await connect(s);
+      expect((await s.storage.integrations.get(id))?.orgId).toBe('fake:19');
+      await s.call('POST', '/sync/contacts', { body: { integrationId: id } });
+      expect((await s.call('DELETE', `/integrations/${id}`)).status).toBe(409);
+      release();
+      await s.handler.idle();
+      expect(built).toEqual(['fake:19 accessToken,instanceUrl,v']);
+      expect(crm.calls.length).toBeGreaterThan(0);
+      expect((await s.call('DELETE', `/integrations/${id}`)).status).toBe(204);
+    });
+
+    it('reports a run whose host data fails as failed, without leaking the cause, and a CRM failure on a read as 502', async () => {
+      const s = setup({
+        hostContacts: () => {
+          throw new Error('db password=hunter2 unreachable');
+        },
+      });
+      const id = await connect(s);
+      await s.call('POST', '/sync/contacts', { body: { integrationId: id } });
+      await s.handler.idle();
+      const status = await (await s.call('GET', `/integrations/${id}/status`)).text();
+      expect(JSON.parse(status)).toMatchObject({ run: { state: 'failed', error: { code: 'UNKNOWN' } } });
+      expect(status).not.toContain('hunter2');
+      s.crm.failCall('getCustomFields', () => new CrmAuthenticationError('Session expired or invalid'));
+      const suggestions = await s.call('GET', `/integrations/${id}/field-mappings/suggestions`);
+      expect(suggestions.status).toBe(502);
+      expect(await suggestions.json()).toMatchObject({ error: { code: 'AUTHENTICATION' } });
+    });
+
+    it('answers 500 without details when the host throws on a request, and HEAD like GET', async () => {
+      const s = setup({
+        resolveUser: () => {
+          throw new Error('session store down: token=abc');
+        },
+      });
+      const response = await s.call('GET', '/integrations');
+      expect(response.status).toBe(500);
+      expect(await response.text()).not.toContain('token=abc');
+      const ok = setup();
+      expect((await ok.call('HEAD', '/orgs')).status).toBe(200);
+    });
+  });
 });
