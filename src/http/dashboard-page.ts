@@ -31,7 +31,7 @@ dl.counts{display:grid;grid-template-columns:repeat(auto-fill,minmax(7rem,1fr));
 dl.counts div{background:var(--bg);border-radius:6px;padding:.4rem .6rem}dl.counts dt{font-size:.8rem;color:var(--muted)}dl.counts dd{margin:0;font-size:1.2rem;font-weight:600}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}
 details{border:1px solid var(--line);border-radius:6px;padding:.5rem .75rem;margin:.5rem 0}summary{cursor:pointer;font-weight:600}
-ol.timeline{margin:0;padding-left:1.25rem}ol.timeline li{margin:.25rem 0}
+ol.timeline{margin:0;padding-left:1.25rem}ol.timeline li{margin:.25rem 0}ol.timeline li.muted{list-style:none;margin-left:-1.25rem}
 .notice{padding:.5rem .75rem;border-radius:6px;margin:0 0 1rem}.notice.error{background:var(--badbg);color:var(--bad)}.notice.info{background:#e3ecfd;color:#0842a0}
 .notice:empty{display:none}
 @media (max-width:40rem){thead{display:none}table,tbody,tr,td{display:block;width:100%}tr{border-bottom:1px solid var(--line);padding:.5rem 0}td{border:0;padding:.2rem 0}td[data-label]::before{content:attr(data-label);display:block;font-size:.8rem;color:var(--muted)}}
