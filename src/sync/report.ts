@@ -64,6 +64,11 @@ export interface SyncReport {
   conflicts: number;
   /** Push: failed records not retried this run (backing off, or waiting for a fix). */
   deferred: number;
+  /**
+   * Push: records skipped because their person was forgotten (`SyncEngine.forgetContact`) and not
+   * restored, so a push does not re-create them in the CRM.
+   */
+  suppressed: number;
   /** Failed records that need a human: retries exhausted or not retryable. */
   needsAttention: number;
   /** The first failures (at most `maxReportedErrors`). */
@@ -111,6 +116,7 @@ export class SyncReportBuilder {
       deleted: 0,
       conflicts: 0,
       deferred: 0,
+      suppressed: 0,
       needsAttention: 0,
       errors: [],
       errorsByCode: {},
@@ -178,6 +184,7 @@ export class SyncReportBuilder {
         deleted: r.deleted,
         conflicts: r.conflicts,
         deferred: r.deferred,
+        suppressed: r.suppressed,
         needsAttention: r.needsAttention,
         apiCalls: r.apiCalls,
       },
