@@ -15,6 +15,7 @@ export * from './security/cipher.js';
 export { isSecretKey, REDACTED, redactText, redactValue } from './security/redact.js';
 export * from './storage/memory.js';
 export * from './storage/privacy.js';
+export * from './storage/retention.js';
 export * from './storage/types.js';
 export type { SyncApiBudget } from './sync/api-budget.js';
 export type { CrmChangeEvent, CrmChangeEventFields } from './sync/change-event.js';
