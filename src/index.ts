@@ -35,13 +35,12 @@ export {
 } from './sync/engine.js';
 export { isSyncLeaseHeldError, type SyncSleep } from './sync/lease.js';
 export type { SyncFieldRule, SyncHostRecord } from './sync/mapping.js';
-export {
-  PRIVACY_SALT_STREAM,
-  type SyncContactExport,
-  type SyncExportOptions,
-  type SyncForgetOptions,
-  type SyncForgetReport,
-  type SyncLocalExport,
+export type {
+  SyncContactExport,
+  SyncExportOptions,
+  SyncForgetOptions,
+  SyncForgetReport,
+  SyncLocalExport,
 } from './sync/privacy.js';
 export type {
   SyncApplyResult,
