@@ -12,7 +12,12 @@ const DAY = 86_400_000;
 
 function manualClock(start: string) {
   let now = Date.parse(start);
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => new Date(now),
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('applyRetention', () => {

@@ -262,7 +262,6 @@ export async function exportContactData(
   const { signal } = options;
   throwIfAborted(signal);
   const person = await findPerson(context, ref, signal);
-  const people = [...person.contactIds, ...person.leadIds];
   const { taskIds, memberIds } = await relatedIds(context, person, signal);
   const records: CrmContactExport['records'] = {
     Contact: await recordsById(context, 'Contact', person.contactIds, signal),
