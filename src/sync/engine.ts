@@ -354,9 +354,8 @@ export class SyncEngine {
     };
   }
 
-  async #withLease<T>(signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
-    throwIfAborted(signal);
-    const held = await holdLease({
+  #holdLease(signal: AbortSignal | undefined, onLost: (error: CrmStorageError) => void) {
+    return holdLease({
       storage: this.#storage,
       key: this.leaseKey,
       ttlMs: this.#leaseTtlMs,
@@ -364,8 +363,14 @@ export class SyncEngine {
       logger: this.#logger,
       sleep: this.#sleep,
       signal,
-      onLost: () => {},
+      onLost,
     });
+  }
+
+  async #withLease<T>(signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
+    throwIfAborted(signal);
+    // Erasure is a handful of quick calls: a lost lease cannot be acted on mid-way, so it is ignored.
+    const held = await this.#holdLease(signal, () => {});
     try {
       return await body();
     } finally {
@@ -715,18 +720,9 @@ export class SyncEngine {
     // A dry run writes nothing, so it needs no lease either.
     const held = spec.dryRun
       ? null
-      : await holdLease({
-          storage: this.#storage,
-          key: this.leaseKey,
-          ttlMs: this.#leaseTtlMs,
-          waitMs: this.#waitForLeaseMs,
-          logger: this.#logger,
-          sleep: this.#sleep,
-          signal: spec.signal,
-          onLost: (error) => {
-            lost.error = error;
-            internal.abort(error);
-          },
+      : await this.#holdLease(spec.signal, (error) => {
+          lost.error = error;
+          internal.abort(error);
         });
     // The run starts once it holds the lease: time spent waiting for another run is not its own.
     const startedAt = this.#clock.now();
