@@ -22,6 +22,7 @@ export * from './security/cipher.js';
 export { isSecretKey, REDACTED, redactText, redactValue } from './security/redact.js';
 export * from './storage/memory.js';
 export * from './storage/privacy.js';
+export * from './storage/retention.js';
 export * from './storage/types.js';
 export type { SyncApiBudget } from './sync/api-budget.js';
 export type { CrmChangeEvent, CrmChangeEventFields } from './sync/change-event.js';
@@ -42,6 +43,13 @@ export {
 } from './sync/engine.js';
 export { isSyncLeaseHeldError, type SyncSleep } from './sync/lease.js';
 export type { SyncFieldRule, SyncHostRecord } from './sync/mapping.js';
+export type {
+  SyncContactExport,
+  SyncExportOptions,
+  SyncForgetOptions,
+  SyncForgetReport,
+  SyncLocalExport,
+} from './sync/privacy.js';
 export type {
   SyncApplyResult,
   SyncPullBatch,

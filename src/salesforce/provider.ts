@@ -17,6 +17,7 @@ import {
   type CrmSyncResult,
   parseModel,
 } from '../core/models.js';
+import type { CrmContactExport, CrmContactRef, CrmForgetOptions, CrmForgetResult } from '../core/privacy.js';
 import type {
   CrmBulkSyncOptions,
   CrmCallOptions,
@@ -45,6 +46,7 @@ import type { SalesforceContext } from './resources/context.js';
 import { getCustomFields, mapCustomFields } from './resources/fields.js';
 import { convertLeadToContact, createLead, getLead } from './resources/leads.js';
 import { syncListMembership } from './resources/lists.js';
+import { exportContactData, forgetContact } from './resources/privacy.js';
 import { defaultSleep, resolveRetryOptions } from './retry.js';
 
 export { activityMarkerKey } from './resources/activities.js';
@@ -58,6 +60,7 @@ const FEATURES: ReadonlySet<CrmFeature> = new Set<CrmFeature>([
   'bulk_operations',
   'webhook_support',
   'real_time_sync',
+  'privacy',
   'incremental_pull',
 ]);
 
@@ -184,6 +187,28 @@ export class SalesforceProvider implements CrmProvider {
   /** Whether this provider supports `feature` (Salesforce supports all of them). */
   supportsFeature(feature: CrmFeature): boolean {
     return FEATURES.has(feature);
+  }
+
+  // ---------------------------------------------------------------- privacy
+
+  /**
+   * Erase the person in Salesforce: their Individual (when the org has data protection enabled)
+   * gets `ShouldForget`, `HasOptedOutProcessing`, `HasOptedOutProfiling`, `HasOptedOutSolicit` and
+   * `HasOptedOutTracking` set and its name replaced; their Tasks, CampaignMembers, Contacts and
+   * Leads are deleted (to the Recycle Bin, which Salesforce empties after 15 days).
+   * @throws {CrmDataConversionError} when `ref` names no key.
+   */
+  forgetContact(ref: CrmContactRef, options?: CrmForgetOptions): Promise<CrmForgetResult> {
+    return forgetContact(this.#context, ref, options);
+  }
+
+  /**
+   * Everything Salesforce holds about the person as plain JSON: Contact, Lead, Task,
+   * CampaignMember and Individual records, every field.
+   * @throws {CrmDataConversionError} when `ref` names no key.
+   */
+  exportContactData(ref: CrmContactRef, options?: CrmCallOptions): Promise<CrmContactExport> {
+    return exportContactData(this.#context, ref, options);
   }
 
   // ---------------------------------------------------------------- contacts

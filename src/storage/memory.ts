@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { CrmConfigurationError } from '../core/errors.js';
 import {
+  normaliseAuditInput,
+  normaliseAuditListLimit,
+  normaliseEraseTarget,
+  normalisePruneRequest,
+  normaliseSuppressionKeys,
+  scrubDetails,
+} from './internal/privacy.js';
+import {
   checkCursorArgs,
   checkLease,
   checkLeaseArgs,
@@ -18,6 +26,16 @@ import {
   statusKey,
   storageError,
 } from './internal/validate.js';
+import type {
+  CrmEraseCounts,
+  CrmEraseTarget,
+  CrmPrivacyAuditEntry,
+  CrmPrivacyAuditInput,
+  CrmPrivacyStore,
+  CrmPruneCounts,
+  CrmPruneRequest,
+  CrmSuppressionKeys,
+} from './privacy.js';
 import {
   type CrmClock,
   type CrmCursorStore,
@@ -74,6 +92,11 @@ interface State {
    */
   statusByCrmId: Map<string, Set<string>>;
   cursors: Map<string, string>;
+  /** Cursor key → when it was last set (for retention of dedupe and change-event records). */
+  cursorTimes: Map<string, Date>;
+  audit: Map<string, CrmPrivacyAuditEntry & { seq: number }>;
+  /** integrationId → suppressed subject hashes. */
+  suppressions: Map<string, Set<string>>;
   leases: Map<string, { token: string; expiresAt: Date }>;
 }
 
@@ -99,6 +122,7 @@ export class MemoryStorage implements CrmStorage {
   readonly syncStatus: Required<CrmSyncStatusStore>;
   readonly cursors: CrmCursorStore;
   readonly leases: CrmLeaseStore;
+  readonly privacy: CrmPrivacyStore;
   readonly #state: State;
 
   /** @throws CrmConfigurationError for an unknown option or a clock without `now()`. */
@@ -125,6 +149,9 @@ export class MemoryStorage implements CrmStorage {
       statusByIntegration: new Map(),
       statusByCrmId: new Map(),
       cursors: new Map(),
+      cursorTimes: new Map(),
+      audit: new Map(),
+      suppressions: new Map(),
       leases: new Map(),
     };
     this.#state = state;
@@ -135,7 +162,8 @@ export class MemoryStorage implements CrmStorage {
     this.integrations = new MemoryIntegrations(state, now, open);
     this.syncLogs = new MemoryLogs(state, now, open);
     this.syncStatus = new MemoryStatus(state, open);
-    this.cursors = new MemoryCursors(state, open);
+    this.cursors = new MemoryCursors(state, now, open);
+    this.privacy = new MemoryPrivacy(state, now, open);
     this.leases = new MemoryLeases(state, now, open);
   }
 
@@ -149,6 +177,9 @@ export class MemoryStorage implements CrmStorage {
     s.statusByIntegration.clear();
     s.statusByCrmId.clear();
     s.cursors.clear();
+    s.cursorTimes.clear();
+    s.audit.clear();
+    s.suppressions.clear();
     s.leases.clear();
   }
 }
@@ -305,7 +336,14 @@ class MemoryIntegrations implements CrmIntegrationStore {
     }
     this.state.statusByIntegration.delete(id);
     const prefix = `${id}\u0000`;
-    for (const key of this.state.cursors.keys()) if (key.startsWith(prefix)) this.state.cursors.delete(key);
+    for (const key of this.state.cursors.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      this.state.cursors.delete(key);
+      this.state.cursorTimes.delete(key);
+    }
+    for (const [auditId, entry] of this.state.audit)
+      if (entry.integrationId === id) this.state.audit.delete(auditId);
+    this.state.suppressions.delete(id);
   }
 }
 
@@ -467,6 +505,7 @@ class MemoryStatus implements CrmSyncStatusStore {
 class MemoryCursors implements CrmCursorStore {
   constructor(
     private readonly state: State,
+    private readonly now: () => Date,
     private readonly open: () => void,
   ) {}
 
@@ -480,6 +519,7 @@ class MemoryCursors implements CrmCursorStore {
     this.open();
     checkCursorArgs(integrationId, stream, value);
     this.state.cursors.set(cursorKey(integrationId, stream), value);
+    this.state.cursorTimes.set(cursorKey(integrationId, stream), this.now());
   }
 }
 
@@ -518,4 +558,162 @@ class MemoryLeases implements CrmLeaseStore {
     const held = this.state.leases.get(lease.key);
     if (held && held.token === lease.token) this.state.leases.delete(lease.key);
   }
+}
+
+/** Which of `items` a retention rule removes: older than `before`, or beyond the newest `keepLatest` per group. */
+function expired<T>(
+  items: T[],
+  rule: { before: Date | undefined; keepLatest: number | undefined },
+  group: (item: T) => string,
+  time: (item: T) => number,
+  seq: (item: T) => number,
+): T[] {
+  const out = new Set<T>();
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    if (rule.before !== undefined && time(item) < rule.before.getTime()) out.add(item);
+    const list = groups.get(group(item)) ?? [];
+    list.push(item);
+    groups.set(group(item), list);
+  }
+  if (rule.keepLatest !== undefined) {
+    for (const list of groups.values()) {
+      list.sort((a, b) => time(b) - time(a) || seq(b) - seq(a));
+      for (const item of list.slice(rule.keepLatest)) out.add(item);
+    }
+  }
+  return [...out];
+}
+
+class MemoryPrivacy implements CrmPrivacyStore {
+  constructor(
+    private readonly state: State,
+    private readonly now: () => Date,
+    private readonly open: () => void,
+  ) {}
+
+  async erase(target: CrmEraseTarget): Promise<CrmEraseCounts> {
+    this.open();
+    const t = normaliseEraseTarget(target);
+    const externalIds = new Set(t.externalIds);
+    const crmIds = new Set(t.crmIds);
+    let statusRows = 0;
+    const keys = this.state.statusByIntegration.get(t.integrationId) ?? new Set<string>();
+    for (const key of [...keys]) {
+      const row = this.state.status.get(key);
+      if (!row || !(externalIds.has(row.externalId) || (row.crmId !== null && crmIds.has(row.crmId))))
+        continue;
+      unindexCrmId(this.state, key, row);
+      this.state.status.delete(key);
+      keys.delete(key);
+      statusRows += 1;
+    }
+    let syncLogs = 0;
+    for (const log of this.state.logs.values()) {
+      if (log.integrationId !== t.integrationId || log.errorDetails === null) continue;
+      const scrubbed = scrubDetails(log.errorDetails, t.values);
+      if (!scrubbed.changed) continue;
+      log.errorDetails = scrubbed.details;
+      syncLogs += 1;
+    }
+    return { statusRows, syncLogs };
+  }
+
+  async appendAudit(entry: CrmPrivacyAuditInput): Promise<CrmPrivacyAuditEntry> {
+    this.open();
+    const values = normaliseAuditInput(entry, this.now());
+    const stored = { id: randomUUID(), ...values, seq: ++this.state.seq };
+    this.state.audit.set(stored.id, stored);
+    return copyAudit(stored);
+  }
+
+  async listAudit(integrationId: string, options?: { limit?: number }): Promise<CrmPrivacyAuditEntry[]> {
+    this.open();
+    const limit = normaliseAuditListLimit(options);
+    return [...this.state.audit.values()]
+      .filter((entry) => entry.integrationId === integrationId)
+      .sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime() || b.seq - a.seq)
+      .slice(0, limit)
+      .map(copyAudit);
+  }
+
+  async suppress(keys: CrmSuppressionKeys): Promise<void> {
+    this.open();
+    const { integrationId, hashes } = normaliseSuppressionKeys(keys);
+    const set = this.state.suppressions.get(integrationId) ?? new Set<string>();
+    for (const hash of hashes) set.add(hash);
+    this.state.suppressions.set(integrationId, set);
+  }
+
+  async unsuppress(keys: CrmSuppressionKeys): Promise<void> {
+    this.open();
+    const { integrationId, hashes } = normaliseSuppressionKeys(keys);
+    const set = this.state.suppressions.get(integrationId);
+    for (const hash of hashes) set?.delete(hash);
+  }
+
+  async findSuppressed(keys: CrmSuppressionKeys): Promise<Set<string>> {
+    this.open();
+    const { integrationId, hashes } = normaliseSuppressionKeys(keys);
+    const set = this.state.suppressions.get(integrationId);
+    return new Set(hashes.filter((hash) => set?.has(hash)));
+  }
+
+  async prune(request: CrmPruneRequest): Promise<CrmPruneCounts> {
+    this.open();
+    const r = normalisePruneRequest(request);
+    const inScope = (integrationId: string) =>
+      r.integrationId === undefined || r.integrationId === integrationId;
+    const counts: CrmPruneCounts = { syncLogs: 0, auditEntries: 0, streamRecords: 0 };
+    if (r.syncLogs) {
+      const logs = [...this.state.logs.values()].filter((log) => inScope(log.integrationId));
+      for (const log of expired(
+        logs,
+        r.syncLogs,
+        (l) => l.integrationId,
+        (l) => l.startedAt.getTime(),
+        (l) => l.seq,
+      )) {
+        this.state.logs.delete(log.id);
+        counts.syncLogs += 1;
+      }
+    }
+    if (r.auditEntries) {
+      const entries = [...this.state.audit.values()].filter((e) => inScope(e.integrationId));
+      for (const entry of expired(
+        entries,
+        r.auditEntries,
+        (e) => e.integrationId,
+        (e) => e.occurredAt.getTime(),
+        (e) => e.seq,
+      )) {
+        this.state.audit.delete(entry.id);
+        counts.auditEntries += 1;
+      }
+    }
+    if (r.streamRecords) {
+      const { prefixes, before } = r.streamRecords;
+      for (const [key, at] of this.state.cursorTimes) {
+        const [integrationId = '', stream = ''] = key.split('\u0000');
+        if (!inScope(integrationId) || !prefixes.some((p) => stream.startsWith(p))) continue;
+        if (at.getTime() >= before.getTime()) continue;
+        this.state.cursors.delete(key);
+        this.state.cursorTimes.delete(key);
+        counts.streamRecords += 1;
+      }
+    }
+    return counts;
+  }
+}
+
+function copyAudit(entry: CrmPrivacyAuditEntry): CrmPrivacyAuditEntry {
+  return {
+    id: entry.id,
+    integrationId: entry.integrationId,
+    action: entry.action,
+    subjectHash: entry.subjectHash,
+    reason: entry.reason,
+    occurredAt: new Date(entry.occurredAt.getTime()),
+    outcome: jsonCopy(entry.outcome),
+  };
 }

@@ -8,6 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import type { CrmEntityType } from '../core/models.js';
 import { loadPeer } from './internal/load-peer.js';
+import {
+  normaliseAuditInput,
+  normaliseAuditListLimit,
+  normaliseEraseTarget,
+  normalisePruneRequest,
+  normaliseSuppressionKeys,
+  scrubDetails,
+} from './internal/privacy.js';
 import { createRowDecoders } from './internal/row-decoders.js';
 import {
   checkCursorArgs,
@@ -26,6 +34,16 @@ import {
   storageError,
 } from './internal/validate.js';
 import { POSTGRES_MIGRATIONS, type TableName } from './postgres/migrations/index.js';
+import type {
+  CrmEraseCounts,
+  CrmEraseTarget,
+  CrmPrivacyAuditEntry,
+  CrmPrivacyAuditInput,
+  CrmPrivacyStore,
+  CrmPruneCounts,
+  CrmPruneRequest,
+  CrmSuppressionKeys,
+} from './privacy.js';
 import {
   type CrmClock,
   type CrmCursorStore,
@@ -148,6 +166,12 @@ export class PostgresStorage implements CrmStorage {
   readonly syncStatus: Required<CrmSyncStatusStore>;
   readonly cursors: CrmCursorStore;
   readonly leases: CrmLeaseStore;
+  /**
+   * Erasure, audit, suppression and retention. After an erasure no query returns the person's
+   * data; PostgreSQL keeps dead row versions until VACUUM, and WAL segments, replicas and backups
+   * keep what they recorded: those are the operator's (see the README's privacy section).
+   */
+  readonly privacy: CrmPrivacyStore;
   readonly #options: PostgresStorageOptions;
   readonly #table: TableName;
   #client:
@@ -213,6 +237,7 @@ export class PostgresStorage implements CrmStorage {
     this.syncStatus = new PgStatus(ctx);
     this.cursors = new PgCursors(ctx);
     this.leases = new PgLeases(ctx);
+    this.privacy = new PgPrivacy(ctx);
   }
 
   /**
@@ -426,7 +451,7 @@ interface Ctx {
 
 const toDate = (value: unknown): Date | null =>
   value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value));
-const { toIntegration, toLog, toStatus } = createRowDecoders({
+const { toIntegration, toLog, toStatus, toAudit } = createRowDecoders({
   date: toDate,
   // jsonb arrives parsed from pg and PGlite; text only from unusual client settings.
   json: (value) => (typeof value === 'string' ? JSON.parse(value) : value),
@@ -564,7 +589,9 @@ class PgIntegrations implements CrmIntegrationStore {
       'integrations.delete',
       `WITH s AS (DELETE FROM ${t('crm_sync_status')} WHERE integration_id = $1),
             l AS (DELETE FROM ${t('crm_sync_logs')} WHERE integration_id = $1),
-            c AS (DELETE FROM ${t('crm_sync_cursors')} WHERE integration_id = $1)
+            c AS (DELETE FROM ${t('crm_sync_cursors')} WHERE integration_id = $1),
+            a AS (DELETE FROM ${t('crm_privacy_audit')} WHERE integration_id = $1),
+            p AS (DELETE FROM ${t('crm_privacy_suppressions')} WHERE integration_id = $1)
        DELETE FROM ${t('crm_integrations')} WHERE id = $1`,
       [String(id)],
     );
@@ -836,5 +863,164 @@ class PgLeases implements CrmLeaseStore {
       `DELETE FROM ${this.ctx.t('crm_leases')} WHERE key = $1 AND token = $2`,
       [lease.key, lease.token],
     );
+  }
+}
+
+const AUDIT_COLUMNS = 'id, integration_id, action, subject_hash, reason, occurred_at, outcome';
+
+/** Rows of `table` removed by a retention rule: older than `before`, or beyond the newest `keepLatest` per integration. */
+async function pruneTable(
+  q: PostgresQueryable,
+  table: string,
+  timeColumn: 'started_at' | 'occurred_at',
+  integrationId: string | null,
+  rule: { before: Date | undefined; keepLatest: number | undefined },
+): Promise<number> {
+  const { rows } = await q.query(
+    `WITH ranked AS (
+       SELECT id, ${timeColumn} AS at,
+              ROW_NUMBER() OVER (PARTITION BY integration_id ORDER BY ${timeColumn} DESC, seq DESC) AS n
+       FROM ${table} WHERE ($1::text IS NULL OR integration_id = $1)
+     ), gone AS (
+       DELETE FROM ${table} WHERE id IN (
+         SELECT id FROM ranked
+         WHERE ($2::timestamptz IS NOT NULL AND at < $2::timestamptz) OR ($3::integer IS NOT NULL AND n > $3::integer)
+       ) RETURNING 1
+     ) SELECT count(*)::integer AS n FROM gone`,
+    [integrationId, rule.before?.toISOString() ?? null, rule.keepLatest ?? null],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+class PgPrivacy implements CrmPrivacyStore {
+  constructor(private readonly ctx: Ctx) {}
+
+  async erase(target: CrmEraseTarget): Promise<CrmEraseCounts> {
+    const v = normaliseEraseTarget(target);
+    const t = this.ctx.t;
+    return this.ctx.transaction('privacy.erase', async (q) => {
+      const deleted = await q.query(
+        `WITH gone AS (
+           DELETE FROM ${t('crm_sync_status')} WHERE integration_id = $1
+             AND (external_id = ANY($2::text[]) OR crm_id = ANY($3::text[]))
+           RETURNING 1
+         ) SELECT count(*)::integer AS n FROM gone`,
+        [v.integrationId, v.externalIds, v.crmIds],
+      );
+      const { rows: logs } = await q.query(
+        `SELECT id, error_details FROM ${t('crm_sync_logs')} WHERE integration_id = $1 AND error_details IS NOT NULL
+         FOR UPDATE`,
+        [v.integrationId],
+      );
+      let syncLogs = 0;
+      for (const log of logs) {
+        const details =
+          typeof log.error_details === 'string' ? JSON.parse(log.error_details) : log.error_details;
+        const scrubbed = scrubDetails(details as Record<string, unknown>, v.values);
+        if (!scrubbed.changed) continue;
+        await q.query(`UPDATE ${t('crm_sync_logs')} SET error_details = $2::jsonb WHERE id = $1`, [
+          log.id,
+          JSON.stringify(scrubbed.details),
+        ]);
+        syncLogs += 1;
+      }
+      return { statusRows: Number(deleted.rows[0]?.n ?? 0), syncLogs };
+    });
+  }
+
+  async appendAudit(entry: CrmPrivacyAuditInput): Promise<CrmPrivacyAuditEntry> {
+    const v = normaliseAuditInput(entry, this.ctx.now());
+    const { rows } = await this.ctx.query(
+      'privacy.appendAudit',
+      `INSERT INTO ${this.ctx.t('crm_privacy_audit')} (id, integration_id, action, subject_hash, reason, occurred_at, outcome)
+       VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::jsonb) RETURNING ${AUDIT_COLUMNS}`,
+      [
+        randomUUID(),
+        v.integrationId,
+        v.action,
+        v.subjectHash,
+        v.reason,
+        v.occurredAt.toISOString(),
+        JSON.stringify(v.outcome),
+      ],
+    );
+    return toAudit(rows[0]!);
+  }
+
+  async listAudit(integrationId: string, options?: { limit?: number }): Promise<CrmPrivacyAuditEntry[]> {
+    const limit = normaliseAuditListLimit(options);
+    const { rows } = await this.ctx.query(
+      'privacy.listAudit',
+      `SELECT ${AUDIT_COLUMNS} FROM ${this.ctx.t('crm_privacy_audit')} WHERE integration_id = $1
+       ORDER BY occurred_at DESC, seq DESC LIMIT $2`,
+      [String(integrationId), limit],
+    );
+    return rows.map(toAudit);
+  }
+
+  async suppress(keys: CrmSuppressionKeys): Promise<void> {
+    const { integrationId, hashes } = normaliseSuppressionKeys(keys);
+    await this.ctx.query(
+      'privacy.suppress',
+      `INSERT INTO ${this.ctx.t('crm_privacy_suppressions')} (integration_id, subject_hash, created_at)
+       SELECT $1, h, $3::timestamptz FROM unnest($2::text[]) AS h
+       ON CONFLICT (integration_id, subject_hash) DO NOTHING`,
+      [integrationId, hashes, this.ctx.now().toISOString()],
+    );
+  }
+
+  async unsuppress(keys: CrmSuppressionKeys): Promise<void> {
+    const { integrationId, hashes } = normaliseSuppressionKeys(keys);
+    await this.ctx.query(
+      'privacy.unsuppress',
+      `DELETE FROM ${this.ctx.t('crm_privacy_suppressions')} WHERE integration_id = $1 AND subject_hash = ANY($2::text[])`,
+      [integrationId, hashes],
+    );
+  }
+
+  async findSuppressed(keys: CrmSuppressionKeys): Promise<Set<string>> {
+    const { integrationId, hashes } = normaliseSuppressionKeys(keys);
+    if (hashes.length === 0) return new Set();
+    const { rows } = await this.ctx.query(
+      'privacy.findSuppressed',
+      `SELECT subject_hash FROM ${this.ctx.t('crm_privacy_suppressions')}
+       WHERE integration_id = $1 AND subject_hash = ANY($2::text[])`,
+      [integrationId, hashes],
+    );
+    return new Set(rows.map((row) => String(row.subject_hash)));
+  }
+
+  async prune(request: CrmPruneRequest): Promise<CrmPruneCounts> {
+    const r = normalisePruneRequest(request);
+    const scope = r.integrationId ?? null;
+    const t = this.ctx.t;
+    return this.ctx.transaction('privacy.prune', async (q) => {
+      const counts: CrmPruneCounts = { syncLogs: 0, auditEntries: 0, streamRecords: 0 };
+      if (r.syncLogs)
+        counts.syncLogs = await pruneTable(q, t('crm_sync_logs'), 'started_at', scope, r.syncLogs);
+      if (r.auditEntries) {
+        counts.auditEntries = await pruneTable(
+          q,
+          t('crm_privacy_audit'),
+          'occurred_at',
+          scope,
+          r.auditEntries,
+        );
+      }
+      if (r.streamRecords) {
+        // left() instead of LIKE: a prefix may contain `%` or `_`.
+        const { rows } = await q.query(
+          `WITH gone AS (
+             DELETE FROM ${t('crm_sync_cursors')} WHERE ($1::text IS NULL OR integration_id = $1)
+               AND updated_at < $2::timestamptz
+               AND EXISTS (SELECT 1 FROM unnest($3::text[]) AS p WHERE left(stream, length(p)) = p)
+             RETURNING 1
+           ) SELECT count(*)::integer AS n FROM gone`,
+          [scope, r.streamRecords.before.toISOString(), r.streamRecords.prefixes],
+        );
+        counts.streamRecords = Number(rows[0]?.n ?? 0);
+      }
+      return counts;
+    });
   }
 }

@@ -14,9 +14,10 @@ export interface CrmEraseTarget {
   /** CRM ids of the person: every status row with one of them as `crmId` is deleted. */
   crmIds: ReadonlyArray<string>;
   /**
-   * Every value that identifies the person (host ids, CRM ids, email, names). Stored sync log
-   * details MUST NOT contain any of them afterwards: an array element equal to one is dropped, a
-   * string containing one (compared case-insensitively) is replaced by {@link ERASED}.
+   * Every value that identifies the person (email, names; host and CRM ids are added from the
+   * lists above). Stored sync log details MUST NOT contain any of them afterwards (compared
+   * case-insensitively): an array element containing one is dropped, an object key containing
+   * one is dropped with its value, any other string containing one becomes {@link ERASED}.
    */
   values: ReadonlyArray<string>;
 }

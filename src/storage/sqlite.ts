@@ -8,6 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import type { CrmEntityType } from '../core/models.js';
 import { loadPeer } from './internal/load-peer.js';
+import {
+  normaliseAuditInput,
+  normaliseAuditListLimit,
+  normaliseEraseTarget,
+  normalisePruneRequest,
+  normaliseSuppressionKeys,
+  scrubDetails,
+} from './internal/privacy.js';
 import { createRowDecoders } from './internal/row-decoders.js';
 import {
   checkCursorArgs,
@@ -24,6 +32,16 @@ import {
   normaliseStatusRows,
   storageError,
 } from './internal/validate.js';
+import type {
+  CrmEraseCounts,
+  CrmEraseTarget,
+  CrmPrivacyAuditEntry,
+  CrmPrivacyAuditInput,
+  CrmPrivacyStore,
+  CrmPruneCounts,
+  CrmPruneRequest,
+  CrmSuppressionKeys,
+} from './privacy.js';
 import { SQLITE_MIGRATIONS } from './sqlite/migrations.js';
 import {
   type CrmClock,
@@ -122,6 +140,12 @@ export class SqliteStorage implements CrmStorage {
   readonly syncStatus: Required<CrmSyncStatusStore>;
   readonly cursors: CrmCursorStore;
   readonly leases: CrmLeaseStore;
+  /**
+   * Erasure, audit, suppression and retention. Erased rows are not recoverable from the database
+   * file: the connection runs with `PRAGMA secure_delete = ON` (freed space is zeroed), and after
+   * an erasure the WAL is checkpointed and truncated, so old page images do not linger there.
+   */
+  readonly privacy: CrmPrivacyStore;
   readonly #options: SqliteStorageOptions;
   readonly #clock: CrmClock;
   #connection: Promise<Connection> | undefined;
@@ -177,6 +201,7 @@ export class SqliteStorage implements CrmStorage {
     this.syncStatus = new SqliteStatus(ctx);
     this.cursors = new SqliteCursors(ctx);
     this.leases = new SqliteLeases(ctx);
+    this.privacy = new SqlitePrivacy(ctx);
   }
 
   /**
@@ -237,6 +262,9 @@ export class SqliteStorage implements CrmStorage {
     try {
       const busy = this.#options.busyTimeoutMs ?? 5000;
       db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busy))}`);
+      // Deleted rows otherwise linger in free space of the file, where anyone with the file can
+      // read an erased person back; secure_delete zeroes them as they are deleted.
+      db.exec('PRAGMA secure_delete = ON');
       if (filename !== undefined && filename !== ':memory:') {
         // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes
         // in WAL mode (only an OS crash can lose the last commits), and much faster than FULL.
@@ -379,7 +407,7 @@ interface Ctx {
 const date = (value: unknown): Date | null =>
   value === null || value === undefined ? null : new Date(Number(value));
 const ms = (value: Date | null): number | null => (value === null ? null : value.getTime());
-const { toIntegration, toLog, toStatus } = createRowDecoders({
+const { toIntegration, toLog, toStatus, toAudit } = createRowDecoders({
   date,
   json: (value) => JSON.parse(String(value)),
   bool: (value) => Number(value) === 1,
@@ -534,7 +562,13 @@ class SqliteIntegrations implements CrmIntegrationStore {
   async delete(id: string): Promise<void> {
     await this.ctx.run('integrations.delete', (c) =>
       c.transaction(() => {
-        for (const table of ['crm_sync_status', 'crm_sync_logs', 'crm_sync_cursors']) {
+        for (const table of [
+          'crm_sync_status',
+          'crm_sync_logs',
+          'crm_sync_cursors',
+          'crm_privacy_audit',
+          'crm_privacy_suppressions',
+        ]) {
           c.run(`DELETE FROM ${table} WHERE integration_id = ?`, String(id));
         }
         c.run('DELETE FROM crm_integrations WHERE id = ?', String(id));
@@ -805,6 +839,185 @@ class SqliteLeases implements CrmLeaseStore {
     checkLease(lease);
     await this.ctx.run('leases.release', (c) =>
       c.run('DELETE FROM crm_leases WHERE key = ? AND token = ?', lease.key, lease.token),
+    );
+  }
+}
+
+/** A retention rule's `before` and `keepLatest` as SQL: rows removed from `table` (ordered by `timeColumn`). */
+function pruneTable(
+  c: Connection,
+  table: 'crm_sync_logs' | 'crm_privacy_audit',
+  timeColumn: 'started_at' | 'occurred_at',
+  integrationId: string | null,
+  rule: { before: Date | undefined; keepLatest: number | undefined },
+): number {
+  let removed = 0;
+  if (rule.before !== undefined) {
+    removed += c.run(
+      `DELETE FROM ${table} WHERE (? IS NULL OR integration_id = ?) AND ${timeColumn} < ?`,
+      integrationId,
+      integrationId,
+      rule.before.getTime(),
+    );
+  }
+  if (rule.keepLatest !== undefined) {
+    removed += c.run(
+      `DELETE FROM ${table} WHERE rowid IN (
+         SELECT rowid FROM (
+           SELECT rowid, ROW_NUMBER() OVER (PARTITION BY integration_id ORDER BY ${timeColumn} DESC, rowid DESC) AS n
+           FROM ${table} WHERE (? IS NULL OR integration_id = ?)
+         ) WHERE n > ?
+       )`,
+      integrationId,
+      integrationId,
+      rule.keepLatest,
+    );
+  }
+  return removed;
+}
+
+class SqlitePrivacy implements CrmPrivacyStore {
+  constructor(private readonly ctx: Ctx) {}
+
+  async erase(target: CrmEraseTarget): Promise<CrmEraseCounts> {
+    const t = normaliseEraseTarget(target);
+    return this.ctx.run('privacy.erase', (c) => {
+      const counts = c.transaction(() => {
+        const statusRows = c.run(
+          `DELETE FROM crm_sync_status WHERE integration_id = ?
+             AND (external_id IN (SELECT value FROM json_each(?)) OR crm_id IN (SELECT value FROM json_each(?)))`,
+          t.integrationId,
+          JSON.stringify(t.externalIds),
+          JSON.stringify(t.crmIds),
+        );
+        let syncLogs = 0;
+        const logs = c.all(
+          'SELECT id, error_details FROM crm_sync_logs WHERE integration_id = ? AND error_details IS NOT NULL',
+          t.integrationId,
+        );
+        for (const log of logs) {
+          const scrubbed = scrubDetails(JSON.parse(String(log.error_details)), t.values);
+          if (!scrubbed.changed) continue;
+          c.run(
+            'UPDATE crm_sync_logs SET error_details = ? WHERE id = ?',
+            JSON.stringify(scrubbed.details),
+            log.id,
+          );
+          syncLogs += 1;
+        }
+        return { statusRows, syncLogs };
+      });
+      // In WAL mode the old page images stay in the -wal file until a checkpoint; TRUNCATE copies
+      // the zeroed pages into the database and empties the WAL. A reader holding an old snapshot
+      // can stop it from completing; the next checkpoint then finishes the job.
+      c.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      return counts;
+    });
+  }
+
+  async appendAudit(entry: CrmPrivacyAuditInput): Promise<CrmPrivacyAuditEntry> {
+    const v = normaliseAuditInput(entry, new Date(this.ctx.now()));
+    const id = randomUUID();
+    return this.ctx.run('privacy.appendAudit', (c) => {
+      c.run(
+        `INSERT INTO crm_privacy_audit (id, integration_id, action, subject_hash, reason, occurred_at, outcome)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        id,
+        v.integrationId,
+        v.action,
+        v.subjectHash,
+        v.reason,
+        v.occurredAt.getTime(),
+        JSON.stringify(v.outcome),
+      );
+      return toAudit(c.get('SELECT * FROM crm_privacy_audit WHERE id = ?', id)!);
+    });
+  }
+
+  async listAudit(integrationId: string, options?: { limit?: number }): Promise<CrmPrivacyAuditEntry[]> {
+    const limit = normaliseAuditListLimit(options);
+    return this.ctx.run('privacy.listAudit', (c) =>
+      c
+        .all(
+          'SELECT * FROM crm_privacy_audit WHERE integration_id = ? ORDER BY occurred_at DESC, rowid DESC LIMIT ?',
+          String(integrationId),
+          limit,
+        )
+        .map(toAudit),
+    );
+  }
+
+  async suppress(keys: CrmSuppressionKeys): Promise<void> {
+    const { integrationId, hashes } = normaliseSuppressionKeys(keys);
+    const now = this.ctx.now();
+    await this.ctx.run('privacy.suppress', (c) =>
+      c.transaction(() => {
+        for (const hash of hashes) {
+          c.run(
+            `INSERT INTO crm_privacy_suppressions (integration_id, subject_hash, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (integration_id, subject_hash) DO NOTHING`,
+            integrationId,
+            hash,
+            now,
+          );
+        }
+      }),
+    );
+  }
+
+  async unsuppress(keys: CrmSuppressionKeys): Promise<void> {
+    const { integrationId, hashes } = normaliseSuppressionKeys(keys);
+    await this.ctx.run('privacy.unsuppress', (c) =>
+      c.run(
+        'DELETE FROM crm_privacy_suppressions WHERE integration_id = ? AND subject_hash IN (SELECT value FROM json_each(?))',
+        integrationId,
+        JSON.stringify(hashes),
+      ),
+    );
+  }
+
+  async findSuppressed(keys: CrmSuppressionKeys): Promise<Set<string>> {
+    const { integrationId, hashes } = normaliseSuppressionKeys(keys);
+    if (hashes.length === 0) return new Set();
+    return this.ctx.run(
+      'privacy.findSuppressed',
+      (c) =>
+        new Set(
+          c
+            .all(
+              'SELECT subject_hash FROM crm_privacy_suppressions WHERE integration_id = ? AND subject_hash IN (SELECT value FROM json_each(?))',
+              integrationId,
+              JSON.stringify(hashes),
+            )
+            .map((row) => String(row.subject_hash)),
+        ),
+    );
+  }
+
+  async prune(request: CrmPruneRequest): Promise<CrmPruneCounts> {
+    const r = normalisePruneRequest(request);
+    const scope = r.integrationId ?? null;
+    return this.ctx.run('privacy.prune', (c) =>
+      c.transaction(() => {
+        const counts: CrmPruneCounts = { syncLogs: 0, auditEntries: 0, streamRecords: 0 };
+        if (r.syncLogs) counts.syncLogs = pruneTable(c, 'crm_sync_logs', 'started_at', scope, r.syncLogs);
+        if (r.auditEntries) {
+          counts.auditEntries = pruneTable(c, 'crm_privacy_audit', 'occurred_at', scope, r.auditEntries);
+        }
+        for (const prefix of r.streamRecords?.prefixes ?? []) {
+          // substr instead of LIKE: a prefix may contain `%` or `_`.
+          counts.streamRecords += c.run(
+            `DELETE FROM crm_sync_cursors WHERE (? IS NULL OR integration_id = ?) AND updated_at < ?
+               AND substr(stream, 1, length(?)) = ?`,
+            scope,
+            scope,
+            r.streamRecords!.before.getTime(),
+            prefix,
+            prefix,
+          );
+        }
+        return counts;
+      }),
     );
   }
 }

@@ -101,11 +101,15 @@ export function mergeField(input: FieldMergeInput): FieldMergeResult {
   }
 
   let value = source === 'crm' ? crm : host;
+  let nextBase = stableEqual(value, crm) ? crm : base;
   if (input.stickyOptOut && value !== true && (host === true || (crmChanged && crm === true))) {
     value = true;
     source = host === true ? 'host' : 'crm';
     // An opt-out settles a conflict whatever the policy.
     resolved = true;
+    // The CRM's re-opt-in becomes the base, so the host's opt-out counts as a change the next push
+    // sends back: the opt-out is restored in the CRM, not only kept in the host.
+    if (crmChanged && crm !== true) nextBase = crm;
   }
-  return { value, source, conflict, resolved, base: stableEqual(value, crm) ? crm : base };
+  return { value, source, conflict, resolved, base: nextBase };
 }

@@ -30,6 +30,10 @@ export interface SyncRunContext {
   signal: AbortSignal;
   report: SyncReportBuilder;
   dryRun: boolean;
+  /** Host ids among `records` whose person was forgotten (see `SyncEngine.forgetContact`). */
+  forgotten?: (
+    records: ReadonlyArray<{ externalId: string; email?: string | undefined }>,
+  ) => Promise<Set<string>>;
 }
 
 /** Run `fn` over `items` with at most `limit` in flight; results keep input order. */

@@ -17,6 +17,7 @@ import {
   CrmListSchema,
   parseModel,
 } from '../core/models.js';
+import type { CrmContactRef } from '../core/privacy.js';
 import type { CrmProvider } from '../core/provider.js';
 import {
   type CrmClock,
@@ -33,6 +34,18 @@ import { contentHash } from './content-hash.js';
 import { chunked, getStatusRows, type SyncRunContext } from './context.js';
 import { defaultSleep, holdLease, type SyncSleep } from './lease.js';
 import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
+import {
+  exportContactData,
+  findForgotten,
+  forgetContact,
+  type PrivacyContext,
+  restoreContact,
+  SubjectHasher,
+  type SyncContactExport,
+  type SyncExportOptions,
+  type SyncForgetOptions,
+  type SyncForgetReport,
+} from './privacy.js';
 import { runPull, runReconcile, type SyncPullOptions, type SyncReconcileOptions } from './pull.js';
 import { isCleanStop, progressOf, runPush, type SyncProgress } from './push.js';
 import { runChangeEvent, type SyncChangeEventOptions } from './realtime.js';
@@ -124,6 +137,13 @@ export interface SyncEngineOptions {
    * three-way merge finds nothing changed)
    */
   clientTag?: string;
+  /**
+   * Secret salt of the hashes that identify forgotten people in audit entries and the suppression
+   * list (HMAC-SHA-256). Keep it in your secret store and never change it: the suppression list
+   * only recognises hashes made with the same salt.
+   * @default a random salt per integration, kept in the cursor store (stream `privacy:salt`)
+   */
+  privacySalt?: string | Uint8Array;
 }
 
 const OPTION_KEYS = new Set<string>([
@@ -147,6 +167,7 @@ const OPTION_KEYS = new Set<string>([
   'maxReportedErrors',
   'lookupConcurrency',
   'clientTag',
+  'privacySalt',
 ]);
 
 /** Options of {@link SyncEngine.pushContacts}. */
@@ -227,6 +248,7 @@ export class SyncEngine {
   readonly #maxErrors: number;
   readonly #lookupConcurrency: number;
   readonly #clientTag: string | undefined;
+  readonly #hasher: SubjectHasher;
 
   /** @throws {CrmConfigurationError} for a missing or invalid option, or an unknown key. */
   constructor(options: SyncEngineOptions) {
@@ -282,6 +304,95 @@ export class SyncEngine {
       throw new CrmConfigurationError('clientTag must be a non-empty string');
     }
     this.#clientTag = options.clientTag;
+    const salt = options.privacySalt;
+    if (
+      (salt !== undefined && !(typeof salt === 'string' || salt instanceof Uint8Array)) ||
+      salt?.length === 0
+    ) {
+      throw new CrmConfigurationError('privacySalt must be a non-empty string or Uint8Array');
+    }
+    this.#hasher = new SubjectHasher(this.#storage, this.#integrationId, salt);
+  }
+
+  /**
+   * Erase a person everywhere this integration keeps them: in the CRM (`provider.forgetContact`:
+   * Salesforce deletes the Contact and Lead and flags the Individual), and locally — their sync
+   * status rows (stored errors and last-synced values included) are deleted and their values are
+   * scrubbed from stored sync log details. Their host id and email go on a suppression list (as
+   * salted hashes), so a later push of the same host record does not re-create them; call
+   * {@link SyncEngine.restoreContact} when the host sends them again on purpose. An audit entry
+   * records when, why and what each system answered, without personal data.
+   *
+   * Holds the integration's lease, so it never interleaves with a sync run. When the CRM fails,
+   * local data is still erased and the audit entry records the failure; then the CRM's error is
+   * thrown so the request can be retried (every step is idempotent).
+   *
+   * @throws {CrmDataConversionError} when `ref` names no key.
+   * @throws {CrmUnsupportedFeatureError} when the provider lacks `privacy` (unless `localOnly`) or
+   *   the storage has no `privacy` store.
+   * @example
+   * const { crm, local } = await engine.forgetContact({ email: 'ada@example.com', externalId: 'sub-42' },
+   *   { reason: 'gdpr_erasure_request' });
+   */
+  async forgetContact(ref: CrmContactRef, options: SyncForgetOptions = {}): Promise<SyncForgetReport> {
+    return this.#withLease(options.signal, () => forgetContact(this.#privacyContext(), ref, options));
+  }
+
+  /**
+   * Take a forgotten person off the suppression list, so the next push sends their host record
+   * again (the host is sending it again on purpose, e.g. the person signed up anew). Audited.
+   * @throws {CrmUnsupportedFeatureError} when the storage has no `privacy` store.
+   */
+  async restoreContact(
+    ref: CrmContactRef,
+    options: { reason?: string } = {},
+  ): Promise<{ subjectHash: string; auditEntryId: string }> {
+    return restoreContact(this.#privacyContext(), ref, options);
+  }
+
+  /**
+   * Everything held about a person, as plain JSON-safe data: `crm` from
+   * `provider.exportContactData` (Salesforce: Contact, Lead, Tasks, CampaignMembers, Individual),
+   * `local` from storage (status rows, log entries mentioning them, privacy audit entries). The
+   * request itself is audited (without personal data) when the storage has a `privacy` store.
+   * @throws {CrmDataConversionError} when `ref` names no key.
+   * @throws {CrmUnsupportedFeatureError} when the provider lacks `privacy` (unless `localOnly`).
+   */
+  async exportContactData(ref: CrmContactRef, options: SyncExportOptions = {}): Promise<SyncContactExport> {
+    return exportContactData(this.#privacyContext(), ref, options);
+  }
+
+  #privacyContext(): PrivacyContext {
+    return {
+      provider: this.#provider,
+      storage: this.#storage,
+      integrationId: this.#integrationId,
+      hasher: this.#hasher,
+    };
+  }
+
+  #holdLease(signal: AbortSignal | undefined, onLost: (error: CrmStorageError) => void) {
+    return holdLease({
+      storage: this.#storage,
+      key: this.leaseKey,
+      ttlMs: this.#leaseTtlMs,
+      waitMs: this.#waitForLeaseMs,
+      logger: this.#logger,
+      sleep: this.#sleep,
+      signal,
+      onLost,
+    });
+  }
+
+  async #withLease<T>(signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
+    throwIfAborted(signal);
+    // Erasure is a handful of quick calls: a lost lease cannot be acted on mid-way, so it is ignored.
+    const held = await this.#holdLease(signal, () => {});
+    try {
+      return await body();
+    } finally {
+      await held.release();
+    }
   }
 
   /** The integration this engine syncs. */
@@ -627,18 +738,9 @@ export class SyncEngine {
     // A dry run writes nothing, so it needs no lease either.
     const held = spec.dryRun
       ? null
-      : await holdLease({
-          storage: this.#storage,
-          key: this.leaseKey,
-          ttlMs: this.#leaseTtlMs,
-          waitMs: this.#waitForLeaseMs,
-          logger: this.#logger,
-          sleep: this.#sleep,
-          signal: spec.signal,
-          onLost: (error) => {
-            lost.error = error;
-            internal.abort(error);
-          },
+      : await this.#holdLease(spec.signal, (error) => {
+          lost.error = error;
+          internal.abort(error);
         });
     // The run starts once it holds the lease: time spent waiting for another run is not its own.
     const startedAt = this.#clock.now();
@@ -676,6 +778,7 @@ export class SyncEngine {
         signal,
         report: builder,
         dryRun: spec.dryRun,
+        forgotten: (records) => findForgotten(this.#privacyContext(), records),
       };
       this.#logger.info('sync run started', {
         integrationId: this.#integrationId,

@@ -162,7 +162,13 @@ async function pushChunk(
     }
   }
 
-  const mappedList = [...unique.values()];
+  const forgotten = ctx.forgotten
+    ? await ctx.forgotten(
+        [...unique.values()].map((m) => ({ externalId: m.externalId, email: m.contact.email })),
+      )
+    : new Set<string>();
+  report.suppressed += forgotten.size;
+  const mappedList = [...unique.values()].filter((m) => !forgotten.has(m.externalId));
   const existing = await getStatusRows(
     ctx,
     mappedList.map((m) => ({

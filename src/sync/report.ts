@@ -69,6 +69,11 @@ export interface SyncReport {
   conflicts: number;
   /** Push: failed records not retried this run (backing off, or waiting for a fix). */
   deferred: number;
+  /**
+   * Push: records skipped because their person was forgotten (`SyncEngine.forgetContact`) and not
+   * restored, so a push does not re-create them in the CRM.
+   */
+  suppressed: number;
   /** Failed records that need a human: retries exhausted or not retryable. */
   needsAttention: number;
   /** The first failures (at most `maxReportedErrors`). */
@@ -117,6 +122,7 @@ export class SyncReportBuilder {
       deleted: 0,
       conflicts: 0,
       deferred: 0,
+      suppressed: 0,
       needsAttention: 0,
       errors: [],
       errorsByCode: {},
@@ -184,6 +190,7 @@ export class SyncReportBuilder {
         deleted: r.deleted,
         conflicts: r.conflicts,
         deferred: r.deferred,
+        suppressed: r.suppressed,
         needsAttention: r.needsAttention,
         apiCalls: r.apiCalls,
       },

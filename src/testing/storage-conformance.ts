@@ -7,6 +7,7 @@ import type {
   CrmSyncStatusRow,
   CrmSyncStatusState,
 } from '../storage/types.js';
+import { registerStoragePrivacyConformance } from './storage-privacy-conformance.js';
 
 /**
  * The test-runner functions the suite registers itself with. Vitest, Jest, Mocha and `node:test`
@@ -69,6 +70,12 @@ export interface StorageConformanceOptions {
      * @default false
      */
     getManyByCrmId?: boolean;
+    /**
+     * The adapter implements the optional `privacy` store (erasure, audit, suppression,
+     * retention); its tests are registered only then. The built-in adapters all do.
+     * @default false
+     */
+    privacy?: boolean;
   };
   /** Rows written by the bulk upsert test. @default 2500 */
   bulkRows?: number;
@@ -902,6 +909,17 @@ export function runStorageConformance(
           const found = await manyByCrmId(id, ['003OLD', '003NEW']);
           assert.deepEqual([...found.keys()], ['003NEW']);
         });
+      });
+    }
+
+    if (options.capabilities?.privacy) {
+      registerStoragePrivacyConformance({
+        describe,
+        it,
+        storage: s,
+        clock: () => clock,
+        integrationInput,
+        statusRow,
       });
     }
 

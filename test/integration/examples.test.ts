@@ -157,6 +157,20 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     expect(run.stdout).toContain("'Ada Lovelace (Analyst)'");
   });
 
+  it('privacy.ts exports, forgets (CRM and SQLite file), suppresses a later push and prunes', async () => {
+    const run = await runExample('privacy.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('Export from Salesforce → Contact: 1, Lead: 0, Task: 1, CampaignMember: 1');
+    expect(run.stdout).toContain(
+      'Forgotten in Salesforce: {"Task":1,"CampaignMember":1,"Contact":1,"Lead":0}',
+    );
+    expect(run.stdout).toMatch(/Audit entry: forget [0-9a-f]{12}… reason gdpr_erasure_request/);
+    expect(run.stdout).toContain('Email in the SQLite file after erasure: false');
+    expect(run.stdout).toContain('Push after erasure: 1 suppressed, 0 created');
+    expect(run.stdout).toContain('Contacts in Salesforce: grace.privacy@example.com');
+    expect(run.stdout).not.toContain('ada.privacy@example.com');
+  });
+
   it('host-server.ts serves the HTTP API and dashboard: connect, map, sync and grouped errors (--once)', async () => {
     const run = await runExample('host-server.ts', ['--once']);
     expectSuccess(run);

@@ -9,6 +9,7 @@ import {
 let sf: SalesforceEmulator;
 vitest.beforeAll(async () => {
   sf = await startSalesforceEmulator();
+  sf.addCustomField('Contact', { name: 'Nickname__c', type: 'string', length: 20 });
 });
 vitest.afterAll(async () => {
   await sf?.stop();
@@ -26,5 +27,10 @@ runProviderConformance(
     runner: vitest,
     name: 'SalesforceProvider conformance (emulator)',
     capabilities: { leadConversion: true },
+    // Salesforce echoes the value in STRING_TOO_LONG: `<label>: data value too large: <value> (max length=20)`.
+    valueEchoingFailure: (contact) => {
+      const value = `Erasable-${contact.externalId}`;
+      return { contact: { ...contact, customFields: { Nickname__c: value } }, value, field: 'Nickname' };
+    },
   },
 );

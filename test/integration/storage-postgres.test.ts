@@ -53,6 +53,7 @@ function postgresSpecifics(
           { version: 1, name: 'original_tables' },
           { version: 2, name: 'engine_state' },
           { version: 3, name: 'crm_id_lookup_index' },
+          { version: 4, name: 'privacy' },
         ]);
         const tables = await getClient().query(
           `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
@@ -61,6 +62,8 @@ function postgresSpecifics(
         expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual([
           'crm_integrations',
           'crm_leases',
+          'crm_privacy_audit',
+          'crm_privacy_suppressions',
           'crm_schema_migrations',
           'crm_sync_cursors',
           'crm_sync_logs',
@@ -278,7 +281,7 @@ describe('PostgresStorage on PGlite', () => {
     },
     {
       runner: vitest,
-      capabilities: { getMany: true, getManyByCrmId: true },
+      capabilities: { getMany: true, getManyByCrmId: true, privacy: true },
       name: 'PostgresStorage (PGlite) conformance',
       cleanup: (storage) => drop(schemas.get(storage)!),
     },
@@ -321,7 +324,7 @@ if (serverUrl) {
       },
       {
         runner: vitest,
-        capabilities: { getMany: true, getManyByCrmId: true },
+        capabilities: { getMany: true, getManyByCrmId: true, privacy: true },
         name: 'PostgresStorage (server, connectionString) conformance',
         cleanup: (storage) => drop(schemas.get(storage)!),
       },

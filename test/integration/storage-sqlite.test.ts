@@ -16,13 +16,13 @@ const nextFile = () => join(dir, `db-${++fileSeq}.sqlite`);
 
 runStorageConformance(({ clock }) => new SqliteStorage({ filename: ':memory:', clock }), {
   runner: vitest,
-  capabilities: { getMany: true, getManyByCrmId: true },
+  capabilities: { getMany: true, getManyByCrmId: true, privacy: true },
   name: 'SqliteStorage (better-sqlite3, :memory:) conformance',
 });
 
 runStorageConformance(({ clock }) => new SqliteStorage({ filename: nextFile(), clock }), {
   runner: vitest,
-  capabilities: { getMany: true, getManyByCrmId: true },
+  capabilities: { getMany: true, getManyByCrmId: true, privacy: true },
   name: 'SqliteStorage (better-sqlite3, WAL file) conformance',
 });
 
@@ -46,7 +46,7 @@ runStorageConformance(
   {
     runner: vitest,
     name: 'SqliteStorage (node:sqlite database) conformance',
-    capabilities: { getMany: true, getManyByCrmId: true },
+    capabilities: { getMany: true, getManyByCrmId: true, privacy: true },
   },
 );
 
@@ -84,6 +84,7 @@ describe('SqliteStorage specifics', () => {
       { version: 1, name: 'original_tables' },
       { version: 2, name: 'engine_state' },
       { version: 3, name: 'crm_id_lookup_index' },
+      { version: 4, name: 'privacy' },
     ]);
     raw.close();
 
@@ -142,7 +143,9 @@ describe('SqliteStorage specifics', () => {
     await storage.close();
 
     const raw = new Database(filename);
-    expect(raw.prepare('SELECT max(version) AS v FROM crm_schema_migrations').get()).toEqual({ v: 3 });
+    expect(raw.prepare('SELECT max(version) AS v FROM crm_schema_migrations').get()).toEqual({
+      v: SQLITE_MIGRATIONS.at(-1)?.version,
+    });
     const indexes = raw
       .prepare(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'crm_sync_status' AND sql IS NOT NULL ORDER BY name",

@@ -5,7 +5,7 @@ import { runStorageConformance } from '../../src/testing/index.js';
 
 runStorageConformance(({ clock }) => new MemoryStorage({ clock }), {
   runner: vitest,
-  capabilities: { getMany: true, getManyByCrmId: true },
+  capabilities: { getMany: true, getManyByCrmId: true, privacy: true },
   name: 'MemoryStorage conformance',
 });
 

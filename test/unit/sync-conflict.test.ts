@@ -134,4 +134,9 @@ describe('mergeField: email opt-out is sticky', () => {
         .value,
     ).toBe(false);
   });
+
+  it('a CRM re-opt-in against a host opt-out becomes the base, so the next push restores the opt-out in the CRM', () => {
+    const merged = mergeField({ ...sticky, base: true, host: true, crm: false, policy: 'crm_wins' });
+    expect(merged).toMatchObject({ value: true, source: 'host', base: false });
+  });
 });

@@ -1,4 +1,5 @@
 import type { CrmEntityType, CrmFieldMappingInput } from '../../core/models.js';
+import type { CrmPrivacyAction, CrmPrivacyAuditEntry } from '../privacy.js';
 import type { CrmIntegration, CrmSyncLog, CrmSyncStatusRow, CrmSyncType } from '../types.js';
 
 /** A database row keyed by column name. */
@@ -23,6 +24,7 @@ export interface RowDecoders {
   toIntegration(row: StorageRow): CrmIntegration;
   toLog(row: StorageRow): CrmSyncLog;
   toStatus(row: StorageRow): CrmSyncStatusRow;
+  toAudit(row: StorageRow): CrmPrivacyAuditEntry;
 }
 
 /** Build the row decoders of one SQL adapter from its column decoders. */
@@ -70,6 +72,15 @@ export function createRowDecoders(columns: ColumnDecoders): RowDecoders {
       lastSyncedAt: date(row.last_synced_at),
       lastError: nullableText(row.last_error),
       state: nullableRecord(row.state),
+    }),
+    toAudit: (row) => ({
+      id: String(row.id),
+      integrationId: String(row.integration_id),
+      action: row.action as CrmPrivacyAction,
+      subjectHash: String(row.subject_hash),
+      reason: nullableText(row.reason),
+      occurredAt: date(row.occurred_at)!,
+      outcome: record(row.outcome),
     }),
   };
 }

@@ -71,7 +71,8 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-class Issues {
+/** Collects field issues and throws them as one `CrmDataConversionError`. */
+export class Issues {
   readonly list: CrmFieldIssue[] = [];
   add(field: string, message: string, code = 'invalid'): void {
     this.list.push({ field, message, code });

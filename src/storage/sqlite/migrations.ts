@@ -98,4 +98,30 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       'CREATE INDEX IF NOT EXISTS crm_sync_status_crm_lookup_idx ON crm_sync_status (integration_id, entity_type, crm_id, external_id)',
     ],
   },
+  {
+    version: 4,
+    name: 'privacy',
+    // Erasure audit (no personal data: a salted hash of the person's key), the suppression list
+    // that stops a later push from resurrecting a forgotten person, and an index so retention
+    // finds old cursor-store records (webhook dedupe) without a scan.
+    statements: [
+      `CREATE TABLE crm_privacy_audit (
+        id TEXT PRIMARY KEY,
+        integration_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject_hash TEXT NOT NULL,
+        reason TEXT,
+        occurred_at INTEGER NOT NULL,
+        outcome TEXT NOT NULL
+      )`,
+      'CREATE INDEX crm_privacy_audit_integration_idx ON crm_privacy_audit (integration_id, occurred_at)',
+      `CREATE TABLE crm_privacy_suppressions (
+        integration_id TEXT NOT NULL,
+        subject_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (integration_id, subject_hash)
+      )`,
+      'CREATE INDEX crm_sync_cursors_updated_idx ON crm_sync_cursors (updated_at)',
+    ],
+  },
 ];

@@ -16,6 +16,7 @@ export const SALESFORCE_KEY_PREFIXES = {
   Campaign: '701',
   CampaignMember: '00v',
   Task: '00T',
+  Individual: '0PK',
   User: '005',
   Organization: '00D',
 } as const;

@@ -7,6 +7,7 @@
 import { ORIGINAL_TABLES } from './0001-original-tables.js';
 import { ENGINE_STATE } from './0002-engine-state.js';
 import { CRM_ID_LOOKUP_INDEX } from './0003-crm-id-lookup-index.js';
+import { PRIVACY } from './0004-privacy.js';
 
 /** Qualifies a table name with the configured schema, e.g. `"crm".crm_leases`. */
 export type TableName = (name: string) => string;
@@ -21,4 +22,5 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   ORIGINAL_TABLES,
   ENGINE_STATE,
   CRM_ID_LOOKUP_INDEX,
+  PRIVACY,
 ];
