@@ -10,6 +10,7 @@ import {
   isCrmError,
   throwIfAborted,
 } from '../core/errors.js';
+import { checkFieldMapping, parseFieldMapping } from '../core/field-mapping-check.js';
 import { type CrmLogger, createRedactingLogger, silentLogger } from '../core/logger.js';
 import {
   type CrmBulkSyncResult,
@@ -151,19 +152,6 @@ const FIELD_TYPES: Record<string, CrmFieldType> = {
 };
 
 /** Which described types a mapping of a given type may target. */
-const COMPATIBLE: Record<CrmFieldType, ReadonlySet<CrmFieldType>> = {
-  text: new Set(['text', 'email', 'phone', 'url', 'picklist']),
-  number: new Set(['number', 'text']),
-  date: new Set(['date', 'datetime', 'text']),
-  datetime: new Set(['datetime', 'text']),
-  boolean: new Set(['boolean']),
-  picklist: new Set(['picklist', 'text']),
-  multipicklist: new Set(['multipicklist']),
-  email: new Set(['email', 'text']),
-  phone: new Set(['phone', 'text']),
-  url: new Set(['url', 'text']),
-  reference: new Set(['reference']),
-};
 
 function recordError(error: {
   statusCode?: string;
@@ -1358,38 +1346,8 @@ export class SalesforceProvider implements CrmProvider {
    * @throws {CrmDataConversionError} naming every mapping entry that does not fit.
    */
   async mapCustomFields(mapping: CrmFieldMappingInput[], options: CrmCallOptions = {}): Promise<void> {
-    if (!Array.isArray(mapping)) {
-      throw new CrmDataConversionError('Invalid field mapping: must be an array', {
-        fields: [{ field: 'mapping', message: 'must be an array' }],
-      });
-    }
-    const parsed = mapping.map((m, i) => parseModel(CrmFieldMappingSchema, m, `mapping[${i}]`));
-    const fields = new Map((await this.getCustomFields(options)).map((f) => [f.name, f]));
-    const issues: CrmFieldIssue[] = [];
-    for (const [i, m] of parsed.entries()) {
-      const field = fields.get(m.crmField);
-      const at = `mapping.${i}.crmField`;
-      if (!field) {
-        issues.push({ field: at, message: `Contact has no field ${m.crmField}`, code: 'unknown_field' });
-        continue;
-      }
-      if (m.syncDirection !== 'from_crm' && !field.updateable) {
-        issues.push({ field: at, message: `${m.crmField} is not updateable`, code: 'not_updateable' });
-      }
-      if (!COMPATIBLE[m.fieldType].has(field.fieldType)) {
-        issues.push({
-          field: `mapping.${i}.fieldType`,
-          message: `${m.fieldType} does not fit ${m.crmField} (${field.fieldType})`,
-          code: 'incompatible_type',
-        });
-      }
-    }
-    if (issues.length) {
-      throw new CrmDataConversionError(
-        `Invalid field mapping: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`,
-        { fields: issues },
-      );
-    }
+    parseFieldMapping(mapping);
+    const parsed = checkFieldMapping(mapping, await this.getCustomFields(options));
     this.#fieldMappings = parsed;
   }
 }

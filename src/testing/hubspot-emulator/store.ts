@@ -95,6 +95,8 @@ export function defaultProperties(): Record<HubSpotObjectType, HubSpotEmulatorPr
           hidden: false,
         })),
       }),
+      // Set through the communication-preferences API, not CRM writes.
+      text('hs_email_optout', 'Unsubscribed from all email', { type: 'bool', fieldType: 'booleancheckbox', ...readOnly }),
       text('hs_object_id', 'Record ID', { type: 'number', fieldType: 'number', ...readOnly }),
       text('createdate', 'Create Date', { type: 'datetime', fieldType: 'date', ...readOnly }),
       text('lastmodifieddate', 'Last Modified Date', { type: 'datetime', fieldType: 'date', ...readOnly }),
