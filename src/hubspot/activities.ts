@@ -9,8 +9,13 @@ import {
   toFieldIssues,
 } from '../core/models.js';
 import type { CrmBulkSyncOptions, CrmCallOptions } from '../core/provider.js';
-import { type HubSpotBatchResponse, type HubSpotContext, type HubSpotObject, objectsPath } from './context.js';
 import { HUBSPOT_BATCH_SIZE } from './contacts.js';
+import {
+  type HubSpotBatchResponse,
+  type HubSpotContext,
+  type HubSpotObject,
+  objectsPath,
+} from './context.js';
 import { contactIdsByExternalId } from './lists.js';
 
 /** HubSpot email engagements know sent and bounced; opens, clicks and unsubscribes are logged as sent emails with a subject saying what happened. */
@@ -33,7 +38,13 @@ function properties(activity: CrmEmailActivity, context: HubSpotContext): Record
   };
 }
 
-function failed(activity: { externalId: string }, code: string, message: string, syncedAt: Date, fields?: string[]): CrmSyncResult {
+function failed(
+  activity: { externalId: string },
+  code: string,
+  message: string,
+  syncedAt: Date,
+  fields?: string[],
+): CrmSyncResult {
   return {
     entityType: 'email_activity',
     externalId: activity.externalId,
@@ -54,7 +65,11 @@ async function logBatch(
   signal: AbortSignal | undefined,
 ): Promise<CrmSyncResult[]> {
   const syncedAt = context.now();
-  const contacts = await contactIdsByExternalId(context, [...new Set(batch.map((a) => a.contactExternalId))], signal);
+  const contacts = await contactIdsByExternalId(
+    context,
+    [...new Set(batch.map((a) => a.contactExternalId))],
+    signal,
+  );
   const ready = batch.filter((a) => contacts.has(a.contactExternalId));
   const byKey = new Map<string, HubSpotObject & { new?: boolean }>();
   const errors = new Map<string, string>();
@@ -66,7 +81,12 @@ async function logBatch(
       body: {
         inputs: ready.map((activity) => {
           const { [context.activityIdProperty]: _key, ...rest } = properties(activity, context);
-          return { idProperty: context.activityIdProperty, id: activity.externalId, objectWriteTraceId: activity.externalId, properties: rest };
+          return {
+            idProperty: context.activityIdProperty,
+            id: activity.externalId,
+            objectWriteTraceId: activity.externalId,
+            properties: rest,
+          };
         }),
       },
       idempotent: true,
@@ -85,13 +105,28 @@ async function logBatch(
   for (const activity of batch) {
     const contactId = contacts.get(activity.contactExternalId);
     if (!contactId) {
-      out.push(failed(activity, 'CONTACT_NOT_FOUND', 'No HubSpot contact has the activity contact host id', syncedAt, ['contactExternalId']));
+      out.push(
+        failed(
+          activity,
+          'CONTACT_NOT_FOUND',
+          'No HubSpot contact has the activity contact host id',
+          syncedAt,
+          ['contactExternalId'],
+        ),
+      );
       continue;
     }
     const error = errors.get(activity.externalId);
     const result = byKey.get(activity.externalId);
     if (error || !result) {
-      out.push(failed(activity, error ?? 'MISSING_RESULT', `HubSpot rejected the email engagement: ${error ?? 'no result'}`, syncedAt));
+      out.push(
+        failed(
+          activity,
+          error ?? 'MISSING_RESULT',
+          `HubSpot rejected the email engagement: ${error ?? 'no result'}`,
+          syncedAt,
+        ),
+      );
       continue;
     }
     if (result.new) {
@@ -104,7 +139,14 @@ async function logBatch(
         signal,
       });
     }
-    out.push({ entityType: 'email_activity', externalId: activity.externalId, crmId: result.id, success: true, created: result.new === true, syncedAt });
+    out.push({
+      entityType: 'email_activity',
+      externalId: activity.externalId,
+      crmId: result.id,
+      success: true,
+      created: result.new === true,
+      syncedAt,
+    });
   }
   return out;
 }
@@ -158,7 +200,8 @@ export async function logEmailActivities(
       continue;
     }
     // A repeated key in one batch would be refused as a duplicate id: send it with the next batch.
-    if (batch.length === HUBSPOT_BATCH_SIZE || batch.some((a) => a.externalId === parsed.data.externalId)) await flush();
+    if (batch.length === HUBSPOT_BATCH_SIZE || batch.some((a) => a.externalId === parsed.data.externalId))
+      await flush();
     slots.push(results.length);
     results.push(undefined as unknown as CrmSyncResult);
     batch.push(parsed.data);

@@ -1,4 +1,10 @@
-import { type CrmCampaign, type CrmCampaignInput, CrmCampaignSchema, type CrmSyncResult, parseModel } from '../core/models.js';
+import {
+  type CrmCampaign,
+  type CrmCampaignInput,
+  CrmCampaignSchema,
+  type CrmSyncResult,
+  parseModel,
+} from '../core/models.js';
 import type { CrmCallOptions } from '../core/provider.js';
 import { campaignsPath, type HubSpotContext } from './context.js';
 

@@ -27,7 +27,13 @@ function decode(raw: string | null): PullCursor {
   if (raw === null) return { v: 1, t: 0, seen: [], a: 0, gone: [] };
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as PullCursor;
-    if (parsed.v === 1 && Number.isFinite(parsed.t) && Array.isArray(parsed.seen) && Array.isArray(parsed.gone)) return parsed;
+    if (
+      parsed.v === 1 &&
+      Number.isFinite(parsed.t) &&
+      Array.isArray(parsed.seen) &&
+      Array.isArray(parsed.gone)
+    )
+      return parsed;
   } catch {
     // falls through to the error below
   }
@@ -42,7 +48,8 @@ function prune(pairs: Map<string, number>, newest: number, overlapMs: number): A
   return [...pairs];
 }
 
-const stamp = (object: HubSpotObject) => Date.parse(object.properties.lastmodifieddate ?? object.updatedAt ?? '') || 0;
+const stamp = (object: HubSpotObject) =>
+  Date.parse(object.properties.lastmodifieddate ?? object.updatedAt ?? '') || 0;
 
 /**
  * CRM-side contact changes since `cursor`: a `lastmodifieddate` search, ascending, re-anchored on
@@ -63,7 +70,13 @@ export async function* listContactChanges(
   let archivedNewest = state.a;
   let yielded = false;
   const position = () =>
-    encode({ v: 1, t: newest, seen: prune(seen, newest, overlap), a: archivedNewest, gone: prune(gone, archivedNewest, overlap) });
+    encode({
+      v: 1,
+      t: newest,
+      seen: prune(seen, newest, overlap),
+      a: archivedNewest,
+      gone: prune(gone, archivedNewest, overlap),
+    });
 
   let anchor = Math.max(0, state.t - overlap);
   const pageSize = context.pullPageSize;
@@ -80,12 +93,17 @@ export async function* listContactChanges(
       anchor = newest;
       after = 0;
     }
-    const { body } = await context.client.request<{ results: HubSpotObject[]; paging?: { next?: { after: string } } }>({
+    const { body } = await context.client.request<{
+      results: HubSpotObject[];
+      paging?: { next?: { after: string } };
+    }>({
       operation: 'search contact changes',
       method: 'POST',
       path: `${objectsPath(context, 'contacts')}/search`,
       body: {
-        filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE', value: String(anchor) }] }],
+        filterGroups: [
+          { filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE', value: String(anchor) }] },
+        ],
         sorts: [{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }],
         properties: contactReadProperties(context),
         limit: pageSize,
@@ -113,7 +131,10 @@ export async function* listContactChanges(
 
   let archivedAfter: string | undefined;
   for (;;) {
-    const { body } = await context.client.request<{ results: HubSpotObject[]; paging?: { next?: { after: string } } }>({
+    const { body } = await context.client.request<{
+      results: HubSpotObject[];
+      paging?: { next?: { after: string } };
+    }>({
       operation: 'list archived contacts',
       method: 'GET',
       path: objectsPath(context, 'contacts'),

@@ -1,4 +1,10 @@
-import { type CrmApiUsage, type CrmError, CrmConfigurationError, createAbortError, isCrmError } from '../core/errors.js';
+import {
+  type CrmApiUsage,
+  CrmConfigurationError,
+  type CrmError,
+  createAbortError,
+  isCrmError,
+} from '../core/errors.js';
 import type { CrmLogger } from '../core/logger.js';
 import { type CrmSleep, sleep as defaultSleep } from '../core/sleep.js';
 import { type HubSpotErrorBody, toHubSpotConnectionError, toHubSpotError } from './errors.js';
@@ -6,6 +12,8 @@ import { type HubSpotErrorBody, toHubSpotConnectionError, toHubSpotError } from 
 /** Resolves the bearer token for a call; `forceRefresh` after HubSpot said the token expired. */
 export type HubSpotAccessTokenSource = (context: {
   forceRefresh: boolean;
+  /** With `forceRefresh`: the token HubSpot refused (a concurrent caller may have replaced it already). */
+  failedAccessToken?: string | undefined;
   signal?: AbortSignal | undefined;
 }) => string | Promise<string>;
 
@@ -65,13 +73,19 @@ export class HubSpotClient {
   async request<T>(request: HubSpotRequest): Promise<HubSpotResponse<T>> {
     let forceRefresh = false;
     let refreshed = false;
+    let failedAccessToken: string | undefined;
     for (let attempt = 0; ; attempt += 1) {
       if (request.signal?.aborted) throw createAbortError(request.signal);
       let failure: CrmError;
       let waitMs: number | undefined;
       try {
-        const token = await this.options.getAccessToken({ forceRefresh, signal: request.signal });
+        const token = await this.options.getAccessToken({
+          forceRefresh,
+          failedAccessToken,
+          signal: request.signal,
+        });
         forceRefresh = false;
+        failedAccessToken = token;
         const response = await this.send(request, token);
         this.requests += 1;
         this.readUsage(response.headers);
@@ -93,7 +107,9 @@ export class HubSpotClient {
         }
         if (response.status === 429) {
           if (body.policyName === 'DAILY') throw failure;
-          waitMs = retryAfterMs ?? Number(response.headers.get('x-hubspot-ratelimit-interval-milliseconds') ?? 10_000);
+          waitMs =
+            retryAfterMs ??
+            Number(response.headers.get('x-hubspot-ratelimit-interval-milliseconds') ?? 10_000);
         } else if (response.status < 500 || !request.idempotent) {
           throw failure;
         }
@@ -104,7 +120,8 @@ export class HubSpotClient {
         failure = toHubSpotConnectionError(request.operation, error);
       }
       if (attempt >= this.options.maxRetries) throw failure;
-      const backoff = waitMs ?? Math.random() * Math.min(RETRY_CAP_MS, this.options.retryBaseMs * 2 ** attempt);
+      const backoff =
+        waitMs ?? Math.random() * Math.min(RETRY_CAP_MS, this.options.retryBaseMs * 2 ** attempt);
       this.options.logger.warn('hubspot: retrying', {
         operation: request.operation,
         attempt: attempt + 1,
@@ -149,7 +166,11 @@ export class HubSpotClient {
 }
 
 function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
-  return Boolean(signal?.aborted) && error instanceof Error && (error.name === 'AbortError' || error === signal?.reason);
+  return (
+    Boolean(signal?.aborted) &&
+    error instanceof Error &&
+    (error.name === 'AbortError' || error === signal?.reason)
+  );
 }
 
 async function readErrorBody(response: Response): Promise<HubSpotErrorBody> {

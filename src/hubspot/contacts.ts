@@ -1,15 +1,15 @@
 import { CrmDataConversionError, createAbortError, isCrmError } from '../core/errors.js';
+import type { CrmBulkSyncResult } from '../core/models.js';
 import {
-  CrmContactSchema,
   type CrmContact,
   type CrmContactInput,
+  CrmContactSchema,
   CrmEmailSchema,
   type CrmSyncResult,
   parseModel,
   toFieldIssues,
 } from '../core/models.js';
 import type { CrmBulkSyncOptions, CrmCallOptions } from '../core/provider.js';
-import type { CrmBulkSyncResult } from '../core/models.js';
 import {
   type HubSpotBatchError,
   type HubSpotBatchResponse,
@@ -46,7 +46,10 @@ export function contactReadProperties(context: HubSpotContext): string[] {
  * Properties to write for a contact. `emailOptOut` is not written (HubSpot keeps opt-outs in the
  * communication-preferences API, `hs_email_optout` is read-only) and `tags` have no HubSpot twin.
  */
-export function toContactProperties(contact: CrmContact, context: HubSpotContext): Record<string, string | null> {
+export function toContactProperties(
+  contact: CrmContact,
+  context: HubSpotContext,
+): Record<string, string | null> {
   const properties: Record<string, string | null> = {};
   for (const [key, property] of Object.entries(CONTACT_PROPERTIES)) {
     const value = contact[key as keyof typeof CONTACT_PROPERTIES];
@@ -56,7 +59,12 @@ export function toContactProperties(contact: CrmContact, context: HubSpotContext
     if (contact[cleared] === undefined) properties[CONTACT_PROPERTIES[cleared]] = '';
   }
   for (const [name, value] of Object.entries(contact.customFields)) {
-    properties[name] = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
+    properties[name] =
+      value === null || value === undefined
+        ? ''
+        : value instanceof Date
+          ? value.toISOString()
+          : String(value);
   }
   if (context.externalIdProperty) properties[context.externalIdProperty] = contact.externalId;
   return properties;
@@ -77,14 +85,22 @@ export function fromHubSpotContact(object: HubSpotObject, context: HubSpotContex
     const value = p[property];
     if (key !== 'email' && value) (contact as Record<string, unknown>)[key] = value;
   }
-  if (p.hs_email_optout === 'true' || p.hs_email_optout === 'false') contact.emailOptOut = p.hs_email_optout === 'true';
-  for (const name of context.customProperties) if (p[name] !== undefined) contact.customFields[name] = p[name];
+  if (p.hs_email_optout === 'true' || p.hs_email_optout === 'false')
+    contact.emailOptOut = p.hs_email_optout === 'true';
+  for (const name of context.customProperties)
+    if (p[name] !== undefined) contact.customFields[name] = p[name];
   const modified = p.lastmodifieddate ?? object.updatedAt;
   if (modified) contact.lastModifiedAt = new Date(modified);
   return contact;
 }
 
-function failure(externalId: string, code: string, message: string, syncedAt: Date, fields?: string[]): CrmSyncResult {
+function failure(
+  externalId: string,
+  code: string,
+  message: string,
+  syncedAt: Date,
+  fields?: string[],
+): CrmSyncResult {
   return {
     entityType: 'contact',
     externalId,
@@ -96,7 +112,13 @@ function failure(externalId: string, code: string, message: string, syncedAt: Da
 
 function batchFailure(externalId: string, error: HubSpotBatchError, syncedAt: Date): CrmSyncResult {
   const code = error.subCategory ?? error.category ?? 'HUBSPOT_ERROR';
-  return failure(externalId, code, `HubSpot rejected the contact: ${code}`, syncedAt, error.context?.propertyName);
+  return failure(
+    externalId,
+    code,
+    `HubSpot rejected the contact: ${code}`,
+    syncedAt,
+    error.context?.propertyName,
+  );
 }
 
 interface UpsertInput {
@@ -152,7 +174,9 @@ async function upsertBatch(
       continue;
     }
     for (const id of error.context?.ids ?? []) {
-      const position = batch.findIndex((input) => input.key === (idProperty === 'email' ? id.toLowerCase() : id));
+      const position = batch.findIndex(
+        (input) => input.key === (idProperty === 'email' ? id.toLowerCase() : id),
+      );
       if (position >= 0) errors.set(position, error);
     }
   }
@@ -161,7 +185,12 @@ async function upsertBatch(
     if (error) return batchFailure(input.contact.externalId, error, syncedAt);
     const result = byKey.get(input.key);
     if (!result) {
-      return failure(input.contact.externalId, 'MISSING_RESULT', 'HubSpot returned no result for the contact', syncedAt);
+      return failure(
+        input.contact.externalId,
+        'MISSING_RESULT',
+        'HubSpot returned no result for the contact',
+        syncedAt,
+      );
     }
     return {
       entityType: 'contact',
@@ -174,7 +203,10 @@ async function upsertBatch(
   });
 }
 
-function withoutKey(properties: Record<string, string | null>, idProperty: string): Record<string, string | null> {
+function withoutKey(
+  properties: Record<string, string | null>,
+  idProperty: string,
+): Record<string, string | null> {
   // The key travels as the input's `id`; HubSpot sets the property from it on create.
   const { [idProperty]: _key, ...rest } = properties;
   return rest;
@@ -187,7 +219,11 @@ export async function syncContact(
   options: CrmCallOptions = {},
 ): Promise<CrmSyncResult> {
   const contact = parseModel(CrmContactSchema, input, 'contact');
-  const [result] = await upsertBatch(context, [{ index: 0, contact, key: upsertKey(contact, context).id }], options.signal);
+  const [result] = await upsertBatch(
+    context,
+    [{ index: 0, contact, key: upsertKey(contact, context).id }],
+    options.signal,
+  );
   return result!;
 }
 
@@ -245,7 +281,11 @@ export async function updateContact(
 }
 
 /** Archive a contact (HubSpot keeps it restorable for 90 days; see `forgetContact` for erasure). */
-export async function deleteContact(context: HubSpotContext, id: string, options: CrmCallOptions = {}): Promise<void> {
+export async function deleteContact(
+  context: HubSpotContext,
+  id: string,
+  options: CrmCallOptions = {},
+): Promise<void> {
   if (typeof id !== 'string' || !/^\d+$/.test(id)) {
     throw new CrmDataConversionError('Invalid contact id: must be a HubSpot record id', {
       fields: [{ field: 'id', message: 'must be numeric' }],
@@ -263,7 +303,10 @@ export async function deleteContact(context: HubSpotContext, id: string, options
 /** Errors that stop a whole bulk run instead of failing one batch's records. */
 function stopsTheRun(error: unknown): boolean {
   if (error instanceof Error && error.name === 'AbortError') return true;
-  return isCrmError(error) && (error.code === 'AUTHENTICATION' || (error.code === 'RATE_LIMIT' && !error.retryable));
+  return (
+    isCrmError(error) &&
+    (error.code === 'AUTHENTICATION' || (error.code === 'RATE_LIMIT' && !error.retryable))
+  );
 }
 
 /**
@@ -282,7 +325,11 @@ export async function bulkSyncContacts(
   const report = (batch: CrmSyncResult[]) => {
     done += batch.length;
     failed += batch.filter((r) => !r.success).length;
-    options.onProgress?.({ done, failed, ...(options.expectedCount !== undefined ? { total: options.expectedCount } : {}) });
+    options.onProgress?.({
+      done,
+      failed,
+      ...(options.expectedCount !== undefined ? { total: options.expectedCount } : {}),
+    });
   };
 
   async function* batches(): AsyncGenerator<UpsertInput[]> {

@@ -15,12 +15,16 @@ export interface HubSpotContext {
 
 /** `/crm/objects/2026-03/{type}` or `/crm/v3/objects/{type}`. */
 export function objectsPath(context: HubSpotContext, type: string): string {
-  return context.apiVersion === 'v3' ? `/crm/v3/objects/${type}` : `/crm/objects/${context.apiVersion}/${type}`;
+  return context.apiVersion === 'v3'
+    ? `/crm/v3/objects/${type}`
+    : `/crm/objects/${context.apiVersion}/${type}`;
 }
 
 /** `/crm/properties/2026-03/{type}` or `/crm/v3/properties/{type}`. */
 export function propertiesPath(context: HubSpotContext, type: string): string {
-  return context.apiVersion === 'v3' ? `/crm/v3/properties/${type}` : `/crm/properties/${context.apiVersion}/${type}`;
+  return context.apiVersion === 'v3'
+    ? `/crm/v3/properties/${type}`
+    : `/crm/properties/${context.apiVersion}/${type}`;
 }
 
 /** `/crm/lists/2026-03` or `/crm/v3/lists`. */
@@ -30,7 +34,9 @@ export function listsPath(context: HubSpotContext): string {
 
 /** `/marketing/campaigns/2026-03` or `/marketing/v3/campaigns`. */
 export function campaignsPath(context: HubSpotContext): string {
-  return context.apiVersion === 'v3' ? '/marketing/v3/campaigns' : `/marketing/campaigns/${context.apiVersion}`;
+  return context.apiVersion === 'v3'
+    ? '/marketing/v3/campaigns'
+    : `/marketing/campaigns/${context.apiVersion}`;
 }
 
 /** HubSpot's `SimplePublicObject`. */

@@ -4,15 +4,20 @@
  *
  * @packageDocumentation
  */
-export type { HubSpotAccessTokenSource } from './client.js';
+
 export { hubSpotCampaignName } from './campaigns.js';
+export type { HubSpotAccessTokenSource } from './client.js';
 export { hubSpotListName } from './lists.js';
 export { HubSpotOAuth, type HubSpotOAuthOptions, type HubSpotTokenSet } from './oauth.js';
 export type { HubSpotApiVersion, HubSpotProviderOptions } from './options.js';
 export { HubSpotProvider } from './provider.js';
 export { registerHubSpotProvider } from './register.js';
 export { HubSpotTokenManager, type HubSpotTokenManagerOptions } from './token-manager.js';
-export { hubSpotEventToChangeEvent, type HubSpotWebhookEvent, parseHubSpotWebhookEvents } from './webhooks/events.js';
+export {
+  type HubSpotWebhookEvent,
+  hubSpotEventToChangeEvent,
+  parseHubSpotWebhookEvents,
+} from './webhooks/events.js';
 export {
   createHubSpotWebhookHandler,
   HUBSPOT_WEBHOOK_DEDUPE_STREAM_PREFIX,

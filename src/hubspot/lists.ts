@@ -1,8 +1,20 @@
 import { isCrmError } from '../core/errors.js';
-import { CrmListSchema, type CrmList, type CrmListInput, type CrmSyncResult, parseModel } from '../core/models.js';
+import {
+  type CrmList,
+  type CrmListInput,
+  CrmListSchema,
+  type CrmSyncResult,
+  parseModel,
+} from '../core/models.js';
 import type { CrmCallOptions, CrmListSyncResult } from '../core/provider.js';
-import { type HubSpotBatchResponse, type HubSpotContext, type HubSpotObject, listsPath, objectsPath } from './context.js';
 import { HUBSPOT_BATCH_SIZE } from './contacts.js';
+import {
+  type HubSpotBatchResponse,
+  type HubSpotContext,
+  type HubSpotObject,
+  listsPath,
+  objectsPath,
+} from './context.js';
 
 const CONTACT_OBJECT_TYPE_ID = '0-1';
 /** HubSpot's limit on ids per membership write is not published for add-and-remove; 1,000 stays well inside. */
@@ -17,7 +29,11 @@ export function hubSpotListName(list: CrmList): string {
   return list.externalId ? `${list.name} [${list.externalId}]` : list.name;
 }
 
-async function findOrCreateList(context: HubSpotContext, name: string, signal: AbortSignal | undefined): Promise<string> {
+async function findOrCreateList(
+  context: HubSpotContext,
+  name: string,
+  signal: AbortSignal | undefined,
+): Promise<string> {
   try {
     const { body } = await context.client.request<{ list: { listId: string; processingType: string } }>({
       operation: 'find list by name',
@@ -67,11 +83,18 @@ export async function contactIdsByExternalId(
   return found;
 }
 
-async function currentMembers(context: HubSpotContext, listId: string, signal: AbortSignal | undefined): Promise<Set<string>> {
+async function currentMembers(
+  context: HubSpotContext,
+  listId: string,
+  signal: AbortSignal | undefined,
+): Promise<Set<string>> {
   const members = new Set<string>();
   let after: string | undefined;
   do {
-    const { body } = await context.client.request<{ results: Array<{ recordId: string }>; paging?: { next?: { after: string } } }>({
+    const { body } = await context.client.request<{
+      results: Array<{ recordId: string }>;
+      paging?: { next?: { after: string } };
+    }>({
       operation: 'read list memberships',
       method: 'GET',
       path: `${listsPath(context)}/${listId}/memberships`,
@@ -126,7 +149,10 @@ export async function syncListMembership(
   let added = 0;
   let removed = 0;
   for (let i = 0; i < Math.max(toAdd.length, toRemove.length); i += MEMBERSHIP_CHUNK) {
-    const { body } = await context.client.request<{ recordsIdsAdded?: string[]; recordIdsRemoved?: string[] }>({
+    const { body } = await context.client.request<{
+      recordsIdsAdded?: string[];
+      recordIdsRemoved?: string[];
+    }>({
       operation: 'update list memberships',
       method: 'PUT',
       path: `${listsPath(context)}/${listId}/memberships/add-and-remove`,

@@ -45,9 +45,12 @@ export class HubSpotOAuth {
 
   /** The install URL to send the user to. `scopes` are required, `optionalScopes` asked for if granted. */
   authorizeUrl(input: { state: string; scopes: string[]; optionalScopes?: string[] }): { url: string } {
-    if (!input?.state) throw new CrmConfigurationError('HubSpotOAuth.authorizeUrl: state is required', { fields: ['state'] });
+    if (!input?.state)
+      throw new CrmConfigurationError('HubSpotOAuth.authorizeUrl: state is required', { fields: ['state'] });
     if (!Array.isArray(input.scopes) || input.scopes.length === 0) {
-      throw new CrmConfigurationError('HubSpotOAuth.authorizeUrl: at least one scope is required', { fields: ['scopes'] });
+      throw new CrmConfigurationError('HubSpotOAuth.authorizeUrl: at least one scope is required', {
+        fields: ['scopes'],
+      });
     }
     const url = new URL('/oauth/authorize', this.#options.authorizeBaseUrl ?? 'https://app.hubspot.com');
     url.searchParams.set('client_id', this.#options.clientId);
@@ -60,8 +63,13 @@ export class HubSpotOAuth {
 
   /** Exchanges the `code` from the redirect for tokens. */
   exchangeCode(code: string, options: { signal?: AbortSignal } = {}): Promise<HubSpotTokenSet> {
-    if (typeof code !== 'string' || !code) throw new CrmConfigurationError('HubSpotOAuth.exchangeCode: code is required');
-    return this.#token({ grant_type: 'authorization_code', code, redirect_uri: this.#options.redirectUri }, 'exchange code', options.signal);
+    if (typeof code !== 'string' || !code)
+      throw new CrmConfigurationError('HubSpotOAuth.exchangeCode: code is required');
+    return this.#token(
+      { grant_type: 'authorization_code', code, redirect_uri: this.#options.redirectUri },
+      'exchange code',
+      options.signal,
+    );
   }
 
   /** A new access token from a refresh token (the refresh token stays the same). */
@@ -69,13 +77,24 @@ export class HubSpotOAuth {
     if (typeof refreshToken !== 'string' || !refreshToken) {
       throw new CrmConfigurationError('HubSpotOAuth.refresh: refreshToken is required');
     }
-    return this.#token({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'refresh token', options.signal);
+    return this.#token(
+      { grant_type: 'refresh_token', refresh_token: refreshToken },
+      'refresh token',
+      options.signal,
+    );
   }
 
-  async #token(fields: Record<string, string>, operation: string, signal: AbortSignal | undefined): Promise<HubSpotTokenSet> {
+  async #token(
+    fields: Record<string, string>,
+    operation: string,
+    signal: AbortSignal | undefined,
+  ): Promise<HubSpotTokenSet> {
     const { clientId, clientSecret } = this.#options;
     const version = this.#options.tokenApiVersion ?? '2026-03';
-    const url = new URL(version === 'v1' ? '/oauth/v1/token' : '/oauth/2026-03/token', this.#options.baseUrl ?? 'https://api.hubapi.com');
+    const url = new URL(
+      version === 'v1' ? '/oauth/v1/token' : '/oauth/2026-03/token',
+      this.#options.baseUrl ?? 'https://api.hubapi.com',
+    );
     const doFetch = this.#options.fetch ?? globalThis.fetch;
     let response: Response;
     try {
@@ -87,7 +106,10 @@ export class HubSpotOAuth {
       });
     } catch (cause) {
       if (signal?.aborted) throw cause;
-      throw new CrmConnectionError(`HubSpot OAuth ${operation} failed: no response`, { cause, provider: 'hubspot' });
+      throw new CrmConnectionError(`HubSpot OAuth ${operation} failed: no response`, {
+        cause,
+        provider: 'hubspot',
+      });
     }
     const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
     if (!response.ok) {
@@ -101,7 +123,10 @@ export class HubSpotOAuth {
     }
     const now = (this.#options.clock ?? { now: () => new Date() }).now().getTime();
     const accessToken = String(body.access_token ?? '');
-    if (!accessToken) throw new CrmAuthenticationError(`HubSpot OAuth ${operation}: no access token in the response`, { provider: 'hubspot' });
+    if (!accessToken)
+      throw new CrmAuthenticationError(`HubSpot OAuth ${operation}: no access token in the response`, {
+        provider: 'hubspot',
+      });
     return {
       accessToken,
       refreshToken: String(body.refresh_token ?? fields.refresh_token ?? ''),

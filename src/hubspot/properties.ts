@@ -27,7 +27,11 @@ function fieldTypeOf(property: HubSpotProperty): CrmFieldType {
     case 'bool':
       return 'boolean';
     case 'enumeration':
-      return property.fieldType === 'checkbox' ? 'multipicklist' : property.fieldType === 'booleancheckbox' ? 'boolean' : 'picklist';
+      return property.fieldType === 'checkbox'
+        ? 'multipicklist'
+        : property.fieldType === 'booleancheckbox'
+          ? 'boolean'
+          : 'picklist';
     case 'phone_number':
       return 'phone';
     default:
@@ -38,7 +42,10 @@ function fieldTypeOf(property: HubSpotProperty): CrmFieldType {
 }
 
 /** Contact properties from the properties API, as `CrmCustomField`s. */
-export async function getCustomFields(context: HubSpotContext, options: CrmCallOptions = {}): Promise<CrmCustomField[]> {
+export async function getCustomFields(
+  context: HubSpotContext,
+  options: CrmCallOptions = {},
+): Promise<CrmCustomField[]> {
   const { body } = await context.client.request<{ results: HubSpotProperty[] }>({
     operation: 'list contact properties',
     method: 'GET',

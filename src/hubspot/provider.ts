@@ -80,7 +80,8 @@ export class HubSpotProvider implements CrmProvider {
     this.#context = {
       client: this.#client,
       apiVersion: options.apiVersion ?? '2026-03',
-      externalIdProperty: options.externalIdProperty === undefined ? 'markmail_id' : options.externalIdProperty,
+      externalIdProperty:
+        options.externalIdProperty === undefined ? 'markmail_id' : options.externalIdProperty,
       activityIdProperty: options.activityIdProperty ?? 'markmail_activity_id',
       customProperties: options.customProperties ?? [],
       pullOverlapMs: options.pullOverlapMs ?? 5 * 60_000,

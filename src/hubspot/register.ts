@@ -11,6 +11,9 @@ import { HubSpotProvider } from './provider.js';
  * const provider = createProvider('hubspot', { accessToken });
  * ```
  */
-export function registerHubSpotProvider(registry: ProviderRegistry, options: { replace?: boolean } = {}): void {
+export function registerHubSpotProvider(
+  registry: ProviderRegistry,
+  options: { replace?: boolean } = {},
+): void {
   registry.register('hubspot', (config: HubSpotProviderOptions) => new HubSpotProvider(config), options);
 }

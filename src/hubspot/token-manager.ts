@@ -41,7 +41,8 @@ export class HubSpotTokenManager {
   #refreshing: Promise<HubSpotTokenSet> | undefined;
 
   constructor(options: HubSpotTokenManagerOptions) {
-    if (!options?.oauth) throw new CrmConfigurationError('HubSpotTokenManager: oauth is required', { fields: ['oauth'] });
+    if (!options?.oauth)
+      throw new CrmConfigurationError('HubSpotTokenManager: oauth is required', { fields: ['oauth'] });
     if (options.storage && (!options.cipher || !options.integrationId)) {
       throw new CrmConfigurationError('HubSpotTokenManager: storage needs cipher and integrationId', {
         fields: ['cipher', 'integrationId'],
@@ -52,12 +53,18 @@ export class HubSpotTokenManager {
   }
 
   /** The current access token, refreshed first when it is about to expire or `forceRefresh` is set. */
-  async getAccessToken(context: { forceRefresh?: boolean } = {}): Promise<string> {
+  async getAccessToken(
+    context: { forceRefresh?: boolean; failedAccessToken?: string | undefined } = {},
+  ): Promise<string> {
     const tokens = this.#tokens ?? (await this.#load());
     const now = (this.#options.clock ?? { now: () => new Date() }).now().getTime();
     const skew = this.#options.refreshSkewMs ?? 60_000;
     if (!context.forceRefresh && tokens.expiresAt.getTime() - skew > now) return tokens.accessToken;
-    return (await this.refresh(tokens.accessToken)).accessToken;
+    return (
+      await this.refresh(
+        context.forceRefresh ? (context.failedAccessToken ?? tokens.accessToken) : tokens.accessToken,
+      )
+    ).accessToken;
   }
 
   /**
@@ -83,13 +90,24 @@ export class HubSpotTokenManager {
   async #load(): Promise<HubSpotTokenSet> {
     const { storage, cipher, integrationId } = this.#options;
     if (!storage || !cipher || !integrationId) {
-      throw new CrmConfigurationError('HubSpotTokenManager: no tokens given and no storage to read them from');
+      throw new CrmConfigurationError(
+        'HubSpotTokenManager: no tokens given and no storage to read them from',
+      );
     }
     const integration = await storage.integrations.get(integrationId);
-    if (!integration) throw new CrmAuthenticationError('HubSpotTokenManager: the integration does not exist', { provider: 'hubspot' });
-    const stored = JSON.parse(cipher.decrypt(integration.credentials, { context: integrationId })) as StoredTokens;
+    if (!integration)
+      throw new CrmAuthenticationError('HubSpotTokenManager: the integration does not exist', {
+        provider: 'hubspot',
+      });
+    const stored = JSON.parse(
+      cipher.decrypt(integration.credentials, { context: integrationId }),
+    ) as StoredTokens;
     this.#stored = integration.credentials;
-    this.#tokens = { accessToken: stored.accessToken, refreshToken: stored.refreshToken, expiresAt: new Date(stored.expiresAt) };
+    this.#tokens = {
+      accessToken: stored.accessToken,
+      refreshToken: stored.refreshToken,
+      expiresAt: new Date(stored.expiresAt),
+    };
     return this.#tokens;
   }
 

@@ -6,8 +6,8 @@
  */
 
 export * from './fake-provider.js';
+export * from './hubspot-emulator/index.js';
 export * from './provider-conformance.js';
 export * from './salesforce-emulator/index.js';
 export * from './salesforce-emulator/realtime/index.js';
 export * from './storage-conformance.js';
-export * from './hubspot-emulator/index.js';

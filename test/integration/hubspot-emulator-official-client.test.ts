@@ -1,6 +1,6 @@
 import { Client } from '@hubspot/api-client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type HubSpotEmulator, startHubSpotEmulator } from '@markmail/crm/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 // The official client, unmodified, against the emulator: proof that the emulator speaks HubSpot's wire.
 let hubspot: HubSpotEmulator;
@@ -23,10 +23,19 @@ describe('HubSpot emulator with @hubspot/api-client', () => {
     });
     expect(created.id).toMatch(/^\d+$/);
     expect(created.createdAt).toBeInstanceOf(Date);
-    const byEmail = await client.crm.contacts.basicApi.getById('ada@example.com', ['firstname'], undefined, undefined, false, 'email');
+    const byEmail = await client.crm.contacts.basicApi.getById(
+      'ada@example.com',
+      ['firstname'],
+      undefined,
+      undefined,
+      false,
+      'email',
+    );
     expect(byEmail.id).toBe(created.id);
     expect(byEmail.properties.firstname).toBe('Ada');
-    const updated = await client.crm.contacts.basicApi.update(created.id, { properties: { lastname: 'Lovelace' } });
+    const updated = await client.crm.contacts.basicApi.update(created.id, {
+      properties: { lastname: 'Lovelace' },
+    });
     expect(updated.properties.lastname).toBe('Lovelace');
     await client.crm.contacts.basicApi.archive(created.id);
     await expect(client.crm.contacts.basicApi.getById(created.id)).rejects.toMatchObject({ code: 404 });
@@ -43,28 +52,44 @@ describe('HubSpot emulator with @hubspot/api-client', () => {
     const second = await client.crm.contacts.batchApi.upsert({
       inputs: [
         { id: 'h-1', idProperty: 'markmail_id', properties: { firstname: 'One' } },
-        { id: 'h-3', idProperty: 'markmail_id', properties: { email: 'not-an-email' }, objectWriteTraceId: 't3' },
+        {
+          id: 'h-3',
+          idProperty: 'markmail_id',
+          properties: { email: 'not-an-email' },
+          objectWriteTraceId: 't3',
+        },
       ],
     });
     expect(second.status).toBe('COMPLETE');
     expect(second.results).toHaveLength(1);
     expect(second.results[0]?._new).toBe(false);
-    const errors = (second as { errors?: Array<{ category: string; context: Record<string, string[]> }> }).errors;
+    const errors = (second as { errors?: Array<{ category: string; context: Record<string, string[]> }> })
+      .errors;
     expect(errors?.[0]?.category).toBe('VALIDATION_ERROR');
     expect(errors?.[0]?.context.objectWriteTraceId).toEqual(['t3']);
   });
 
   it('rejects more than 100 batch inputs with a 400', async () => {
-    const inputs = Array.from({ length: 101 }, (_, i) => ({ id: `x${i}`, idProperty: 'markmail_id', properties: {} }));
+    const inputs = Array.from({ length: 101 }, (_, i) => ({
+      id: `x${i}`,
+      idProperty: 'markmail_id',
+      properties: {},
+    }));
     await expect(client.crm.contacts.batchApi.upsert({ inputs })).rejects.toMatchObject({ code: 400 });
   });
 
   it('searches by lastmodifieddate, pages with after, and refuses paging past 10,000 results', async () => {
     await client.crm.contacts.batchApi.upsert({
-      inputs: Array.from({ length: 5 }, (_, i) => ({ id: `s${i}`, idProperty: 'markmail_id', properties: { email: `s${i}@example.com` } })),
+      inputs: Array.from({ length: 5 }, (_, i) => ({
+        id: `s${i}`,
+        idProperty: 'markmail_id',
+        properties: { email: `s${i}@example.com` },
+      })),
     });
     const page = await client.crm.contacts.searchApi.doSearch({
-      filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE' as never, value: '0' }] }],
+      filterGroups: [
+        { filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE' as never, value: '0' }] },
+      ],
       sorts: ['lastmodifieddate'],
       properties: ['email', 'markmail_id'],
       limit: 2,
@@ -74,10 +99,22 @@ describe('HubSpot emulator with @hubspot/api-client', () => {
     expect(page.results.map((r) => r.properties.markmail_id)).toEqual(['s0', 's1']);
     expect(page.paging?.next?.after).toBe('2');
     await expect(
-      client.crm.contacts.searchApi.doSearch({ filterGroups: [], sorts: [], properties: [], limit: 100, after: '10000' }),
+      client.crm.contacts.searchApi.doSearch({
+        filterGroups: [],
+        sorts: [],
+        properties: [],
+        limit: 100,
+        after: '10000',
+      }),
     ).rejects.toMatchObject({ code: 400 });
     await expect(
-      client.crm.contacts.searchApi.doSearch({ filterGroups: [], sorts: [], properties: [], limit: 201, after: '0' }),
+      client.crm.contacts.searchApi.doSearch({
+        filterGroups: [],
+        sorts: [],
+        properties: [],
+        limit: 201,
+        after: '0',
+      }),
     ).rejects.toMatchObject({ code: 400 });
   });
 
@@ -90,8 +127,15 @@ describe('HubSpot emulator with @hubspot/api-client', () => {
   });
 
   it('creates a MANUAL list, finds it by name and edits memberships', async () => {
-    const contact = await client.crm.contacts.basicApi.create({ properties: { email: 'm@example.com' }, associations: [] });
-    const { list } = await client.crm.lists.listsApi.create({ name: 'Newsletter', objectTypeId: '0-1', processingType: 'MANUAL' });
+    const contact = await client.crm.contacts.basicApi.create({
+      properties: { email: 'm@example.com' },
+      associations: [],
+    });
+    const { list } = await client.crm.lists.listsApi.create({
+      name: 'Newsletter',
+      objectTypeId: '0-1',
+      processingType: 'MANUAL',
+    });
     const found = await client.crm.lists.listsApi.getByName('Newsletter', '0-1');
     expect(found.list.listId).toBe(list.listId);
     const added = await client.crm.lists.membershipsApi.add(list.listId, [contact.id, '999999']);
@@ -107,11 +151,21 @@ describe('HubSpot emulator with @hubspot/api-client', () => {
   });
 
   it('creates an email engagement associated with a contact', async () => {
-    const contact = await client.crm.contacts.basicApi.create({ properties: { email: 'e@example.com' }, associations: [] });
+    const contact = await client.crm.contacts.basicApi.create({
+      properties: { email: 'e@example.com' },
+      associations: [],
+    });
     const email = await client.crm.objects.emails.basicApi.create({
-      properties: { hs_timestamp: '2026-01-01T00:00:00Z', hs_email_direction: 'EMAIL', hs_email_status: 'SENT' },
+      properties: {
+        hs_timestamp: '2026-01-01T00:00:00Z',
+        hs_email_direction: 'EMAIL',
+        hs_email_status: 'SENT',
+      },
       associations: [
-        { to: { id: contact.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 198 }] },
+        {
+          to: { id: contact.id },
+          types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 198 }],
+        },
       ],
     });
     expect(email.id).toMatch(/^\d+$/);
@@ -124,7 +178,13 @@ describe('HubSpot emulator with @hubspot/api-client', () => {
       { redirect: 'manual' },
     );
     const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? '';
-    const tokens = await client.oauth.tokensApi.create('authorization_code', code, redirectUri, hubspot.clientId, hubspot.clientSecret);
+    const tokens = await client.oauth.tokensApi.create(
+      'authorization_code',
+      code,
+      redirectUri,
+      hubspot.clientId,
+      hubspot.clientSecret,
+    );
     expect(tokens.expiresIn).toBe(1800);
     const refreshed = await client.oauth.tokensApi.create(
       'refresh_token',
@@ -158,7 +218,10 @@ describe('HubSpot emulator with @hubspot/api-client', () => {
       });
       expect(over.status).toBe(429);
       expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(await over.json()).toMatchObject({ errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' });
+      expect(await over.json()).toMatchObject({
+        errorType: 'RATE_LIMIT',
+        policyName: 'TEN_SECONDLY_ROLLING',
+      });
     } finally {
       await limited.stop();
     }
@@ -168,10 +231,19 @@ describe('HubSpot emulator with @hubspot/api-client', () => {
     const response = await fetch(`${hubspot.baseUrl}/crm/objects/2026-03/contacts/batch/upsert`, {
       method: 'POST',
       headers: { authorization: `Bearer ${hubspot.accessToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs: [{ id: 'd1', idProperty: 'markmail_id', properties: { email: 'd1@example.com' } }] }),
+      body: JSON.stringify({
+        inputs: [{ id: 'd1', idProperty: 'markmail_id', properties: { email: 'd1@example.com' } }],
+      }),
     });
     expect(response.status).toBe(200);
-    const client2 = await client.crm.contacts.basicApi.getById('d1', ['email'], undefined, undefined, false, 'markmail_id');
+    const client2 = await client.crm.contacts.basicApi.getById(
+      'd1',
+      ['email'],
+      undefined,
+      undefined,
+      false,
+      'markmail_id',
+    );
     expect(client2.properties.email).toBe('d1@example.com');
     const properties = await fetch(`${hubspot.baseUrl}/crm/properties/2026-03/contacts`, {
       headers: { authorization: `Bearer ${hubspot.accessToken}` },

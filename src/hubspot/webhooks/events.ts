@@ -66,11 +66,14 @@ export function hubSpotEventToChangeEvent(
     eventId: String(event.eventId),
     origin: event.sourceId,
   };
-  if (action === 'deletion' || action === 'privacyDeletion') return { ...base, kind: 'delete', fields: {}, partial: false };
+  if (action === 'deletion' || action === 'privacyDeletion')
+    return { ...base, kind: 'delete', fields: {}, partial: false };
   if (action === 'propertyChange' && event.propertyName) {
     const name = event.propertyName;
-    const value = event.propertyValue === undefined || event.propertyValue === '' ? null : event.propertyValue;
-    const externalIdProperty = options.externalIdProperty === undefined ? 'markmail_id' : options.externalIdProperty;
+    const value =
+      event.propertyValue === undefined || event.propertyValue === '' ? null : event.propertyValue;
+    const externalIdProperty =
+      options.externalIdProperty === undefined ? 'markmail_id' : options.externalIdProperty;
     const fields: CrmChangeEventFields = {};
     if (name === externalIdProperty) fields.externalId = value;
     else if (name === 'hs_email_optout') fields.emailOptOut = value === null ? null : value === 'true';

@@ -55,13 +55,20 @@ function validate(options: HubSpotWebhookHandlerOptions): void {
     throw new CrmConfigurationError('createHubSpotWebhookHandler: options are required');
   }
   for (const key of Object.keys(options)) {
-    if (!ALLOWED.has(key)) throw new CrmConfigurationError(`createHubSpotWebhookHandler: unknown option ${key}`, { fields: [key] });
+    if (!ALLOWED.has(key))
+      throw new CrmConfigurationError(`createHubSpotWebhookHandler: unknown option ${key}`, {
+        fields: [key],
+      });
   }
   if (typeof options.clientSecret !== 'string' || options.clientSecret.length === 0) {
-    throw new CrmConfigurationError('createHubSpotWebhookHandler: clientSecret is required', { fields: ['clientSecret'] });
+    throw new CrmConfigurationError('createHubSpotWebhookHandler: clientSecret is required', {
+      fields: ['clientSecret'],
+    });
   }
   if (typeof options.onEvents !== 'function') {
-    throw new CrmConfigurationError('createHubSpotWebhookHandler: onEvents must be a function', { fields: ['onEvents'] });
+    throw new CrmConfigurationError('createHubSpotWebhookHandler: onEvents must be a function', {
+      fields: ['onEvents'],
+    });
   }
   if (options.storage !== undefined && !options.integrationId) {
     throw new CrmConfigurationError('createHubSpotWebhookHandler: integrationId is required with storage', {
@@ -152,7 +159,10 @@ export function createHubSpotWebhookHandler(
       let fresh = events;
       if (storage) {
         for (const id of ids) {
-          const lease = await storage.leases.acquire(`${HUBSPOT_WEBHOOK_DEDUPE_STREAM_PREFIX}${integrationId}:${id}`, DEDUPE_LEASE_TTL_MS);
+          const lease = await storage.leases.acquire(
+            `${HUBSPOT_WEBHOOK_DEDUPE_STREAM_PREFIX}${integrationId}:${id}`,
+            DEDUPE_LEASE_TTL_MS,
+          );
           if (!lease) return json(503, 'Event is being processed');
           leases.push(lease);
         }
@@ -172,7 +182,8 @@ export function createHubSpotWebhookHandler(
         await options.onEvents(fresh);
         if (storage) {
           const at = clock.now().toISOString();
-          for (const e of fresh) await storage.cursors.set(integrationId, HUBSPOT_WEBHOOK_DEDUPE_STREAM_PREFIX + e.eventId, at);
+          for (const e of fresh)
+            await storage.cursors.set(integrationId, HUBSPOT_WEBHOOK_DEDUPE_STREAM_PREFIX + e.eventId, at);
         }
       }
       logger.debug('HubSpot webhook acknowledged', { events: events.length, handedOver: fresh.length });

@@ -23,7 +23,13 @@ export interface HubSpotSignatureInput {
 }
 
 /** Computes the v3 signature: base64 HMAC-SHA256 of `method + uri + body + timestamp`. */
-export function hubSpotSignatureV3(clientSecret: string, method: string, uri: string, body: string, timestamp: string): string {
+export function hubSpotSignatureV3(
+  clientSecret: string,
+  method: string,
+  uri: string,
+  body: string,
+  timestamp: string,
+): string {
   return createHmac('sha256', clientSecret).update(`${method}${uri}${body}${timestamp}`).digest('base64');
 }
 
@@ -32,12 +38,16 @@ export function hubSpotSignatureV3(clientSecret: string, method: string, uri: st
  * is within `maxAgeMs` of `now`. `missing`: a header is absent; `stale`: the timestamp is out of
  * the window; `mismatch`: wrong signature.
  */
-export function verifyHubSpotSignatureV3(input: HubSpotSignatureInput): 'valid' | 'missing' | 'stale' | 'mismatch' {
+export function verifyHubSpotSignatureV3(
+  input: HubSpotSignatureInput,
+): 'valid' | 'missing' | 'stale' | 'mismatch' {
   if (!input.signature || !input.timestamp) return 'missing';
   const at = Number(input.timestamp);
   const maxAge = input.maxAgeMs ?? HUBSPOT_SIGNATURE_MAX_AGE_MS;
   if (!Number.isFinite(at) || Math.abs(input.now - at) > maxAge) return 'stale';
-  const expected = Buffer.from(hubSpotSignatureV3(input.clientSecret, input.method, input.uri, input.body, input.timestamp));
+  const expected = Buffer.from(
+    hubSpotSignatureV3(input.clientSecret, input.method, input.uri, input.body, input.timestamp),
+  );
   const given = Buffer.from(input.signature);
   // Equal lengths first: timingSafeEqual throws otherwise, and the length of a base64 HMAC is public.
   return given.length === expected.length && timingSafeEqual(given, expected) ? 'valid' : 'mismatch';

@@ -4,10 +4,10 @@ import { createStats, type EmulatorStats, resetStats } from '../salesforce-emula
 import { HubSpotEmulatorError, listenHubSpot } from './http.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { listRoutes } from './routes/lists.js';
-import { objectRoutes, toPublic } from './routes/objects.js';
 import { HubSpotEmulatorOAuth, oauthRoutes } from './routes/oauth.js';
+import { objectRoutes, toPublic } from './routes/objects.js';
 import { propertyRoutes } from './routes/properties.js';
-import { HubSpotEmulatorStore, type HubSpotEmulatorProperty } from './store.js';
+import { type HubSpotEmulatorProperty, HubSpotEmulatorStore } from './store.js';
 import { createWebhookControls, type HubSpotEmulatorWebhooks } from './webhooks.js';
 
 /** Options of {@link startHubSpotEmulator}. */
@@ -137,10 +137,15 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
           const retryAfterMs = Math.max(0, (window[0] ?? at) + rate.intervalMs - at);
           return {
             headers: { ...headers(0), 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
-            error: new HubSpotEmulatorError(429, 'RATE_LIMITS', 'You have reached your ten_secondly_rolling limit.', {
-              errorType: 'RATE_LIMIT',
-              policyName: 'TEN_SECONDLY_ROLLING',
-            }),
+            error: new HubSpotEmulatorError(
+              429,
+              'RATE_LIMITS',
+              'You have reached your ten_secondly_rolling limit.',
+              {
+                errorType: 'RATE_LIMIT',
+                policyName: 'TEN_SECONDLY_ROLLING',
+              },
+            ),
           };
         }
         window.push(at);

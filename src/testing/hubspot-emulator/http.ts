@@ -17,7 +17,13 @@ export class HubSpotEmulatorError extends Error {
   }
 
   body(): Record<string, unknown> {
-    return { status: 'error', message: this.message, correlationId: randomUUID(), category: this.category, ...this.extra };
+    return {
+      status: 'error',
+      message: this.message,
+      correlationId: randomUUID(),
+      category: this.category,
+      ...this.extra,
+    };
   }
 }
 
@@ -72,7 +78,8 @@ const DATED_PATHS: Array<[RegExp, string]> = [
 
 /** Rewrites a 2026-03 path to its v3 twin; other paths are returned unchanged. */
 export function canonicalPath(path: string): string {
-  for (const [pattern, replacement] of DATED_PATHS) if (pattern.test(path)) return path.replace(pattern, replacement);
+  for (const [pattern, replacement] of DATED_PATHS)
+    if (pattern.test(path)) return path.replace(pattern, replacement);
   return path;
 }
 
@@ -178,7 +185,8 @@ async function handle(
       const found = candidate.pattern.exec(path);
       if (found) {
         const params: Record<string, string> = {};
-        for (const [key, value] of Object.entries(found.groups ?? {})) params[key] = decodeURIComponent(value);
+        for (const [key, value] of Object.entries(found.groups ?? {}))
+          params[key] = decodeURIComponent(value);
         matched = { route: candidate, params };
         break;
       }

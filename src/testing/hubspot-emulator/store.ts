@@ -48,7 +48,11 @@ export interface HubSpotEmulatorCampaign {
 /** One change, recorded for webhook delivery. */
 export interface HubSpotEmulatorChange {
   eventId: number;
-  subscriptionType: 'contact.creation' | 'contact.propertyChange' | 'contact.deletion' | 'contact.privacyDeletion';
+  subscriptionType:
+    | 'contact.creation'
+    | 'contact.propertyChange'
+    | 'contact.deletion'
+    | 'contact.privacyDeletion';
   objectId: number;
   propertyName?: string;
   propertyValue?: string;
@@ -60,7 +64,11 @@ export const HUBSPOT_OBJECT_TYPES = { contacts: '0-1', emails: '0-49' } as const
 /** A stored object type name. */
 export type HubSpotObjectType = keyof typeof HUBSPOT_OBJECT_TYPES;
 
-const text = (name: string, label: string, extra: Partial<HubSpotEmulatorProperty> = {}): HubSpotEmulatorProperty => ({
+const text = (
+  name: string,
+  label: string,
+  extra: Partial<HubSpotEmulatorProperty> = {},
+): HubSpotEmulatorProperty => ({
   name,
   label,
   type: 'string',
@@ -96,7 +104,11 @@ export function defaultProperties(): Record<HubSpotObjectType, HubSpotEmulatorPr
         })),
       }),
       // Set through the communication-preferences API, not CRM writes.
-      text('hs_email_optout', 'Unsubscribed from all email', { type: 'bool', fieldType: 'booleancheckbox', ...readOnly }),
+      text('hs_email_optout', 'Unsubscribed from all email', {
+        type: 'bool',
+        fieldType: 'booleancheckbox',
+        ...readOnly,
+      }),
       text('hs_object_id', 'Record ID', { type: 'number', fieldType: 'number', ...readOnly }),
       text('createdate', 'Create Date', { type: 'datetime', fieldType: 'date', ...readOnly }),
       text('lastmodifieddate', 'Last Modified Date', { type: 'datetime', fieldType: 'date', ...readOnly }),
@@ -123,7 +135,10 @@ export function defaultProperties(): Record<HubSpotObjectType, HubSpotEmulatorPr
 
 /** The in-memory portal: objects, properties, lists, campaigns and a change log for webhooks. */
 export class HubSpotEmulatorStore {
-  objects: Record<HubSpotObjectType, Map<string, HubSpotEmulatorObject>> = { contacts: new Map(), emails: new Map() };
+  objects: Record<HubSpotObjectType, Map<string, HubSpotEmulatorObject>> = {
+    contacts: new Map(),
+    emails: new Map(),
+  };
   properties = defaultProperties();
   lists = new Map<string, HubSpotEmulatorList>();
   campaigns = new Map<string, HubSpotEmulatorCampaign>();
@@ -155,13 +170,57 @@ export class HubSpotEmulatorStore {
     return this.properties[type].find((p) => p.name === name);
   }
 
+  /** Live objects by unique property value (`type:property` → normalised value → id). */
+  private unique = new Map<string, Map<string, string>>();
+
+  private uniqueIndex(type: HubSpotObjectType, property: string): Map<string, string> | undefined {
+    if (!this.property(type, property)?.hasUniqueValue) return undefined;
+    const key = `${type}:${property}`;
+    let index = this.unique.get(key);
+    if (!index) {
+      index = new Map();
+      for (const object of this.objects[type].values()) {
+        const value = object.properties[property];
+        if (!object.archived && value) index.set(normalise(property, value), object.id);
+      }
+      this.unique.set(key, index);
+    }
+    return index;
+  }
+
+  /** Keeps the unique indexes in step with a write, an archive (`next` = null) or a delete. */
+  reindex(
+    type: HubSpotObjectType,
+    object: HubSpotEmulatorObject,
+    next: Record<string, string | null> | null,
+  ): void {
+    for (const [key, index] of this.unique) {
+      const [indexType, property] = key.split(':') as [HubSpotObjectType, string];
+      if (indexType !== type) continue;
+      const old = object.properties[property];
+      if (next !== null && !(property in next)) continue;
+      if (old && index.get(normalise(property, old)) === object.id) index.delete(normalise(property, old));
+      const value = next === null ? null : next[property];
+      if (value) index.set(normalise(property, value), object.id);
+    }
+  }
+
   /** The live (not archived) object whose `property` equals `value` (case-insensitive for email). */
   findBy(type: HubSpotObjectType, property: string, value: string): HubSpotEmulatorObject | undefined {
-    const normalise = (v: string | null | undefined) => (property === 'email' ? v?.toLowerCase() : v);
-    const wanted = normalise(value);
+    const index = property === 'hs_object_id' ? undefined : this.uniqueIndex(type, property);
+    if (index) {
+      const id = index.get(normalise(property, value));
+      return id === undefined ? undefined : this.objects[type].get(id);
+    }
+    const wanted = normalise(property, value);
     for (const object of this.objects[type].values()) {
       if (object.archived) continue;
-      if (property === 'hs_object_id' ? object.id === value : normalise(object.properties[property]) === wanted) {
+      const current = object.properties[property];
+      if (
+        property === 'hs_object_id'
+          ? object.id === value
+          : current != null && normalise(property, current) === wanted
+      ) {
         return object;
       }
     }
@@ -178,9 +237,14 @@ export class HubSpotEmulatorStore {
     this.lists.clear();
     this.campaigns.clear();
     this.blockedEmails.clear();
+    this.unique.clear();
     this.changes = [];
     this.nextId = 1001;
     this.nextEventId = 1;
     this.lastStamp = 0;
   }
+}
+
+function normalise(property: string, value: string): string {
+  return property === 'email' ? value.toLowerCase() : value;
 }

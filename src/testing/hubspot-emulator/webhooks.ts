@@ -18,7 +18,10 @@ export interface HubSpotEmulatorWebhooks {
    * pending unless the target answers 2xx (HubSpot retries them later). `timestamp` overrides the
    * signed time (to test staleness).
    */
-  deliver(targetUrl: string, options?: { timestamp?: number; signWith?: string }): Promise<HubSpotWebhookDelivery>;
+  deliver(
+    targetUrl: string,
+    options?: { timestamp?: number; signWith?: string },
+  ): Promise<HubSpotWebhookDelivery>;
 }
 
 /** HubSpot's v3 signature: base64 HMAC-SHA256 of `method + uri + body + timestamp`, keyed by the app secret. */
@@ -43,7 +46,9 @@ export function createWebhookControls(
         subscriptionType: change.subscriptionType,
         attemptNumber: 0,
         objectId: change.objectId,
-        ...(change.propertyName ? { propertyName: change.propertyName, propertyValue: change.propertyValue } : {}),
+        ...(change.propertyName
+          ? { propertyName: change.propertyName, propertyValue: change.propertyValue }
+          : {}),
         changeSource: 'CRM',
       }));
       const body = JSON.stringify(events);
@@ -53,7 +58,13 @@ export function createWebhookControls(
         headers: {
           'content-type': 'application/json',
           'x-hubspot-request-timestamp': timestamp,
-          'x-hubspot-signature-v3': signV3(options.signWith ?? app.clientSecret, 'POST', targetUrl, body, timestamp),
+          'x-hubspot-signature-v3': signV3(
+            options.signWith ?? app.clientSecret,
+            'POST',
+            targetUrl,
+            body,
+            timestamp,
+          ),
         },
         body,
       });

@@ -24,7 +24,11 @@ function toPublic(campaign: HubSpotEmulatorCampaign) {
   };
 }
 
-function validated(properties: unknown, store: HubSpotEmulatorStore, self?: string): Record<string, string | null> {
+function validated(
+  properties: unknown,
+  store: HubSpotEmulatorStore,
+  self?: string,
+): Record<string, string | null> {
   if (typeof properties !== 'object' || properties === null) {
     throw new HubSpotEmulatorError(400, 'VALIDATION_ERROR', 'properties is required');
   }
@@ -49,7 +53,9 @@ export function campaignRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
   return [
     route('GET', '/marketing/v3/campaigns', (request) => {
       const name = request.query.get('name');
-      const results = [...store.campaigns.values()].filter((c) => !name || (c.properties.hs_name ?? '').includes(name));
+      const results = [...store.campaigns.values()].filter(
+        (c) => !name || (c.properties.hs_name ?? '').includes(name),
+      );
       return { status: 200, body: { total: results.length, results: results.map(toPublic) } };
     }),
     route('POST', '/marketing/v3/campaigns', async (request) => {

@@ -23,7 +23,11 @@ function findList(store: HubSpotEmulatorStore, listId: string | undefined): HubS
 
 function writable(list: HubSpotEmulatorList): HubSpotEmulatorList {
   if (list.processingType === 'DYNAMIC') {
-    throw new HubSpotEmulatorError(400, 'VALIDATION_ERROR', `List ${list.listId} is DYNAMIC; its memberships cannot be edited.`);
+    throw new HubSpotEmulatorError(
+      400,
+      'VALIDATION_ERROR',
+      `List ${list.listId} is DYNAMIC; its memberships cannot be edited.`,
+    );
   }
   return list;
 }
@@ -57,12 +61,21 @@ export function listRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
     route('POST', '/crm/v3/lists', async (request) => {
       const body = ((await request.json()) ?? {}) as Partial<HubSpotEmulatorList>;
       if (!body.name || !body.objectTypeId || !body.processingType) {
-        throw new HubSpotEmulatorError(400, 'VALIDATION_ERROR', 'name, objectTypeId and processingType are required');
+        throw new HubSpotEmulatorError(
+          400,
+          'VALIDATION_ERROR',
+          'name, objectTypeId and processingType are required',
+        );
       }
       if ([...store.lists.values()].some((l) => l.name === body.name)) {
-        throw new HubSpotEmulatorError(400, 'VALIDATION_ERROR', `A list named '${body.name}' already exists.`, {
-          subCategory: 'ILS.DUPLICATE_LIST_NAMES',
-        });
+        throw new HubSpotEmulatorError(
+          400,
+          'VALIDATION_ERROR',
+          `A list named '${body.name}' already exists.`,
+          {
+            subCategory: 'ILS.DUPLICATE_LIST_NAMES',
+          },
+        );
       }
       const list: HubSpotEmulatorList = {
         listId: store.newId(),
@@ -80,7 +93,12 @@ export function listRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
       const list = [...store.lists.values()].find(
         (l) => l.objectTypeId === request.params.objectTypeId && l.name === request.params.name,
       );
-      if (!list) throw new HubSpotEmulatorError(404, 'OBJECT_NOT_FOUND', `List ${request.params.name} does not exist.`);
+      if (!list)
+        throw new HubSpotEmulatorError(
+          404,
+          'OBJECT_NOT_FOUND',
+          `List ${request.params.name} does not exist.`,
+        );
       return { status: 200, body: { list: toPublic(list) } };
     }),
     route('GET', '/crm/v3/lists/:listId', (request) => ({
@@ -113,8 +131,14 @@ export function listRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
     }),
     route('PUT', '/crm/v3/lists/:listId/memberships/add-and-remove', async (request) => {
       const list = writable(findList(store, request.params.listId));
-      const body = ((await request.json()) ?? {}) as { recordIdsToAdd?: unknown; recordIdsToRemove?: unknown };
-      return { status: 200, body: change(store, list, ids(body.recordIdsToAdd), ids(body.recordIdsToRemove)) };
+      const body = ((await request.json()) ?? {}) as {
+        recordIdsToAdd?: unknown;
+        recordIdsToRemove?: unknown;
+      };
+      return {
+        status: 200,
+        body: change(store, list, ids(body.recordIdsToAdd), ids(body.recordIdsToRemove)),
+      };
     }),
   ];
 }

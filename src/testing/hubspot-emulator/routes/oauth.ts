@@ -74,7 +74,8 @@ export function oauthRoutes(oauth: HubSpotEmulatorOAuth): HubSpotRoute[] {
       '/oauth/v1/token',
       async (request) => {
         const form = await request.form();
-        if (form.get('client_id') !== oauth.clientId) return oauthError('BAD_CLIENT_ID', 'missing or unknown client id', 'invalid_client');
+        if (form.get('client_id') !== oauth.clientId)
+          return oauthError('BAD_CLIENT_ID', 'missing or unknown client id', 'invalid_client');
         if (form.get('client_secret') !== oauth.clientSecret) {
           return oauthError('BAD_CLIENT_SECRET', 'missing or invalid client secret', 'invalid_client');
         }
@@ -85,7 +86,10 @@ export function oauthRoutes(oauth: HubSpotEmulatorOAuth): HubSpotRoute[] {
           const code = oauth.codes.get(form.get('code') ?? '');
           if (!code) return oauthError('BAD_AUTH_CODE', 'auth code not found');
           if (code.redirectUri !== form.get('redirect_uri')) {
-            return oauthError('BAD_REDIRECT_URI', 'redirect_uri does not match the one the code was issued for');
+            return oauthError(
+              'BAD_REDIRECT_URI',
+              'redirect_uri does not match the one the code was issued for',
+            );
           }
           oauth.codes.delete(form.get('code') ?? '');
           scopes = code.scopes;
@@ -97,7 +101,11 @@ export function oauthRoutes(oauth: HubSpotEmulatorOAuth): HubSpotRoute[] {
           if (!found) return oauthError('BAD_REFRESH_TOKEN', 'missing or unknown refresh token');
           scopes = found;
         } else {
-          return oauthError('BAD_GRANT_TYPE', 'grant_type must be authorization_code or refresh_token', 'unsupported_grant_type');
+          return oauthError(
+            'BAD_GRANT_TYPE',
+            'grant_type must be authorization_code or refresh_token',
+            'unsupported_grant_type',
+          );
         }
         const accessToken = oauth.issueAccessToken(scopes);
         return {
@@ -120,7 +128,8 @@ export function oauthRoutes(oauth: HubSpotEmulatorOAuth): HubSpotRoute[] {
       (request) => {
         const token = request.params.token ?? '';
         const found = oauth.accessTokens.get(token);
-        if (!found || oauth.check(token) !== 'ok') return oauthError('BAD_ACCESS_TOKEN', 'access token not found or expired');
+        if (!found || oauth.check(token) !== 'ok')
+          return oauthError('BAD_ACCESS_TOKEN', 'access token not found or expired');
         return {
           status: 200,
           body: {

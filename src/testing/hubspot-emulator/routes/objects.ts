@@ -79,14 +79,23 @@ function write(
   existing?: HubSpotEmulatorObject,
 ): { object: HubSpotEmulatorObject; created: boolean } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new WriteFailure({ status: 400, category: 'VALIDATION_ERROR', message: 'properties must be an object' });
+    throw new WriteFailure({
+      status: 400,
+      category: 'VALIDATION_ERROR',
+      message: 'properties must be an object',
+    });
   }
   const values: Record<string, string | null> = {};
   for (const [name, raw] of Object.entries(input as Record<string, unknown>)) {
     const property = store.property(type, name);
-    if (!property) throw validationFailure(`Property "${name}" does not exist`, 'PROPERTY_DOESNT_EXIST', name);
+    if (!property)
+      throw validationFailure(`Property "${name}" does not exist`, 'PROPERTY_DOESNT_EXIST', name);
     if (property.readOnlyValue) {
-      throw validationFailure(`"${name}" is a read only property; its value cannot be set.`, 'READ_ONLY_VALUE', name);
+      throw validationFailure(
+        `"${name}" is a read only property; its value cannot be set.`,
+        'READ_ONLY_VALUE',
+        name,
+      );
     }
     const value = raw === null || raw === undefined ? '' : String(raw);
     if (name === 'email' && value && !EMAIL.test(value)) {
@@ -113,7 +122,11 @@ function write(
       }
     }
     if (name === 'email' && value && store.blockedEmails.has(value.toLowerCase())) {
-      throw validationFailure('This email was permanently deleted (GDPR) and cannot be re-created', 'GDPR_BLOCKED', name);
+      throw validationFailure(
+        'This email was permanently deleted (GDPR) and cannot be re-created',
+        'GDPR_BLOCKED',
+        name,
+      );
     }
     values[name] = value === '' ? null : value;
   }
@@ -129,6 +142,7 @@ function write(
     associations: {},
   };
   const changed = Object.keys(values).filter((name) => object.properties[name] !== values[name]);
+  if (!created) store.reindex(type, object, values);
   Object.assign(object.properties, values);
   object.properties.hs_object_id = object.id;
   object.updatedAt = stamp;
@@ -140,6 +154,7 @@ function write(
     object.properties.hs_createdate ??= iso;
   }
   store.objects[type].set(object.id, object);
+  if (created) store.reindex(type, { ...object, properties: {} }, values);
   if (type === 'contacts') {
     if (created) store.record({ subscriptionType: 'contact.creation', objectId: Number(object.id) });
     else
@@ -166,20 +181,34 @@ function lookup(
     return object && !object.archived ? object : undefined;
   }
   const property = store.property(type, idProperty);
-  if (!property || !property.hasUniqueValue) {
-    throw new HubSpotEmulatorError(400, 'VALIDATION_ERROR', `Property ${idProperty} is not a unique identifier property`);
+  if (!property?.hasUniqueValue) {
+    throw new HubSpotEmulatorError(
+      400,
+      'VALIDATION_ERROR',
+      `Property ${idProperty} is not a unique identifier property`,
+    );
   }
   return store.findBy(type, idProperty, id);
 }
 
+function associate(object: HubSpotEmulatorObject, toType: string, id: string): void {
+  const ids = object.associations[toType] ?? new Set<string>();
+  ids.add(id);
+  object.associations[toType] = ids;
+}
+
 function notFound(type: HubSpotObjectType, id: string): HubSpotEmulatorError {
-  return new HubSpotEmulatorError(404, 'OBJECT_NOT_FOUND', `resource not found`, { context: { id: [id], type: [type] } });
+  return new HubSpotEmulatorError(404, 'OBJECT_NOT_FOUND', `resource not found`, {
+    context: { id: [id], type: [type] },
+  });
 }
 
 function archive(store: HubSpotEmulatorStore, type: HubSpotObjectType, object: HubSpotEmulatorObject): void {
+  store.reindex(type, object, null);
   object.archived = true;
   object.archivedAt = store.stamp();
-  if (type === 'contacts') store.record({ subscriptionType: 'contact.deletion', objectId: Number(object.id) });
+  if (type === 'contacts')
+    store.record({ subscriptionType: 'contact.deletion', objectId: Number(object.id) });
 }
 
 async function batchInputs(request: HubSpotRequest): Promise<Array<Record<string, unknown>>> {
@@ -231,7 +260,13 @@ function properties(input: Record<string, unknown>): unknown {
   return input.properties ?? {};
 }
 
-function compare(a: string | null | undefined, b: string, property: string, store: HubSpotEmulatorStore, type: HubSpotObjectType) {
+function compare(
+  a: string | null | undefined,
+  b: string,
+  property: string,
+  store: HubSpotEmulatorStore,
+  type: HubSpotObjectType,
+) {
   const definition = store.property(type, property);
   if (a === null || a === undefined) return Number.NaN;
   if (definition?.type === 'datetime' || definition?.type === 'date') {
@@ -252,7 +287,12 @@ interface SearchFilter {
   values?: Array<string | number>;
 }
 
-function matchesFilter(store: HubSpotEmulatorStore, type: HubSpotObjectType, object: HubSpotEmulatorObject, filter: SearchFilter) {
+function matchesFilter(
+  store: HubSpotEmulatorStore,
+  type: HubSpotObjectType,
+  object: HubSpotEmulatorObject,
+  filter: SearchFilter,
+) {
   const actual = filter.propertyName === 'hs_object_id' ? object.id : object.properties[filter.propertyName];
   const value = filter.value === undefined ? '' : String(filter.value);
   const c = () => compare(actual, value, filter.propertyName, store, type);
@@ -274,9 +314,15 @@ function matchesFilter(store: HubSpotEmulatorStore, type: HubSpotObjectType, obj
     case 'NOT_HAS_PROPERTY':
       return actual === null || actual === undefined || actual === '';
     case 'IN':
-      return (filter.values ?? []).some((v) => compare(actual, String(v), filter.propertyName, store, type) === 0);
+      return (filter.values ?? []).some(
+        (v) => compare(actual, String(v), filter.propertyName, store, type) === 0,
+      );
     default:
-      throw new HubSpotEmulatorError(400, 'VALIDATION_ERROR', `Unsupported filter operator ${filter.operator}`);
+      throw new HubSpotEmulatorError(
+        400,
+        'VALIDATION_ERROR',
+        `Unsupported filter operator ${filter.operator}`,
+      );
   }
 }
 
@@ -307,11 +353,17 @@ export function objectRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
             });
           }
           const existing = store.findBy(type, idProperty, id);
-          const values = { ...(properties(input) as Record<string, unknown>), [idProperty]: existing ? undefined : id };
+          const values = {
+            ...(properties(input) as Record<string, unknown>),
+            [idProperty]: existing ? undefined : id,
+          };
           if (existing) delete values[idProperty];
           const { object, created } = write(store, type, values, existing);
           const written = Object.keys(values);
-          results.push({ ...toPublic(type, object, [...DEFAULT_PROPERTIES[type], ...written, idProperty]), new: created });
+          results.push({
+            ...toPublic(type, object, [...DEFAULT_PROPERTIES[type], ...written, idProperty]),
+            new: created,
+          });
         } catch (error) {
           if (!(error instanceof WriteFailure)) throw error;
           errors.push(standardError(error.detail, id, input.objectWriteTraceId));
@@ -343,9 +395,18 @@ export function objectRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
       for (const input of await batchInputs(request)) {
         const id = String(input.id ?? '');
         try {
-          const existing = lookup(store, type, id, typeof input.idProperty === 'string' ? input.idProperty : null);
+          const existing = lookup(
+            store,
+            type,
+            id,
+            typeof input.idProperty === 'string' ? input.idProperty : null,
+          );
           if (!existing) {
-            throw new WriteFailure({ status: 404, category: 'OBJECT_NOT_FOUND', message: 'Object not found' });
+            throw new WriteFailure({
+              status: 404,
+              category: 'OBJECT_NOT_FOUND',
+              message: 'Object not found',
+            });
           }
           const { object } = write(store, type, properties(input), existing);
           results.push(toPublic(type, object, Object.keys(properties(input) as object)));
@@ -367,7 +428,13 @@ export function objectRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
       for (const input of inputs) {
         const id = String(input.id ?? '');
         const object = lookup(store, type, id, body.idProperty ?? null);
-        if (object) results.push(toPublic(type, object, [...(body.properties ?? []), ...(body.idProperty ? [body.idProperty] : [])]));
+        if (object)
+          results.push(
+            toPublic(type, object, [
+              ...(body.properties ?? []),
+              ...(body.idProperty ? [body.idProperty] : []),
+            ]),
+          );
         else missing.push(id);
       }
       if (missing.length) {
@@ -406,7 +473,11 @@ export function objectRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
       const groups = body.filterGroups ?? [];
       const filterCount = groups.reduce((n, g) => n + (g.filters?.length ?? 0), 0);
       if (groups.length > 5 || groups.some((g) => (g.filters?.length ?? 0) > 10) || filterCount > 25) {
-        throw new HubSpotEmulatorError(400, 'VALIDATION_ERROR', 'Too many filters: at most 5 groups, 10 per group, 25 total');
+        throw new HubSpotEmulatorError(
+          400,
+          'VALIDATION_ERROR',
+          'Too many filters: at most 5 groups, 10 per group, 25 total',
+        );
       }
       const offset = Number(body.after ?? 0);
       if (offset >= SEARCH_RESULT_CAP) {
@@ -419,16 +490,27 @@ export function objectRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
       let matched = [...store.objects[type].values()].filter(
         (object) =>
           !object.archived &&
-          (groups.length === 0 || groups.some((g) => (g.filters ?? []).every((f) => matchesFilter(store, type, object, f)))),
+          (groups.length === 0 ||
+            groups.some((g) => (g.filters ?? []).every((f) => matchesFilter(store, type, object, f)))),
       );
       const sort = body.sorts?.[0];
-      const sortProperty = typeof sort === 'string' ? sort.replace(/^-/, '') : (sort?.propertyName ?? 'hs_object_id');
+      const sortProperty =
+        typeof sort === 'string' ? sort.replace(/^-/, '') : (sort?.propertyName ?? 'hs_object_id');
       const descending = typeof sort === 'string' ? sort.startsWith('-') : sort?.direction === 'DESCENDING';
-      matched = matched.sort((a, b) => {
-        const left = sortProperty === 'hs_object_id' ? a.id : (a.properties[sortProperty] ?? '');
-        const byProperty = compare(left, (sortProperty === 'hs_object_id' ? b.id : b.properties[sortProperty]) ?? '', sortProperty, store, type) || 0;
-        return (descending ? -byProperty : byProperty) || Number(a.id) - Number(b.id);
+      // Decorate once per query: parsing dates inside the comparator would parse each value log(n) times.
+      const definition = store.property(type, sortProperty);
+      const numeric =
+        sortProperty === 'hs_object_id' || ['number', 'date', 'datetime'].includes(definition?.type ?? '');
+      const keyed = matched.map((object) => {
+        const raw = sortProperty === 'hs_object_id' ? object.id : (object.properties[sortProperty] ?? '');
+        const key: number | string = numeric ? (/^\d+$/.test(raw) ? Number(raw) : Date.parse(raw) || 0) : raw;
+        return { object, key, id: Number(object.id) };
       });
+      keyed.sort((a, b) => {
+        const byKey = a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+        return (descending ? -byKey : byKey) || a.id - b.id;
+      });
+      matched = keyed.map((k) => k.object);
       const page = matched.slice(offset, offset + limit);
       const next = offset + limit;
       return {
@@ -451,6 +533,7 @@ export function objectRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
         throw notFound('contacts', id);
       }
       // Permanent: the record is gone, not archived (HubSpot's GDPR delete cannot be restored).
+      store.reindex('contacts', object, null);
       store.objects.contacts.delete(object.id);
       if (object.properties.email) store.blockedEmails.add(object.properties.email.toLowerCase());
       store.record({ subscriptionType: 'contact.privacyDeletion', objectId: Number(object.id) });
@@ -482,7 +565,7 @@ export function objectRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
         const { object } = write(store, type, body.properties ?? {});
         for (const association of body.associations ?? []) {
           const target = association.to?.id;
-          if (target) (object.associations.contacts ??= new Set()).add(String(target));
+          if (target) associate(object, 'contacts', String(target));
         }
         return { status: 201, body: toPublic(type, object, Object.keys(body.properties ?? {})) };
       } catch (error) {
@@ -529,14 +612,21 @@ export function objectRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
       const object = store.objects[type].get(request.params.id ?? '');
       const toType = request.params.toType as HubSpotObjectType;
       const target = store.objects[toType]?.get(request.params.toId ?? '');
-      if (!object || object.archived || !target || target.archived) throw notFound(type, request.params.id ?? '');
-      (object.associations[toType] ??= new Set()).add(target.id);
-      (target.associations[type] ??= new Set()).add(object.id);
+      if (!object || object.archived || !target || target.archived)
+        throw notFound(type, request.params.id ?? '');
+      associate(object, toType, target.id);
+      associate(target, type, object.id);
       return {
         status: 200,
         body: {
           status: 'COMPLETE',
-          results: [{ from: { id: object.id }, to: { id: target.id }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 198 } }],
+          results: [
+            {
+              from: { id: object.id },
+              to: { id: target.id },
+              associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 198 },
+            },
+          ],
           startedAt: new Date().toISOString(),
           completedAt: new Date().toISOString(),
         },

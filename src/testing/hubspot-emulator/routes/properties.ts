@@ -1,5 +1,10 @@
 import { HubSpotEmulatorError, type HubSpotRoute, route } from '../http.js';
-import { HUBSPOT_OBJECT_TYPES, type HubSpotEmulatorProperty, type HubSpotEmulatorStore, type HubSpotObjectType } from '../store.js';
+import {
+  HUBSPOT_OBJECT_TYPES,
+  type HubSpotEmulatorProperty,
+  type HubSpotEmulatorStore,
+  type HubSpotObjectType,
+} from '../store.js';
 
 const TYPES = new Set(['string', 'number', 'date', 'datetime', 'enumeration', 'bool', 'phone_number']);
 
@@ -25,7 +30,11 @@ function toPublic(property: HubSpotEmulatorProperty) {
     hidden: false,
     hubspotDefined: property.hubspotDefined,
     formField: !property.readOnlyValue,
-    modificationMetadata: { archivable: !property.hubspotDefined, readOnlyDefinition: property.hubspotDefined, readOnlyValue: property.readOnlyValue },
+    modificationMetadata: {
+      archivable: !property.hubspotDefined,
+      readOnlyDefinition: property.hubspotDefined,
+      readOnlyValue: property.readOnlyValue,
+    },
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     archived: false,
@@ -41,14 +50,23 @@ export function propertyRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
     })),
     route('GET', '/crm/v3/properties/:objectType/:name', (request) => {
       const property = store.property(typeOf(request.params.objectType), request.params.name ?? '');
-      if (!property) throw new HubSpotEmulatorError(404, 'OBJECT_NOT_FOUND', `Unable to find property ${request.params.name}`);
+      if (!property)
+        throw new HubSpotEmulatorError(
+          404,
+          'OBJECT_NOT_FOUND',
+          `Unable to find property ${request.params.name}`,
+        );
       return { status: 200, body: toPublic(property) };
     }),
     route('POST', '/crm/v3/properties/:objectType', async (request) => {
       const type = typeOf(request.params.objectType);
       const body = ((await request.json()) ?? {}) as Partial<HubSpotEmulatorProperty>;
       if (!body.name || !body.label || !body.type || !TYPES.has(body.type) || !body.groupName) {
-        throw new HubSpotEmulatorError(400, 'VALIDATION_ERROR', 'name, label, type, fieldType and groupName are required');
+        throw new HubSpotEmulatorError(
+          400,
+          'VALIDATION_ERROR',
+          'name, label, type, fieldType and groupName are required',
+        );
       }
       if (store.property(type, body.name)) {
         throw new HubSpotEmulatorError(409, 'OBJECT_ALREADY_EXISTS', `Property already exists: ${body.name}`);
@@ -62,7 +80,11 @@ export function propertyRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
         hasUniqueValue: body.hasUniqueValue ?? false,
         hubspotDefined: false,
         readOnlyValue: false,
-        options: (body.options ?? []).map((o, i) => ({ ...o, displayOrder: o.displayOrder ?? i, hidden: o.hidden ?? false })),
+        options: (body.options ?? []).map((o, i) => ({
+          ...o,
+          displayOrder: o.displayOrder ?? i,
+          hidden: o.hidden ?? false,
+        })),
       };
       store.properties[type].push(property);
       return { status: 201, body: toPublic(property) };
