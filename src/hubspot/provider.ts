@@ -14,6 +14,7 @@ import type {
   CrmListInput,
   CrmSyncResult,
 } from '../core/models.js';
+import type { CrmContactExport, CrmContactRef, CrmForgetOptions, CrmForgetResult } from '../core/privacy.js';
 import type {
   CrmBulkSyncOptions,
   CrmCallOptions,
@@ -32,6 +33,7 @@ import * as contacts from './contacts.js';
 import type { HubSpotContext } from './context.js';
 import * as lists from './lists.js';
 import { type HubSpotProviderOptions, validateHubSpotOptions } from './options.js';
+import * as privacy from './privacy.js';
 import * as properties from './properties.js';
 
 const SUPPORTED: ReadonlySet<CrmFeature> = new Set<CrmFeature>([
@@ -42,6 +44,7 @@ const SUPPORTED: ReadonlySet<CrmFeature> = new Set<CrmFeature>([
   'webhook_support',
   'real_time_sync',
   'incremental_pull',
+  'privacy',
 ]);
 
 /**
@@ -172,6 +175,16 @@ export class HubSpotProvider implements CrmProvider {
 
   async mapCustomFields(mapping: CrmFieldMappingInput[], options?: CrmCallOptions): Promise<void> {
     this.#fieldMappings = await properties.mapCustomFields(this.#context, mapping, options);
+  }
+
+  /** GDPR delete of every contact the reference names (permanent); see `CrmPrivacyOperations`. */
+  forgetContact(ref: CrmContactRef, options?: CrmForgetOptions): Promise<CrmForgetResult> {
+    return privacy.forgetContact(this.#context, ref, options);
+  }
+
+  /** The person's contact record(s) with every property and their email engagements, as plain JSON. */
+  exportContactData(ref: CrmContactRef, options?: CrmCallOptions): Promise<CrmContactExport> {
+    return privacy.exportContactData(this.#context, ref, options);
   }
 }
 

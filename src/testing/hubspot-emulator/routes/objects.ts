@@ -607,6 +607,21 @@ export function objectRoutes(store: HubSpotEmulatorStore): HubSpotRoute[] {
       if (object && !object.archived) archive(store, type, object);
       return { status: 204 };
     }),
+    route('GET', '/crm/v4/objects/:objectType/:id/associations/:toType', (request) => {
+      const type = objectType(request);
+      const object = store.objects[type].get(request.params.id ?? '');
+      if (!object || object.archived) throw notFound(type, request.params.id ?? '');
+      const ids = [...(object.associations[request.params.toType ?? ''] ?? [])];
+      return {
+        status: 200,
+        body: {
+          results: ids.map((id) => ({
+            toObjectId: Number(id),
+            associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 198, label: null }],
+          })),
+        },
+      };
+    }),
     route('PUT', '/crm/v4/objects/:objectType/:id/associations/default/:toType/:toId', (request) => {
       const type = objectType(request);
       const object = store.objects[type].get(request.params.id ?? '');
