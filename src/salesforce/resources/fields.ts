@@ -1,13 +1,5 @@
-import { CrmDataConversionError, type CrmFieldIssue } from '../../core/errors.js';
 import { checkFieldMapping, parseFieldMapping } from '../../core/field-mapping-check.js';
-import {
-  type CrmCustomField,
-  type CrmFieldMapping,
-  type CrmFieldMappingInput,
-  CrmFieldMappingSchema,
-  type CrmFieldType,
-  parseModel,
-} from '../../core/models.js';
+import type { CrmCustomField, CrmFieldMappingInput, CrmFieldType } from '../../core/models.js';
 import type { CrmCallOptions } from '../../core/provider.js';
 import { apiUrl, type DescribeField, type SalesforceContext } from './context.js';
 
