@@ -205,13 +205,11 @@ describe('HubSpotOAuth on the wire (nock)', () => {
   });
 
   it('turns a refused refresh into an authentication error without the secret', async () => {
-    nock(API)
-      .post('/oauth/2026-03/token')
-      .reply(400, {
-        error: 'invalid_grant',
-        error_description: 'refresh token csecret-xyz unknown',
-        status: 'BAD_REFRESH_TOKEN',
-      });
+    nock(API).post('/oauth/2026-03/token').reply(400, {
+      error: 'invalid_grant',
+      error_description: 'refresh token csecret-xyz unknown',
+      status: 'BAD_REFRESH_TOKEN',
+    });
     const error = await oauth.refresh('rt').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'AUTHENTICATION', providerCode: 'invalid_grant' });
     expect(JSON.stringify(error)).not.toContain('csecret-xyz');
