@@ -15,6 +15,7 @@ export { registerHubSpotProvider } from './register.js';
 export { HubSpotTokenManager, type HubSpotTokenManagerOptions } from './token-manager.js';
 export {
   type HubSpotWebhookEvent,
+  hubSpotEventsToChangeEvents,
   hubSpotEventToChangeEvent,
   parseHubSpotWebhookEvents,
 } from './webhooks/events.js';

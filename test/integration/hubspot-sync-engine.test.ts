@@ -4,7 +4,7 @@ import { MemoryStorage, SyncEngine, type SyncPullBatch } from '@markmail/crm';
 import {
   createHubSpotWebhookHandler,
   HubSpotProvider,
-  hubSpotEventToChangeEvent,
+  hubSpotEventsToChangeEvents,
 } from '@markmail/crm/hubspot';
 import { type HubSpotEmulator, startHubSpotEmulator } from '@markmail/crm/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,11 +98,9 @@ describe('SyncEngine end to end on HubSpot (emulator)', () => {
         storage: storageForHooks,
         integrationId: 'hs-1',
         onEvents: async (events) => {
-          for (const event of events) {
-            const change = hubSpotEventToChangeEvent(event);
-            if (!change) continue;
+          for (const change of hubSpotEventsToChangeEvents(events)) {
             await engine.handleChangeEvent(change, { apply });
-            handled.push(event.subscriptionType);
+            handled.push(change.kind);
           }
         },
       }),
@@ -116,7 +114,7 @@ describe('SyncEngine end to end on HubSpot (emulator)', () => {
     });
     const delivery = await hubspot.webhooks.deliver(url);
     expect(delivery).toEqual({ status: 200, events: 1 });
-    expect(handled).toEqual(['contact.propertyChange']);
+    expect(handled).toEqual(['upsert']);
     expect(host.get('h-3')).toMatchObject({ firstName: 'Ada', title: 'Engineer' });
 
     // A delivery signed with another secret is refused and stays pending.

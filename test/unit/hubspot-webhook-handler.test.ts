@@ -2,6 +2,7 @@ import { type CrmLogger, MemoryStorage } from '@markmail/crm';
 import {
   createHubSpotWebhookHandler,
   type HubSpotWebhookEvent,
+  hubSpotEventsToChangeEvents,
   hubSpotEventToChangeEvent,
   hubSpotSignatureV3,
 } from '@markmail/crm/hubspot';
@@ -186,5 +187,20 @@ describe('hubSpotEventToChangeEvent', () => {
       'resync',
     );
     expect(hubSpotEventToChangeEvent(event(6, { subscriptionType: 'deal.creation' }))).toBeUndefined();
+  });
+});
+
+describe('hubSpotEventsToChangeEvents', () => {
+  it('folds every event that needs a re-read into one resync', () => {
+    const changes = hubSpotEventsToChangeEvents([
+      event(1, { subscriptionType: 'contact.creation', objectId: 1 }),
+      event(2),
+      event(3, { subscriptionType: 'contact.creation', objectId: 2 }),
+      event(4, { subscriptionType: 'contact.merge', objectId: 3 }),
+    ]);
+    expect(changes.map((c) => [c.kind, c.crmIds])).toEqual([
+      ['upsert', ['501']],
+      ['resync', ['1', '2', '3']],
+    ]);
   });
 });

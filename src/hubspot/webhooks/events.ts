@@ -83,3 +83,31 @@ export function hubSpotEventToChangeEvent(
   }
   return { ...base, kind: 'resync', fields: {}, partial: false };
 }
+
+/**
+ * Every event of one delivery as core change events, with all events that need a re-read
+ * (`contact.creation`, merges, restores) folded into one `resync`: the engine answers a resync
+ * with one incremental pull, so 250 creations cost one pull, not 250.
+ */
+export function hubSpotEventsToChangeEvents(
+  events: readonly HubSpotWebhookEvent[],
+  options: { externalIdProperty?: string | null } = {},
+): CrmChangeEvent[] {
+  const out: CrmChangeEvent[] = [];
+  let resync: CrmChangeEvent | undefined;
+  for (const event of events) {
+    const change = hubSpotEventToChangeEvent(event, options);
+    if (!change) continue;
+    if (change.kind !== 'resync') {
+      out.push(change);
+      continue;
+    }
+    if (resync) {
+      resync.crmIds.push(...change.crmIds);
+      if (change.changedAt > resync.changedAt) resync.changedAt = change.changedAt;
+    } else {
+      resync = change;
+    }
+  }
+  return resync ? [...out, resync] : out;
+}

@@ -16,7 +16,7 @@ export interface HubSpotWebhookHandlerOptions {
   /**
    * Receives the events not handed over before (all of them without `storage`); the response is a
    * 200 only after it resolved, otherwise a 500 and HubSpot retries. Turn them into core change
-   * events with `hubSpotEventToChangeEvent` for `SyncEngine.handleChangeEvent`.
+   * events with `hubSpotEventsToChangeEvents` for `SyncEngine.handleChangeEvent`.
    */
   onEvents: (events: HubSpotWebhookEvent[]) => Promise<void> | void;
   /** Where handed-over event ids are recorded (`storage.cursors`), with a lease per id across workers. */
@@ -102,10 +102,7 @@ const json = (status: number, message: string) =>
  *   clientSecret: process.env.HUBSPOT_CLIENT_SECRET!,
  *   storage, integrationId,
  *   onEvents: async (events) => {
- *     for (const event of events) {
- *       const change = hubSpotEventToChangeEvent(event);
- *       if (change) await engine.handleChangeEvent(change, { apply });
- *     }
+ *     for (const change of hubSpotEventsToChangeEvents(events)) await engine.handleChangeEvent(change, { apply });
  *   },
  * });
  * ```
