@@ -1,6 +1,6 @@
 import { CrmConfigurationError, isCrmError } from '../../core/errors.js';
 import { type CrmLogger, createRedactingLogger, silentLogger } from '../../core/logger.js';
-import { readLimitedBody } from '../../internal/limited-body.js';
+import { readLimited } from '../../internal/read-limited-body.js';
 import type { CrmLease, CrmStorage } from '../../storage/types.js';
 import { type HubSpotWebhookEvent, parseHubSpotWebhookEvents } from './events.js';
 import { HUBSPOT_SIGNATURE_MAX_AGE_MS, verifyHubSpotSignatureV3 } from './signature.js';
@@ -124,7 +124,7 @@ export function createHubSpotWebhookHandler(
       await request.body?.cancel().catch(() => {});
       return new Response(null, { status: 405, headers: { Allow: 'POST' } });
     }
-    const body = await readLimitedBody(request, maxBodyBytes);
+    const body = await readLimited(request, maxBodyBytes);
     if (body === undefined) {
       logger.warn('HubSpot webhook rejected: body too large', { status: 413, maxBodyBytes });
       return json(413, 'Request body too large');

@@ -1,6 +1,6 @@
 import { CrmConfigurationError, isCrmError } from '../../core/errors.js';
 import { type CrmLogger, silentLogger } from '../../core/logger.js';
-import { readLimitedBody } from '../../internal/limited-body.js';
+import { readLimited } from '../../internal/read-limited-body.js';
 import type { CrmLease, CrmStorage } from '../../storage/types.js';
 import {
   hasDoctype,
@@ -122,7 +122,7 @@ export function createOutboundMessageHandler(
       logger.warn('Outbound message rejected: content type is not XML', { status: 415 });
       return fault(415, 'Client', 'Content-Type must be text/xml');
     }
-    const body = await readLimitedBody(request, maxBodyBytes);
+    const body = await readLimited(request, maxBodyBytes);
     if (body === undefined) {
       logger.warn('Outbound message rejected: body too large', { status: 413, maxBodyBytes });
       return fault(413, 'Client', 'Request body too large');

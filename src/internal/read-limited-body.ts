@@ -1,8 +1,10 @@
+// Shared by the body-reading handlers (outbound messages, the HTTP API); not exported publicly.
+
 /**
- * Reads a Web `Request` body as UTF-8, stopping as soon as more than `limit` bytes arrived (the
- * rest is never read). `undefined` when over the limit (declared or actual).
+ * Reads the body as UTF-8, stopping as soon as more than `limit` bytes arrived (the rest is never
+ * read). `undefined` when over the limit.
  */
-export async function readLimitedBody(request: Request, limit: number): Promise<string | undefined> {
+export async function readLimited(request: Request, limit: number): Promise<string | undefined> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) {
     await request.body?.cancel().catch(() => {});
