@@ -5,6 +5,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'salesforce/index': 'src/salesforce/index.ts',
+    'hubspot/index': 'src/hubspot/index.ts',
     'testing/index': 'src/testing/index.ts',
     'bin/emulator': 'src/bin/emulator.ts',
     'storage/sqlite': 'src/storage/sqlite.ts',

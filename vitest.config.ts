@@ -10,6 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^@markmail\/crm$/, replacement: src('index.ts') },
       { find: /^@markmail\/crm\/salesforce$/, replacement: src('salesforce/index.ts') },
+      { find: /^@markmail\/crm\/hubspot$/, replacement: src('hubspot/index.ts') },
       { find: /^@markmail\/crm\/testing$/, replacement: src('testing/index.ts') },
       { find: /^@markmail\/crm\/storage\/sqlite$/, replacement: src('storage/sqlite.ts') },
       { find: /^@markmail\/crm\/storage\/postgres$/, replacement: src('storage/postgres.ts') },

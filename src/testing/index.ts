@@ -6,6 +6,7 @@
  */
 
 export * from './fake-provider.js';
+export * from './hubspot-emulator/index.js';
 export * from './provider-conformance.js';
 export * from './salesforce-emulator/index.js';
 export * from './salesforce-emulator/realtime/index.js';

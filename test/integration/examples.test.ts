@@ -20,6 +20,7 @@ const REAL_TARGET_VARS = [
   'PG_URL',
   'DATABASE_URL',
   'CRM_KEY',
+  'HUBSPOT_ACCESS_TOKEN',
 ];
 
 // A Salesforce-shaped access token (`00D…!…`) or an emulator refresh token must never be printed.
@@ -73,6 +74,17 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     expect(run.stdout).toContain('Second push of the same contacts');
     expect(run.stdout).toContain('← sub-1: {"title":"Head of Research"}');
     expect(run.stdout).toMatch(/3 sync runs recorded/);
+  });
+
+  it('hubspot-quickstart.ts pushes in batches of 100, skips unchanged contacts, pulls and takes a webhook', async () => {
+    const run = await runExample('hubspot-quickstart.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('Started the HubSpot emulator at http://127.0.0.1:');
+    expect(tableValue(run.stdout, 'created')).toBe('250');
+    expect(tableValue(run.stdout, 'apiCalls')).toBe('3');
+    expect(run.stdout).toMatch(/sub-broken: DATA_CONVERSION \(email\)/);
+    expect(run.stdout).toContain('← sub-7: {"title":"Head of Research"}');
+    expect(run.stdout).toContain('Webhook delivery answered 200 for 1 event(s); host now has firstName=Ada');
   });
 
   it('auth-web-server-flow.ts connects an org headlessly and stores only ciphertext', async () => {

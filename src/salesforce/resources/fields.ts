@@ -1,12 +1,5 @@
-import { CrmDataConversionError, type CrmFieldIssue } from '../../core/errors.js';
-import {
-  type CrmCustomField,
-  type CrmFieldMapping,
-  type CrmFieldMappingInput,
-  CrmFieldMappingSchema,
-  type CrmFieldType,
-  parseModel,
-} from '../../core/models.js';
+import { checkFieldMapping, parseFieldMapping } from '../../core/field-mapping-check.js';
+import type { CrmCustomField, CrmFieldMappingInput, CrmFieldType } from '../../core/models.js';
 import type { CrmCallOptions } from '../../core/provider.js';
 import { apiUrl, type DescribeField, type SalesforceContext } from './context.js';
 
@@ -35,19 +28,6 @@ const FIELD_TYPES: Record<string, CrmFieldType> = {
 };
 
 /** Which described types a mapping of a given type may target. */
-const COMPATIBLE: Record<CrmFieldType, ReadonlySet<CrmFieldType>> = {
-  text: new Set(['text', 'email', 'phone', 'url', 'picklist']),
-  number: new Set(['number', 'text']),
-  date: new Set(['date', 'datetime', 'text']),
-  datetime: new Set(['datetime', 'text']),
-  boolean: new Set(['boolean']),
-  picklist: new Set(['picklist', 'text']),
-  multipicklist: new Set(['multipicklist']),
-  email: new Set(['email', 'text']),
-  phone: new Set(['phone', 'text']),
-  url: new Set(['url', 'text']),
-  reference: new Set(['reference']),
-};
 
 /** Contact's describe, fetched once per context (a failed fetch is not cached). */
 export function describeContact(
@@ -109,42 +89,7 @@ export async function mapCustomFields(
   mapping: CrmFieldMappingInput[],
   options: CrmCallOptions = {},
 ): Promise<void> {
-  if (!Array.isArray(mapping)) {
-    throw new CrmDataConversionError('Invalid field mapping: must be an array', {
-      fields: [{ field: 'mapping', message: 'must be an array' }],
-    });
-  }
-  const parsed = mapping.map((m, i) => parseModel(CrmFieldMappingSchema, m, `mapping[${i}]`));
-  const fields = new Map((await getCustomFields(context, options)).map((f) => [f.name, f]));
-  const issues = mappingIssues(parsed, fields);
-  if (issues.length) {
-    throw new CrmDataConversionError(
-      `Invalid field mapping: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`,
-      { fields: issues },
-    );
-  }
+  parseFieldMapping(mapping);
+  const parsed = checkFieldMapping(mapping, await getCustomFields(context, options));
   context.fieldMappings = parsed;
-}
-
-function mappingIssues(mapping: CrmFieldMapping[], fields: Map<string, CrmCustomField>): CrmFieldIssue[] {
-  const issues: CrmFieldIssue[] = [];
-  for (const [i, m] of mapping.entries()) {
-    const field = fields.get(m.crmField);
-    const at = `mapping.${i}.crmField`;
-    if (!field) {
-      issues.push({ field: at, message: `Contact has no field ${m.crmField}`, code: 'unknown_field' });
-      continue;
-    }
-    if (m.syncDirection !== 'from_crm' && !field.updateable) {
-      issues.push({ field: at, message: `${m.crmField} is not updateable`, code: 'not_updateable' });
-    }
-    if (!COMPATIBLE[m.fieldType].has(field.fieldType)) {
-      issues.push({
-        field: `mapping.${i}.fieldType`,
-        message: `${m.fieldType} does not fit ${m.crmField} (${field.fieldType})`,
-        code: 'incompatible_type',
-      });
-    }
-  }
-  return issues;
 }

@@ -1,0 +1,8 @@
+/**
+ * The local HubSpot emulator (`startHubSpotEmulator`) and the types of its controls.
+ *
+ * @packageDocumentation
+ */
+export { type HubSpotEmulator, type HubSpotEmulatorOptions, startHubSpotEmulator } from './emulator.js';
+export type { HubSpotEmulatorProperty } from './store.js';
+export type { HubSpotEmulatorWebhooks, HubSpotWebhookDelivery } from './webhooks.js';
