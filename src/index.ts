@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+export * from './core/clock.js';
 export * from './core/errors.js';
 export * from './core/logger.js';
 export * from './core/models.js';

@@ -8,14 +8,10 @@ import {
   throwIfAborted,
 } from '../core/errors.js';
 import type { CrmLogger } from '../core/logger.js';
+import type { CrmSleep } from '../core/sleep.js';
+import { raceWithSignal } from '../internal/abort.js';
 import { SALESFORCE_PROVIDER, toSalesforceError } from './errors.js';
-import {
-  isRetryable,
-  type ResolvedRetryOptions,
-  raceAbort,
-  retryDelayFor,
-  type SleepFunction,
-} from './retry.js';
+import { isRetryable, type ResolvedRetryOptions, retryDelayFor } from './retry.js';
 import {
   type AttemptRecord,
   CALL_CONTEXT,
@@ -51,7 +47,7 @@ export interface SalesforceHttpRequest {
 export interface SalesforceClientOptions {
   connection: Connection;
   retry: ResolvedRetryOptions;
-  sleep: SleepFunction;
+  sleep: CrmSleep;
   logger: CrmLogger;
   maxApiUsageRatio: number | undefined;
   refreshAccessToken: (() => Promise<SalesforceRefreshResult>) | undefined;
@@ -136,7 +132,7 @@ export class SalesforceClient {
       const attempt: AttemptRecord = {};
       try {
         const context: CallContext = { counters, attempt };
-        return await raceAbort(fn({ [CALL_CONTEXT]: context }), options.signal);
+        return await raceWithSignal(fn({ [CALL_CONTEXT]: context }), options.signal);
       } catch (raw) {
         const error = toSalesforceError(raw, {
           operation,
@@ -181,7 +177,7 @@ export class SalesforceClient {
   /** One refresh shared by concurrent callers; skipped when another caller already replaced the token. */
   async #refresh(staleToken: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     if (this.#refreshing) {
-      await raceAbort(this.#refreshing, signal);
+      await raceWithSignal(this.#refreshing, signal);
       return;
     }
     if (
@@ -213,7 +209,7 @@ export class SalesforceClient {
         this.#refreshing = undefined;
       }
     })();
-    await raceAbort(this.#refreshing, signal);
+    await raceWithSignal(this.#refreshing, signal);
   }
 }
 

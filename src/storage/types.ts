@@ -295,11 +295,3 @@ export interface CrmStorage {
   /** Release connections. Idempotent. */
   close(): Promise<void>;
 }
-
-/** A clock, injectable so tests control time. */
-export interface CrmClock {
-  now(): Date;
-}
-
-/** The wall clock. */
-export const systemClock: CrmClock = { now: () => new Date() };

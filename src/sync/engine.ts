@@ -1,3 +1,4 @@
+import { type CrmClock, systemClock } from '../core/clock.js';
 import {
   CrmConfigurationError,
   type CrmStorageError,
@@ -18,21 +19,17 @@ import {
   parseModel,
 } from '../core/models.js';
 import type { CrmProvider } from '../core/provider.js';
+import { type CrmSleep, sleep } from '../core/sleep.js';
+import { chunked } from '../internal/chunks.js';
+import { assertKnownOptions } from '../internal/options.js';
 import { redactText } from '../security/redact.js';
-import {
-  type CrmClock,
-  type CrmConflictPolicy,
-  type CrmStorage,
-  type CrmSyncStatusRow,
-  type CrmSyncType,
-  systemClock,
-} from '../storage/types.js';
+import type { CrmConflictPolicy, CrmStorage, CrmSyncStatusRow, CrmSyncType } from '../storage/types.js';
 import { ApiBudgetGuard, type SyncApiBudget } from './api-budget.js';
 import type { CrmChangeEvent } from './change-event.js';
 import { CrmConflictPolicies } from './conflict.js';
 import { contentHash } from './content-hash.js';
-import { chunked, getStatusRows, type SyncRunContext } from './context.js';
-import { defaultSleep, holdLease, type SyncSleep } from './lease.js';
+import { getStatusRows, type SyncRunContext } from './context.js';
+import { holdLease } from './lease.js';
 import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
 import { runPull, runReconcile, type SyncPullOptions, type SyncReconcileOptions } from './pull.js';
 import { isCleanStop, progressOf, runPush, type SyncProgress } from './push.js';
@@ -69,7 +66,7 @@ export interface SyncEngineOptions {
   /** @default the system clock */
   clock?: CrmClock;
   /** Sleep used while waiting for a lease. @default setTimeout-based */
-  sleep?: SyncSleep;
+  sleep?: CrmSleep;
   /**
    * Lease time-to-live in milliseconds; the lease is renewed every third of it while a run lasts,
    * and a crashed worker's lease frees itself after it.
@@ -199,7 +196,7 @@ export class SyncEngine {
   readonly #mapper: ContactFieldMapper;
   readonly #logger: CrmLogger;
   readonly #clock: CrmClock;
-  readonly #sleep: SyncSleep;
+  readonly #sleep: CrmSleep;
   readonly #leaseTtlMs: number;
   readonly #waitForLeaseMs: number;
   readonly #budget: ApiBudgetGuard;
@@ -214,10 +211,7 @@ export class SyncEngine {
 
   /** @throws {CrmConfigurationError} for a missing or invalid option, or an unknown key. */
   constructor(options: SyncEngineOptions) {
-    const unknown = Object.keys(options ?? {}).filter((k) => !OPTION_KEYS.has(k));
-    if (unknown.length > 0) {
-      throw new CrmConfigurationError(`Unknown SyncEngine option(s): ${unknown.join(', ')}`);
-    }
+    assertKnownOptions('SyncEngine', options ?? {}, OPTION_KEYS);
     if (!options?.provider) throw new CrmConfigurationError('SyncEngine needs a provider');
     if (!options.storage) throw new CrmConfigurationError('SyncEngine needs a storage');
     if (typeof options.integrationId !== 'string' || options.integrationId === '') {
@@ -244,7 +238,7 @@ export class SyncEngine {
     });
     this.#logger = createRedactingLogger(options.logger ?? silentLogger);
     this.#clock = options.clock ?? systemClock;
-    this.#sleep = options.sleep ?? defaultSleep;
+    this.#sleep = options.sleep ?? sleep;
     this.#leaseTtlMs = positive('leaseTtlMs', options.leaseTtlMs, 60_000, 30);
     this.#waitForLeaseMs = positive('waitForLeaseMs', options.waitForLeaseMs, 0, 0);
     try {

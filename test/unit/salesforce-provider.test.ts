@@ -48,7 +48,7 @@ describe('SalesforceProvider construction', () => {
   it('rejects unknown options with CrmConfigurationError naming them', () => {
     expect(
       () => new SalesforceProvider({ instanceUrl: INSTANCE, accessToken: TOKEN, bulkTreshold: 5 } as never),
-    ).toThrow(/unknown option\(s\) bulkTreshold/);
+    ).toThrow(/SalesforceProvider: unknown option 'bulkTreshold'/);
   });
 
   it('needs a connection or instanceUrl + accessToken', () => {

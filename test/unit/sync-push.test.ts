@@ -468,7 +468,7 @@ describe('SyncEngine.pushContacts', () => {
           integrationId: 'x',
           batchsize: 3,
         } as unknown as SyncEngineOptions),
-    ).toThrow(/Unknown SyncEngine option\(s\): batchsize/);
+    ).toThrow(/SyncEngine: unknown option 'batchsize'/);
     expect(
       () =>
         new SyncEngine({

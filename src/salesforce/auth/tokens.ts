@@ -1,27 +1,21 @@
+import { type CrmClock, systemClock } from '../../core/clock.js';
 import {
   CrmAuthenticationError,
   CrmConfigurationError,
-  createAbortError,
   isCrmError,
   throwIfAborted,
 } from '../../core/errors.js';
 import { type CrmLogger, createRedactingLogger } from '../../core/logger.js';
 import { type CrmSleep, sleep } from '../../core/sleep.js';
-import {
-  type CrmClock,
-  type CrmIntegration,
-  type CrmIntegrationStore,
-  type CrmLease,
-  type CrmLeaseStore,
-  systemClock,
-} from '../../storage/types.js';
+import { raceWithSignal } from '../../internal/abort.js';
+import { assertKnownOptions } from '../../internal/options.js';
+import type { CrmIntegration, CrmIntegrationStore, CrmLease, CrmLeaseStore } from '../../storage/types.js';
 import {
   type CredentialCipherLike,
   decodeSalesforceCredentials,
   encodeSalesforceCredentials,
   type SalesforceTokens,
 } from './credentials.js';
-import { assertKnownOptions } from './options.js';
 import type { SalesforceTokenSet } from './token-set.js';
 
 /** Key under `CrmIntegration.settings` where a needed re-authorisation is recorded. */
@@ -203,7 +197,7 @@ export class TokenManager {
 
   /** @throws CrmConfigurationError for unknown options or an unusable combination. */
   constructor(options: TokenManagerOptions) {
-    assertKnownOptions('TokenManager', options, OPTION_KEYS);
+    assertKnownOptions('TokenManager', options, OPTION_KEYS, { provider: 'salesforce' });
     if (!options.oauth) {
       throw new CrmConfigurationError('TokenManager needs an oauth client', {
         provider: 'salesforce',
@@ -726,23 +720,4 @@ function mergeTokens(
   const scope = fresh.scope ?? previous.scope;
   if (scope) merged.scope = scope;
   return merged;
-}
-
-function raceWithSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(createAbortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(createAbortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
