@@ -36,12 +36,16 @@ export function entryPoints(base = root): EntryPoint[] {
 
 /** `value Name` / `type Name` lines of each entry point, sorted. */
 export function surface(entries: EntryPoint[], base = root): Map<EntryPoint, string[]> {
-  const config = ts.getParsedCommandLineOfConfigFile(join(base, 'tsconfig.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(base, 'tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
     },
-  });
+  );
   if (!config) throw new Error('tsconfig.json not readable');
   const program = ts.createProgram(
     entries.map((e) => e.source),
@@ -58,7 +62,10 @@ export function surface(entries: EntryPoint[], base = root): Map<EntryPoint, str
       const isValue = (target.flags & ts.SymbolFlags.Value) !== 0 && !isTypeOnlyExport(symbol);
       return `${isValue ? 'value' : 'type'} ${symbol.name}`;
     });
-    out.set(entry, lines.sort((a, b) => (a.split(' ')[1] ?? '').localeCompare(b.split(' ')[1] ?? '')));
+    out.set(
+      entry,
+      lines.sort((a, b) => (a.split(' ')[1] ?? '').localeCompare(b.split(' ')[1] ?? '')),
+    );
   }
   return out;
 }
@@ -101,7 +108,9 @@ function main(): void {
       continue;
     }
     const values = lines.filter((l) => l.startsWith('value ')).length;
-    console.log(`${entry.subpath.padEnd(20)} ${String(lines.length).padStart(4)} names (${values} runtime, ${lines.length - values} type-only)`);
+    console.log(
+      `${entry.subpath.padEnd(20)} ${String(lines.length).padStart(4)} names (${values} runtime, ${lines.length - values} type-only)`,
+    );
   }
   if (failed) {
     console.error('Update on purpose with `npm run api:update`, and say why in a changeset.');

@@ -22,7 +22,6 @@ import type { CrmProvider } from '../core/provider.js';
 import { type CrmSleep, sleep } from '../core/sleep.js';
 import { chunked } from '../internal/chunks.js';
 import { assertKnownOptions } from '../internal/options.js';
-import { redactText } from '../security/redact.js';
 import type { CrmConflictPolicy, CrmStorage, CrmSyncStatusRow, CrmSyncType } from '../storage/types.js';
 import { ApiBudgetGuard, type SyncApiBudget } from './api-budget.js';
 import type { CrmChangeEvent } from './change-event.js';
@@ -34,7 +33,7 @@ import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
 import { runPull, runReconcile, type SyncPullOptions, type SyncReconcileOptions } from './pull.js';
 import { isCleanStop, progressOf, runPush, type SyncProgress } from './push.js';
 import { runChangeEvent, type SyncChangeEventOptions } from './realtime.js';
-import { type SyncReport, SyncReportBuilder } from './report.js';
+import { type SyncReport, SyncReportBuilder, storedError } from './report.js';
 import { RetryPlanner, type SyncRetryPolicy } from './retry-policy.js';
 
 /** Options of {@link SyncEngine}. Unknown keys are refused. */
@@ -590,7 +589,7 @@ export class SyncEngine {
       direction: 'to_crm',
       contentHash: null,
       lastSyncedAt: row?.lastSyncedAt ?? null,
-      lastError: redactText(`${code}: ${message}`).slice(0, 1_000),
+      lastError: storedError(code, message),
       state: null,
     };
   }
