@@ -1,6 +1,8 @@
 import { type CrmClock, systemClock } from '../core/clock.js';
 import {
   CrmConfigurationError,
+  CrmDataConversionError,
+  CrmErrorReasons,
   type CrmStorageError,
   createAbortError,
   isCrmError,
@@ -705,14 +707,9 @@ export class SyncEngine {
         stopMessage: report.stopMessage,
       });
       if (failure) {
-        if (failure instanceof Error) {
-          // The partial report stays reachable for hosts that want it.
-          Object.defineProperty(failure, 'syncReport', {
-            value: report,
-            enumerable: false,
-            configurable: true,
-          });
-        }
+        // The partial report stays reachable for hosts that want it, without touching an error
+        // that the provider, the storage or the host created.
+        if (typeof failure === 'object' && failure !== null) failedRunReports.set(failure, report);
         throw failure;
       }
       return report;
@@ -725,15 +722,25 @@ export class SyncEngine {
 /** The partial report attached to an error thrown by a {@link SyncEngine} run, if any. */
 export function getSyncReport(error: unknown): SyncReport | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  return (error as { syncReport?: SyncReport }).syncReport;
+  return failedRunReports.get(error);
 }
+
+/**
+ * Partial reports of failed runs, keyed by the error the run threw. A side table rather than a
+ * property on the error, so errors created elsewhere are never mutated; weak, so an entry lives
+ * exactly as long as its error.
+ */
+const failedRunReports = new WeakMap<object, SyncReport>();
 
 const CHANGE_KINDS = new Set(['upsert', 'delete', 'undelete', 'resync']);
 
 function validateChangeEvent(event: CrmChangeEvent): void {
   const problems: string[] = [];
   if (typeof event !== 'object' || event === null) {
-    throw new CrmConfigurationError('handleChangeEvent needs a change event');
+    throw new CrmDataConversionError('Invalid change event: not an object', {
+      fields: [{ field: 'event', message: 'must be an object', code: 'invalid_type' }],
+      details: { reason: CrmErrorReasons.INVALID_CHANGE_EVENT },
+    });
   }
   if (event.entityType !== 'contact' && event.entityType !== 'lead') problems.push('entityType');
   if (!Array.isArray(event.crmIds) || event.crmIds.some((id) => typeof id !== 'string' || id === '')) {
@@ -744,8 +751,9 @@ function validateChangeEvent(event: CrmChangeEvent): void {
     problems.push('changedAt');
   if (typeof event.fields !== 'object' || event.fields === null) problems.push('fields');
   if (problems.length > 0) {
-    throw new CrmConfigurationError(`Invalid change event: ${problems.join(', ')}`, {
-      details: { fields: problems },
+    throw new CrmDataConversionError(`Invalid change event: ${problems.join(', ')}`, {
+      fields: problems.map((field) => ({ field, message: 'is missing or invalid', code: 'invalid' })),
+      details: { reason: CrmErrorReasons.INVALID_CHANGE_EVENT },
     });
   }
 }

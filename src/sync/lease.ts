@@ -1,4 +1,4 @@
-import { CrmStorageError, throwIfAborted } from '../core/errors.js';
+import { CrmErrorReasons, CrmStorageError, throwIfAborted } from '../core/errors.js';
 import type { CrmLogger } from '../core/logger.js';
 import type { CrmSleep } from '../core/sleep.js';
 import type { CrmLease, CrmStorage } from '../storage/types.js';
@@ -32,7 +32,8 @@ export interface HeldLease {
 
 /** True when `error` says another run holds the integration's sync lease. */
 export function isSyncLeaseHeldError(error: unknown): error is CrmStorageError {
-  return error instanceof CrmStorageError && error.details?.reason === 'lease_held';
+  // Brand check, not `instanceof`: the error may come from another installed copy of the package.
+  return CrmStorageError.isInstance(error) && error.details?.reason === CrmErrorReasons.LEASE_HELD;
 }
 
 /**

@@ -373,7 +373,8 @@ describe('SyncEngine.pushContacts', () => {
     let writes = 0;
     storage.syncStatus.upsertMany = async (rows) => {
       writes += 1;
-      if (writes === 2) throw new CrmStorageError('MemoryStorage: disk full', { details: { reason: 'io' } });
+      if (writes === 2)
+        throw new CrmStorageError('MemoryStorage: disk full', { details: { reason: 'driver' } });
       return upsertMany(rows);
     };
     const error = await engine.pushContacts(contacts(30)).catch((e: unknown) => e);

@@ -1,4 +1,5 @@
 import { type CrmClock, systemClock } from '../../core/clock.js';
+import type { CrmErrorReason } from '../../core/errors.js';
 import {
   CrmAuthenticationError,
   CrmConfigurationError,
@@ -24,7 +25,7 @@ export const REAUTHORIZATION_SETTING = 'reauthorization';
 /** The record stored at `settings.reauthorization` when a grant stopped working. */
 export interface CrmReauthorizationMarker {
   required: true;
-  /** Why, e.g. `refresh_token_rejected`, `no_refresh_token`. */
+  /** Why: a {@link CrmErrorReason} such as `refresh_token_rejected`, `no_refresh_token`, `revoked`. */
   reason: string;
   /** The OAuth error, e.g. `invalid_grant`. */
   providerCode?: string;
@@ -414,7 +415,7 @@ export class TokenManager {
               {
                 provider: 'salesforce',
                 providerCode: marker.providerCode ?? marker.reason,
-                details: { ...marker },
+                details: { ...marker, reason: marker.reason as CrmErrorReason },
               },
             );
             throw this.#fatal;
@@ -638,7 +639,7 @@ export class TokenManager {
   }
 
   #markFatalLocally(
-    reason: string,
+    reason: CrmErrorReason,
     providerCode: string | undefined,
     cause: unknown,
   ): CrmAuthenticationError {
@@ -655,7 +656,7 @@ export class TokenManager {
   }
 
   async #markNeedsReauthorization(
-    reason: string,
+    reason: CrmErrorReason,
     providerCode: string | undefined,
     integration: CrmIntegration | undefined,
     cause: unknown,
