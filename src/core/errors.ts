@@ -187,9 +187,9 @@ export class CrmError extends Error {
    * another installed copy of the package: `CrmNotFoundError.isInstance(err)`.
    */
   static isInstance<T extends CrmError>(this: CrmErrorClass<T>, value: unknown): value is T {
-    return (
-      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[this.brand] === true
-    );
+    if (typeof value !== 'object' || value === null) return false;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass it is called on; that is the point.
+    return (value as Record<symbol, unknown>)[this.brand] === true;
   }
 
   /** A JSON-safe, redacted view: what you may log or return to a client. */
