@@ -4,7 +4,10 @@
  *
  * @packageDocumentation
  */
+
+export type { CrmChangeEvent, CrmChangeEventFields } from './core/change-event.js';
 export * from './core/clock.js';
+export * from './core/conflict-policy.js';
 export * from './core/errors.js';
 export * from './core/logger.js';
 export * from './core/models.js';
@@ -18,9 +21,7 @@ export * from './storage/memory.js';
 export * from './storage/privacy.js';
 export * from './storage/types.js';
 export type { SyncApiBudget } from './sync/api-budget.js';
-export type { CrmChangeEvent, CrmChangeEventFields } from './sync/change-event.js';
 export {
-  CrmConflictPolicies,
   type FieldMergeInput,
   type FieldMergeResult,
   mergeField,

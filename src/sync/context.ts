@@ -1,8 +1,9 @@
 import type { CrmClock } from '../core/clock.js';
+import type { CrmConflictPolicy } from '../core/conflict-policy.js';
 import type { CrmLogger } from '../core/logger.js';
 import type { CrmProvider } from '../core/provider.js';
 import { mapLimit } from '../internal/pool.js';
-import type { CrmConflictPolicy, CrmStorage, CrmSyncStatusKey, CrmSyncStatusRow } from '../storage/types.js';
+import type { CrmStorage, CrmSyncStatusKey, CrmSyncStatusRow } from '../storage/types.js';
 import type { ApiBudgetGuard } from './api-budget.js';
 import type { ContactFieldMapper } from './mapping.js';
 import type { SyncReportBuilder } from './report.js';

@@ -1,4 +1,6 @@
+import type { CrmChangeEvent } from '../core/change-event.js';
 import { type CrmClock, systemClock } from '../core/clock.js';
+import { CrmConflictPolicies, type CrmConflictPolicy } from '../core/conflict-policy.js';
 import {
   CrmConfigurationError,
   CrmDataConversionError,
@@ -24,10 +26,8 @@ import type { CrmProvider } from '../core/provider.js';
 import { type CrmSleep, sleep } from '../core/sleep.js';
 import { chunked } from '../internal/chunks.js';
 import { assertKnownOptions } from '../internal/options.js';
-import type { CrmConflictPolicy, CrmStorage, CrmSyncStatusRow, CrmSyncType } from '../storage/types.js';
+import type { CrmStorage, CrmSyncStatusRow, CrmSyncType } from '../storage/types.js';
 import { ApiBudgetGuard, type SyncApiBudget } from './api-budget.js';
-import type { CrmChangeEvent } from './change-event.js';
-import { CrmConflictPolicies } from './conflict.js';
 import { contentHash } from './content-hash.js';
 import { getStatusRows, type SyncRunContext } from './context.js';
 import { holdLease } from './lease.js';

@@ -1,8 +1,8 @@
+import type { CrmChangeEvent, CrmChangeEventFields } from '../core/change-event.js';
+import { isWildcardCrmId } from '../core/change-event.js';
 import type { CrmContact } from '../core/models.js';
 import { CLEARABLE_CONTACT_FIELDS, CONTACT_DATA_FIELDS } from '../internal/contact-fields.js';
 import type { CrmSyncStatusRow, CrmSyncType } from '../storage/types.js';
-import type { CrmChangeEvent, CrmChangeEventFields } from './change-event.js';
-import { isWildcardCrmId } from './change-event.js';
 import { fromCrmStatusRow, mergeContactFields } from './contact-merge.js';
 import { getStatusRowsByCrmId, type SyncRunContext } from './context.js';
 import { normalizeFieldValue, readPath, type SyncHostRecord } from './mapping.js';

@@ -1,7 +1,7 @@
+import type { CrmChangeEvent, CrmChangeEventFields } from '../../core/change-event.js';
 import { CrmWebhookError } from '../../core/errors.js';
 import type { CrmFieldMapping } from '../../core/models.js';
 import { CONTACT_DATA_FIELDS } from '../../internal/contact-fields.js';
-import type { CrmChangeEvent, CrmChangeEventFields } from '../../sync/change-event.js';
 import { CONTACT_STANDARD_FIELDS } from '../mapping.js';
 import { changeEventClientTag, type SalesforceChangeEvent } from './change-event.js';
 import type { SalesforceOutboundNotification } from './outbound-message.js';
