@@ -9,6 +9,13 @@ export type { CrmChangeEvent, CrmChangeEventFields } from './core/change-event.j
 export * from './core/clock.js';
 export * from './core/conflict-policy.js';
 export * from './core/errors.js';
+export {
+  type CrmFieldSuggestion,
+  type CrmSuggestionCrmField,
+  type CrmSuggestionHostField,
+  type SuggestFieldMappingsInput,
+  suggestFieldMappings,
+} from './core/field-suggestions.js';
 export * from './core/logger.js';
 export * from './core/models.js';
 export * from './core/privacy.js';
