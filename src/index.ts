@@ -4,6 +4,10 @@
  *
  * @packageDocumentation
  */
+
+export type { CrmChangeEvent, CrmChangeEventFields } from './core/change-event.js';
+export * from './core/clock.js';
+export * from './core/conflict-policy.js';
 export * from './core/errors.js';
 export {
   type CrmFieldSuggestion,
@@ -25,9 +29,7 @@ export * from './storage/privacy.js';
 export * from './storage/retention.js';
 export * from './storage/types.js';
 export type { SyncApiBudget } from './sync/api-budget.js';
-export type { CrmChangeEvent, CrmChangeEventFields } from './sync/change-event.js';
 export {
-  CrmConflictPolicies,
   type FieldMergeInput,
   type FieldMergeResult,
   mergeField,

@@ -22,6 +22,58 @@ export const CrmErrorCodes = {
 /** One of {@link CrmErrorCodes}. */
 export type CrmErrorCode = (typeof CrmErrorCodes)[keyof typeof CrmErrorCodes];
 
+/**
+ * Every `details.reason` the package puts on an error, as a const map (like {@link CrmErrorCodes}):
+ * `code` says what kind of error, `details.reason` says which case of it, so a host can switch on
+ * both without matching messages.
+ */
+export const CrmErrorReasons = {
+  UNKNOWN_OPTION: 'unknown_option',
+  INVALID_OPTION: 'invalid_option',
+  MISSING_RUNNER: 'missing_runner',
+  MISSING_DRIVER: 'missing_driver',
+  DRIVER_LOAD_FAILED: 'driver_load_failed',
+  MISSING_KEYS: 'missing_keys',
+  INVALID_KEY: 'invalid_key',
+  INVALID_KEY_ID: 'invalid_key_id',
+  INVALID_KEY_LENGTH: 'invalid_key_length',
+  MISSING_CURRENT_KEY: 'missing_current_key',
+  UNKNOWN_CURRENT_KEY: 'unknown_current_key',
+  UNKNOWN_KEY: 'unknown_key',
+  MALFORMED: 'malformed',
+  INVALID_PLAINTEXT: 'invalid_plaintext',
+  AUTHENTICATION_FAILED: 'authentication_failed',
+  REAUTHORIZATION_REQUIRED: 'reauthorization_required',
+  REVOKED: 'revoked',
+  REUSED: 'reused',
+  NO_REFRESH_TOKEN: 'no_refresh_token',
+  REFRESH_TOKEN_REJECTED: 'refresh_token_rejected',
+  REFRESH_IN_PROGRESS: 'refresh_in_progress',
+  DUPLICATE: 'duplicate',
+  NOT_FOUND: 'not_found',
+  CREDENTIALS_CONFLICT: 'credentials_conflict',
+  NOT_MIGRATED: 'not_migrated',
+  CLOSED: 'closed',
+  DRIVER: 'driver',
+  STORAGE_PRIVACY_MISSING: 'storage_privacy_missing',
+  LEASE_HELD: 'lease_held',
+  LEASE_LOST: 'lease_lost',
+  INVALID_CHANGE_EVENT: 'invalid_change_event',
+  NOT_AN_OUTBOUND_MESSAGE: 'not_an_outbound_message',
+  DOCTYPE: 'doctype',
+  MALFORMED_XML: 'malformed_xml',
+  MISSING_FIELD: 'missing_field',
+  INVALID_FIELD: 'invalid_field',
+  MISSING_TIMESTAMP: 'missing_timestamp',
+  REPLAY_ID_INVALID: 'replay_id_invalid',
+} as const;
+
+/** One of {@link CrmErrorReasons}. */
+export type CrmErrorReason = (typeof CrmErrorReasons)[keyof typeof CrmErrorReasons];
+
+/** Structured data on an error: a typed {@link CrmErrorReason} when there is one, plus free fields. */
+export type CrmErrorDetails = { reason?: CrmErrorReason } & Record<string, unknown>;
+
 /** A field-level problem attached to an error: which field, and why (never its value). */
 export interface CrmFieldIssue {
   /** Dotted path of the field, e.g. `email` or `customFields.Score__c`. */
@@ -49,7 +101,7 @@ export interface CrmErrorOptions {
   /** Provider name, e.g. `salesforce`. */
   provider?: string;
   /** Extra structured data. Kept off `toJSON()` output unless redacted-safe. */
-  details?: Record<string, unknown>;
+  details?: CrmErrorDetails;
   /** Override whether the operation may be retried. Each class has a sensible default. */
   retryable?: boolean;
 }
@@ -64,6 +116,17 @@ export interface CrmApiUsage {
 
 const BRAND = Symbol.for('@markmail/crm.error');
 
+/** A class of the {@link CrmError} tree as `isInstance` sees it: its brand and its instances. */
+interface CrmErrorClass<T extends CrmError> {
+  readonly brand: symbol;
+  readonly prototype: T;
+}
+
+/** The brand of one error class; `Symbol.for`, so another installed copy uses the same symbol. */
+function brandOf(name: string): symbol {
+  return Symbol.for(`@markmail/crm.error.${name}`);
+}
+
 /**
  * Base class of every error this package throws. Carries data, not just prose: {@link code},
  * {@link retryable}, {@link status}, {@link providerCode}. Messages and serialisations are
@@ -73,6 +136,11 @@ const BRAND = Symbol.for('@markmail/crm.error');
  * the package may be installed.
  */
 export class CrmError extends Error {
+  /**
+   * Marks instances of this class and its subclasses, across installed copies of the package. A
+   * subclass that declares its own `brand` is told apart from its siblings by `isInstance`.
+   */
+  static readonly brand: symbol = BRAND;
   override readonly name: string = 'CrmError';
   /** Stable machine-readable kind of error. */
   readonly code: CrmErrorCode = CrmErrorCodes.UNKNOWN;
@@ -85,7 +153,7 @@ export class CrmError extends Error {
   /** Provider name, when the error came from one. */
   readonly provider: string | undefined;
   /** Structured extra data (redacted in `toJSON`). */
-  readonly details: Record<string, unknown> | undefined;
+  readonly details: CrmErrorDetails | undefined;
   declare readonly cause: unknown;
 
   constructor(message: string, options: CrmErrorOptions = {}) {
@@ -101,14 +169,28 @@ export class CrmError extends Error {
       enumerable: false,
       writable: false,
     });
-    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+    // One brand per class in the chain, so `CrmNotFoundError.isInstance` is false for a sibling.
+    for (let type: unknown = new.target; typeof type === 'function' && type !== Error; ) {
+      if (Object.hasOwn(type, 'brand')) {
+        Object.defineProperty(this, (type as unknown as { brand: symbol }).brand, {
+          value: true,
+          enumerable: false,
+        });
+      }
+      type = Object.getPrototypeOf(type);
+    }
     // `stack` is not touched here: V8 formats it on first read from the (already redacted)
     // message and the subclass's `name`; reading it now would freeze the base name into it.
   }
 
-  /** True for any CrmError, even from another installed copy of the package. */
-  static isInstance(value: unknown): value is CrmError {
-    return isCrmError(value);
+  /**
+   * True when `value` is an instance of the class this is called on (or of a subclass), even from
+   * another installed copy of the package: `CrmNotFoundError.isInstance(err)`.
+   */
+  static isInstance<T extends CrmError>(this: CrmErrorClass<T>, value: unknown): value is T {
+    if (typeof value !== 'object' || value === null) return false;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass it is called on; that is the point.
+    return (value as Record<symbol, unknown>)[this.brand] === true;
   }
 
   /** A JSON-safe, redacted view: what you may log or return to a client. */
@@ -138,26 +220,33 @@ export class CrmError extends Error {
 }
 
 /**
- * Redact a cause before it is attached. An `Error` is redacted in place (message, stack and its own
- * cause chain) rather than copied, so its identity, class and extra properties (`errorCode`, …)
- * survive for code that inspects them, while `err.cause.message` can no longer leak a token.
+ * Redact a cause before it is attached. An `Error` whose message, stack or cause chain holds a
+ * secret is replaced by a redacted copy of the same class with the same own properties
+ * (`errorCode`, …); the error its creator holds is never mutated. An error with nothing to redact
+ * is kept as it is (same identity).
  */
 function redactCause(cause: unknown, depth = 0): unknown {
   if (typeof cause === 'string') return redactText(cause);
   if (!(cause instanceof Error) || depth > 8) return cause;
   try {
-    const stack = cause.stack;
     const message = redactText(cause.message);
-    if (message !== cause.message) cause.message = message;
-    if (typeof stack === 'string') {
-      const safeStack = redactText(stack);
-      if (safeStack !== stack) cause.stack = safeStack;
-    }
+    const stack = typeof cause.stack === 'string' ? redactText(cause.stack) : cause.stack;
+    const inner =
+      cause.cause !== undefined && cause.cause !== cause ? redactCause(cause.cause, depth + 1) : cause.cause;
+    if (message === cause.message && stack === cause.stack && inner === cause.cause) return cause;
+    const copy = Object.create(
+      Object.getPrototypeOf(cause),
+      Object.getOwnPropertyDescriptors(cause),
+    ) as Error;
+    const hidden = { writable: true, configurable: true, enumerable: false };
+    Object.defineProperty(copy, 'message', { ...hidden, value: message });
+    Object.defineProperty(copy, 'stack', { ...hidden, value: stack });
+    if (inner !== cause.cause) Object.defineProperty(copy, 'cause', { ...hidden, value: inner });
+    return copy;
   } catch {
-    // A frozen or exotic error: serialisation (`toJSON`) still redacts it.
+    // An exotic error (throwing getters): serialisation (`toJSON`) still redacts it.
+    return cause;
   }
-  if (cause.cause !== undefined && cause.cause !== cause) redactCause(cause.cause, depth + 1);
-  return cause;
 }
 
 function serialiseCause(cause: unknown): unknown {
@@ -177,6 +266,7 @@ function normaliseFields(fields: CrmErrorOptions['fields']): CrmFieldIssue[] {
 
 /** Network failure: DNS, refused or reset connection, TLS, timeout. Retryable. */
 export class CrmConnectionError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmConnectionError');
   override readonly name = 'CrmConnectionError';
   override readonly code = CrmErrorCodes.CONNECTION;
   constructor(message: string, options: CrmErrorOptions = {}) {
@@ -186,12 +276,14 @@ export class CrmConnectionError extends CrmError {
 
 /** Credentials missing, expired, revoked or refused. Not retryable without re-authorisation. */
 export class CrmAuthenticationError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmAuthenticationError');
   override readonly name = 'CrmAuthenticationError';
   override readonly code = CrmErrorCodes.AUTHENTICATION;
 }
 
 /** The provider's API answered with an error. `providerCode` and `fields` say which and where. */
 export class CrmApiError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmApiError');
   override readonly name = 'CrmApiError';
   override readonly code = CrmErrorCodes.API;
   /** Fields the provider named in its error. */
@@ -207,12 +299,14 @@ export class CrmApiError extends CrmError {
 
 /** The record or resource does not exist (or was deleted). */
 export class CrmNotFoundError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmNotFoundError');
   override readonly name = 'CrmNotFoundError';
   override readonly code = CrmErrorCodes.NOT_FOUND;
 }
 
 /** API limit reached (daily limit, concurrency, or our own `maxApiUsageRatio` guard). */
 export class CrmRateLimitError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmRateLimitError');
   override readonly name = 'CrmRateLimitError';
   override readonly code = CrmErrorCodes.RATE_LIMIT;
   /** How long to wait before retrying, when known. */
@@ -234,6 +328,7 @@ export class CrmRateLimitError extends CrmError {
 
 /** Input failed validation. `issues` names every bad field and why; values are never echoed. */
 export class CrmDataConversionError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmDataConversionError');
   override readonly name = 'CrmDataConversionError';
   override readonly code = CrmErrorCodes.DATA_CONVERSION;
   /** Every field that failed, with its reason. */
@@ -252,24 +347,28 @@ export class CrmDataConversionError extends CrmError {
 
 /** The package or a provider is configured wrongly (missing option, bad key, missing driver). */
 export class CrmConfigurationError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmConfigurationError');
   override readonly name = 'CrmConfigurationError';
   override readonly code = CrmErrorCodes.CONFIGURATION;
 }
 
 /** A storage adapter failed, or a storage constraint (uniqueness, compare-and-swap) was violated. */
 export class CrmStorageError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmStorageError');
   override readonly name = 'CrmStorageError';
   override readonly code = CrmErrorCodes.STORAGE;
 }
 
 /** The provider does not support the requested operation (see `supportsFeature`). */
 export class CrmUnsupportedFeatureError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmUnsupportedFeatureError');
   override readonly name = 'CrmUnsupportedFeatureError';
   override readonly code = CrmErrorCodes.UNSUPPORTED_FEATURE;
 }
 
 /** An inbound webhook (outbound message, change event) was malformed, hostile or unauthorised. */
 export class CrmWebhookError extends CrmError {
+  static override readonly brand: symbol = brandOf('CrmWebhookError');
   override readonly name = 'CrmWebhookError';
   override readonly code = CrmErrorCodes.WEBHOOK;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type CrmClock, systemClock } from '../core/clock.js';
 import { CrmConfigurationError, type CrmError, type CrmFieldIssue, isCrmError } from '../core/errors.js';
 import { isCompatibleFieldType, suggestFieldMappings } from '../core/field-suggestions.js';
 import { type CrmLogger, createRedactingLogger } from '../core/logger.js';
@@ -12,7 +13,8 @@ import {
 } from '../core/models.js';
 import type { CrmProvider } from '../core/provider.js';
 import type { ProviderRegistry } from '../core/registry.js';
-import { type CrmClock, type CrmIntegration, type CrmStorage, systemClock } from '../storage/types.js';
+import { assertKnownOptions } from '../internal/options.js';
+import type { CrmIntegration, CrmStorage } from '../storage/types.js';
 import { SyncEngine } from '../sync/engine.js';
 import { type SyncReport, SyncReportBuilder } from '../sync/report.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
@@ -695,12 +697,7 @@ function validateOptions(options: CrmHttpHandlerOptions): void {
   if (!options || typeof options !== 'object') {
     throw new CrmConfigurationError('createCrmHttpHandler needs an options object');
   }
-  const unknown = Object.keys(options).filter((key) => !OPTION_KEYS.has(key));
-  if (unknown.length) {
-    throw new CrmConfigurationError(`createCrmHttpHandler got unknown option(s): ${unknown.join(', ')}`, {
-      fields: unknown,
-    });
-  }
+  assertKnownOptions('createCrmHttpHandler', options, OPTION_KEYS);
   for (const key of ['storage', 'cipher', 'registry', 'resolveUser', 'hostData'] as const) {
     if (!options[key]) {
       throw new CrmConfigurationError(`createCrmHttpHandler needs ${key}`, { fields: [key] });

@@ -1,5 +1,5 @@
+import type { CrmClock } from '../core/clock.js';
 import { type CrmError, isCrmError } from '../core/errors.js';
-import type { CrmClock } from '../storage/types.js';
 import type { SyncProgress } from '../sync/push.js';
 import type { SyncReport } from '../sync/report.js';
 import { HttpProblem } from './responses.js';

@@ -3,10 +3,11 @@ import { parse } from 'csv-parse';
 import { type Options as StringifyOptions, stringify } from 'csv-stringify/sync';
 import { CrmApiError, CrmAuthenticationError, createAbortError, isCrmError } from '../core/errors.js';
 import type { CrmRecordError } from '../core/models.js';
+import type { CrmSleep } from '../core/sleep.js';
 import type { SalesforceClient } from './client.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
 import type { SalesforceRecord } from './mapping.js';
-import { isRetryable, retryDelayFor, type SleepFunction } from './retry.js';
+import { isRetryable, retryDelayFor } from './retry.js';
 import type { OperationCounters } from './transport.js';
 
 /** Tuning of Bulk API 2.0 ingest jobs. */
@@ -78,7 +79,7 @@ export interface BulkUpsertArguments {
   columns: readonly string[];
   rows: AsyncIterator<BulkRow>;
   options: ResolvedBulkOptions;
-  sleep: SleepFunction;
+  sleep: CrmSleep;
   signal?: AbortSignal | undefined;
   counters: OperationCounters;
   /** Called once per uploaded row with its outcome (streamed: results are not collected here). */

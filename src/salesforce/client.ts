@@ -9,14 +9,10 @@ import {
   throwIfAborted,
 } from '../core/errors.js';
 import type { CrmLogger } from '../core/logger.js';
+import type { CrmSleep } from '../core/sleep.js';
+import { raceWithSignal } from '../internal/abort.js';
 import { SALESFORCE_PROVIDER, toSalesforceError } from './errors.js';
-import {
-  isRetryable,
-  type ResolvedRetryOptions,
-  raceAbort,
-  retryDelayFor,
-  type SleepFunction,
-} from './retry.js';
+import { isRetryable, type ResolvedRetryOptions, retryDelayFor } from './retry.js';
 import {
   type AttemptRecord,
   CALL_CONTEXT,
@@ -56,7 +52,7 @@ export interface SalesforceHttpRequest {
 export interface SalesforceClientOptions {
   connection: Connection;
   retry: ResolvedRetryOptions;
-  sleep: SleepFunction;
+  sleep: CrmSleep;
   logger: CrmLogger;
   maxApiUsageRatio: number | undefined;
   refreshAccessToken: (() => Promise<SalesforceRefreshResult>) | undefined;
@@ -185,7 +181,7 @@ export class SalesforceClient {
         this.#usageCheck = undefined;
       }
     })();
-    await raceAbort(this.#usageCheck, signal);
+    await raceWithSignal(this.#usageCheck, signal);
   }
 
   /** Send one REST request through jsforce, with retries. Resolves to the parsed body. */
@@ -226,7 +222,7 @@ export class SalesforceClient {
       try {
         await this.#recheckUsage(options.signal);
         const context: CallContext = { counters, attempt, timeoutMs };
-        const result = await raceAbort(fn({ [CALL_CONTEXT]: context }), options.signal);
+        const result = await raceWithSignal(fn({ [CALL_CONTEXT]: context }), options.signal);
         this.#warnIfSlow(operation, started);
         return result;
       } catch (thrown) {
@@ -301,7 +297,7 @@ export class SalesforceClient {
   /** One refresh shared by concurrent callers; skipped when another caller already replaced the token. */
   async #refresh(staleToken: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     if (this.#refreshing) {
-      await raceAbort(this.#refreshing, signal);
+      await raceWithSignal(this.#refreshing, signal);
       return;
     }
     if (
@@ -333,7 +329,7 @@ export class SalesforceClient {
         this.#refreshing = undefined;
       }
     })();
-    await raceAbort(this.#refreshing, signal);
+    await raceWithSignal(this.#refreshing, signal);
   }
 }
 

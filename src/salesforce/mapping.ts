@@ -1,4 +1,5 @@
 import type { CrmCampaign, CrmContact, CrmFieldMapping, CrmLead } from '../core/models.js';
+import { CONTACT_FIELDS } from '../internal/contact-fields.js';
 
 /** A Salesforce record as JSON: field API names to values. */
 export type SalesforceRecord = Record<string, unknown>;
@@ -25,21 +26,6 @@ export const CONTACT_STANDARD_FIELDS = {
   emailOptOut: 'HasOptedOutOfEmail',
 } as const;
 
-const CONTACT_TOP_LEVEL = new Set([
-  'id',
-  'externalId',
-  'email',
-  'firstName',
-  'lastName',
-  'company',
-  'phone',
-  'title',
-  'emailOptOut',
-  'tags',
-  'lastModifiedAt',
-  'lastSyncAt',
-]);
-
 const CUSTOM_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*__c$/;
 
 function writes(mapping: CrmFieldMapping): boolean {
@@ -52,7 +38,7 @@ function reads(mapping: CrmFieldMapping): boolean {
 /** A host field path (`company`, `tags`, `customFields.Score`, or a bare custom key) on a contact. */
 function hostValue(contact: CrmContact, hostField: string): unknown {
   const path = hostField.startsWith('customFields.') ? hostField.slice('customFields.'.length) : hostField;
-  if (!hostField.startsWith('customFields.') && CONTACT_TOP_LEVEL.has(path)) {
+  if (!hostField.startsWith('customFields.') && CONTACT_FIELDS.has(path)) {
     return (contact as Record<string, unknown>)[path];
   }
   return contact.customFields[path];
@@ -60,7 +46,7 @@ function hostValue(contact: CrmContact, hostField: string): unknown {
 
 function customKey(hostField: string): string | undefined {
   if (hostField.startsWith('customFields.')) return hostField.slice('customFields.'.length);
-  return CONTACT_TOP_LEVEL.has(hostField) ? undefined : hostField;
+  return CONTACT_FIELDS.has(hostField) ? undefined : hostField;
 }
 
 /** Convert a host value into the JSON value Salesforce expects for `fieldType`. */

@@ -3,9 +3,11 @@ import { z } from 'zod';
 import { CrmConfigurationError } from '../core/errors.js';
 import type { CrmLogger } from '../core/logger.js';
 import type { CrmFieldMappingInput } from '../core/models.js';
+import type { CrmSleep } from '../core/sleep.js';
+import { assertKnownOptions } from '../internal/options.js';
 import type { SalesforceBulkOptions } from './bulk.js';
 import type { SalesforceRefreshResult } from './client.js';
-import type { SalesforceRetryOptions, SleepFunction } from './retry.js';
+import type { SalesforceRetryOptions } from './retry.js';
 
 /** Default Salesforce REST API version (jsforce's own default, 50.0, is years old). */
 export const DEFAULT_SALESFORCE_API_VERSION = '66.0';
@@ -150,7 +152,7 @@ export interface SalesforceProviderOptions {
   /** Time source. @default system clock */
   clock?: { now(): Date };
   /** Sleep used between retries and polls. @default timers */
-  sleep?: SleepFunction;
+  sleep?: CrmSleep;
 }
 
 const functionSchema = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function');
@@ -213,6 +215,11 @@ const OptionsSchema = z.strictObject({
  * @throws {CrmConfigurationError} naming every unknown or invalid option (never its value).
  */
 export function validateProviderOptions(options: unknown): SalesforceProviderOptions {
+  if (typeof options === 'object' && options !== null) {
+    assertKnownOptions('SalesforceProvider', options, Object.keys(OptionsSchema.shape), {
+      provider: 'salesforce',
+    });
+  }
   const result = OptionsSchema.safeParse(options);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {

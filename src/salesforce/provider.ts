@@ -28,6 +28,7 @@ import type {
   CrmProvider,
 } from '../core/provider.js';
 import type { ProviderRegistry } from '../core/registry.js';
+import { sleep } from '../core/sleep.js';
 import { createSessionRefresher, type RefreshTokenHolder } from './auth/session-refresh.js';
 import { DEFAULT_BULK } from './bulk.js';
 import { SalesforceClient } from './client.js';
@@ -47,7 +48,7 @@ import { getCustomFields, mapCustomFields } from './resources/fields.js';
 import { convertLeadToContact, createLead, getLead } from './resources/leads.js';
 import { syncListMembership } from './resources/lists.js';
 import { exportContactData, forgetContact } from './resources/privacy.js';
-import { defaultSleep, resolveRetryOptions } from './retry.js';
+import { resolveRetryOptions } from './retry.js';
 
 export { activityMarkerKey } from './resources/activities.js';
 export { COLLECTION_LIMIT } from './resources/query.js';
@@ -106,7 +107,7 @@ export class SalesforceProvider implements CrmProvider {
     const secrets = () =>
       [this.connection?.accessToken, tokens.refreshToken].filter((s): s is string => typeof s === 'string');
     const logger = createRedactingLogger(opts.logger ?? silentLogger, secrets);
-    const sleep = opts.sleep ?? defaultSleep;
+    const wait = opts.sleep ?? sleep;
     const retry = resolveRetryOptions(opts.retry);
     const fieldMappings = (opts.fieldMappings ?? []).map((m, i) =>
       parseModel(CrmFieldMappingSchema, m, `fieldMappings[${i}]`),
@@ -133,7 +134,7 @@ export class SalesforceProvider implements CrmProvider {
     const client = new SalesforceClient({
       connection: this.connection,
       retry,
-      sleep,
+      sleep: wait,
       logger,
       maxApiUsageRatio: opts.maxApiUsageRatio === null ? undefined : (opts.maxApiUsageRatio ?? 0.9),
       refreshAccessToken: createSessionRefresher(opts, tokens),
@@ -147,7 +148,7 @@ export class SalesforceProvider implements CrmProvider {
       connection: this.connection,
       logger,
       clock,
-      sleep,
+      sleep: wait,
       retry,
       bulk: { ...DEFAULT_BULK, ...(opts.bulk ?? {}) },
       externalIdField: opts.externalIdField === undefined ? 'MarkMail_ID__c' : opts.externalIdField,

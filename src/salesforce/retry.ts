@@ -1,5 +1,5 @@
-import { type CrmError, createAbortError, isCrmError, throwIfAborted } from '../core/errors.js';
-import { type CrmSleep, sleep } from '../core/sleep.js';
+import { type CrmError, isCrmError } from '../core/errors.js';
+import type { CrmSleep } from '../core/sleep.js';
 import { networkErrorCode } from './errors.js';
 
 /**
@@ -31,11 +31,11 @@ export type ResolvedRetryOptions = Required<SalesforceRetryOptions>;
 /** Defaults of {@link SalesforceRetryOptions}. */
 export const DEFAULT_RETRY: ResolvedRetryOptions = { maxRetries: 3, initialDelayMs: 500, maxDelayMs: 30_000 };
 
-/** Sleep function the provider waits with (retry backoff, bulk polling); see {@link CrmSleep}. */
+/**
+ * Sleep function the provider waits with (retry backoff, bulk polling).
+ * @deprecated The same type as {@link CrmSleep}; use that.
+ */
 export type SleepFunction = CrmSleep;
-
-/** Default {@link SleepFunction}: the core abortable {@link sleep}. */
-export const defaultSleep: SleepFunction = sleep;
 
 /**
  * Exponential backoff with "equal jitter": half the exponential delay is fixed, half random, so
@@ -91,24 +91,4 @@ export function retryDelayFor(
 export function resolveRetryOptions(input: SalesforceRetryOptions | false | undefined): ResolvedRetryOptions {
   if (input === false) return { ...DEFAULT_RETRY, maxRetries: 0 };
   return { ...DEFAULT_RETRY, ...(input ?? {}) };
-}
-
-/** Race `promise` against `signal`: jsforce requests cannot be cancelled, but callers stop waiting. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  throwIfAborted(signal);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(createAbortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

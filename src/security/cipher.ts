@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { CrmConfigurationError } from '../core/errors.js';
+import { assertKnownOptions } from '../internal/options.js';
 
 /** A 32-byte AES-256 key: raw bytes, or their standard or URL-safe base64 encoding. */
 export type CrmCipherKey = Uint8Array | string;
@@ -76,14 +77,7 @@ export class CredentialCipher {
         details: { reason: 'missing_keys' },
       });
     }
-    const allowed = new Set(['keys', 'currentKeyId']);
-    for (const key of Object.keys(options)) {
-      if (!allowed.has(key)) {
-        throw new CrmConfigurationError(`CredentialCipher: unknown option '${key}'`, {
-          details: { reason: 'unknown_option', option: key },
-        });
-      }
-    }
+    assertKnownOptions('CredentialCipher', options, ['keys', 'currentKeyId']);
     this.#keys = new Map();
     for (const [keyId, key] of Object.entries(options.keys)) {
       if (!KEY_ID.test(keyId)) {

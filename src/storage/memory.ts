@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { type CrmClock, systemClock } from '../core/clock.js';
 import { CrmConfigurationError } from '../core/errors.js';
+import { assertKnownOptions } from '../internal/options.js';
 import {
   normaliseAuditInput,
   normaliseAuditListLimit,
@@ -36,28 +38,26 @@ import type {
   CrmPruneRequest,
   CrmSuppressionKeys,
 } from './privacy.js';
-import {
-  type CrmClock,
-  type CrmCursorStore,
-  type CrmIntegration,
-  type CrmIntegrationInput,
-  type CrmIntegrationPatch,
-  type CrmIntegrationStore,
-  type CrmIntegrationUpdateOptions,
-  type CrmLease,
-  type CrmLeaseStore,
-  type CrmStorage,
-  type CrmSyncLog,
-  type CrmSyncLogCompletion,
-  type CrmSyncLogStart,
-  type CrmSyncLogStore,
-  type CrmSyncStatusKey,
-  type CrmSyncStatusListOptions,
-  type CrmSyncStatusManyCrmIds,
-  type CrmSyncStatusManyKeys,
-  type CrmSyncStatusRow,
-  type CrmSyncStatusStore,
-  systemClock,
+import type {
+  CrmCursorStore,
+  CrmIntegration,
+  CrmIntegrationInput,
+  CrmIntegrationPatch,
+  CrmIntegrationStore,
+  CrmIntegrationUpdateOptions,
+  CrmLease,
+  CrmLeaseStore,
+  CrmStorage,
+  CrmSyncLog,
+  CrmSyncLogCompletion,
+  CrmSyncLogStart,
+  CrmSyncLogStore,
+  CrmSyncStatusKey,
+  CrmSyncStatusListOptions,
+  CrmSyncStatusManyCrmIds,
+  CrmSyncStatusManyKeys,
+  CrmSyncStatusRow,
+  CrmSyncStatusStore,
 } from './types.js';
 
 /** Options of {@link MemoryStorage}. */
@@ -127,13 +127,7 @@ export class MemoryStorage implements CrmStorage {
 
   /** @throws CrmConfigurationError for an unknown option or a clock without `now()`. */
   constructor(options: MemoryStorageOptions = {}) {
-    for (const key of Object.keys(options)) {
-      if (key !== 'clock') {
-        throw new CrmConfigurationError(`MemoryStorage: unknown option '${key}'`, {
-          details: { reason: 'unknown_option', option: key },
-        });
-      }
-    }
+    assertKnownOptions('MemoryStorage', options, ['clock']);
     const clock = options.clock ?? systemClock;
     if (typeof clock.now !== 'function') {
       throw new CrmConfigurationError('MemoryStorage: `clock` must have a now() method', {

@@ -5,8 +5,10 @@
  * @packageDocumentation
  */
 import { randomUUID } from 'node:crypto';
+import { type CrmClock, systemClock } from '../core/clock.js';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import type { CrmEntityType } from '../core/models.js';
+import { assertKnownOptions } from '../internal/options.js';
 import { loadPeer } from './internal/load-peer.js';
 import {
   normaliseAuditInput,
@@ -44,28 +46,26 @@ import type {
   CrmPruneRequest,
   CrmSuppressionKeys,
 } from './privacy.js';
-import {
-  type CrmClock,
-  type CrmCursorStore,
-  type CrmIntegration,
-  type CrmIntegrationInput,
-  type CrmIntegrationPatch,
-  type CrmIntegrationStore,
-  type CrmIntegrationUpdateOptions,
-  type CrmLease,
-  type CrmLeaseStore,
-  type CrmStorage,
-  type CrmSyncLog,
-  type CrmSyncLogCompletion,
-  type CrmSyncLogStart,
-  type CrmSyncLogStore,
-  type CrmSyncStatusKey,
-  type CrmSyncStatusListOptions,
-  type CrmSyncStatusManyCrmIds,
-  type CrmSyncStatusManyKeys,
-  type CrmSyncStatusRow,
-  type CrmSyncStatusStore,
-  systemClock,
+import type {
+  CrmCursorStore,
+  CrmIntegration,
+  CrmIntegrationInput,
+  CrmIntegrationPatch,
+  CrmIntegrationStore,
+  CrmIntegrationUpdateOptions,
+  CrmLease,
+  CrmLeaseStore,
+  CrmStorage,
+  CrmSyncLog,
+  CrmSyncLogCompletion,
+  CrmSyncLogStart,
+  CrmSyncLogStore,
+  CrmSyncStatusKey,
+  CrmSyncStatusListOptions,
+  CrmSyncStatusManyCrmIds,
+  CrmSyncStatusManyKeys,
+  CrmSyncStatusRow,
+  CrmSyncStatusStore,
 } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -188,13 +188,7 @@ export class PostgresStorage implements CrmStorage {
         'PostgresStorage: options are required ({ connectionString } or { pool })',
       );
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) {
-        throw new CrmConfigurationError(`PostgresStorage: unknown option '${key}'`, {
-          details: { reason: 'unknown_option', option: key },
-        });
-      }
-    }
+    assertKnownOptions('PostgresStorage', options, OPTION_KEYS);
     const invalid = (option: string, message: string) =>
       new CrmConfigurationError(`PostgresStorage: ${message}`, {
         details: { reason: 'invalid_option', option },

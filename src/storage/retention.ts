@@ -1,6 +1,7 @@
+import { type CrmClock, systemClock } from '../core/clock.js';
 import { CrmConfigurationError, CrmUnsupportedFeatureError } from '../core/errors.js';
 import type { CrmPruneCounts } from './privacy.js';
-import { type CrmClock, type CrmStorage, systemClock } from './types.js';
+import type { CrmStorage } from './types.js';
 
 const DAY_MS = 86_400_000;
 

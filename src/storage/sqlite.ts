@@ -5,8 +5,10 @@
  * @packageDocumentation
  */
 import { randomUUID } from 'node:crypto';
+import { type CrmClock, systemClock } from '../core/clock.js';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import type { CrmEntityType } from '../core/models.js';
+import { assertKnownOptions } from '../internal/options.js';
 import { loadPeer } from './internal/load-peer.js';
 import {
   normaliseAuditInput,
@@ -43,28 +45,26 @@ import type {
   CrmSuppressionKeys,
 } from './privacy.js';
 import { SQLITE_MIGRATIONS } from './sqlite/migrations.js';
-import {
-  type CrmClock,
-  type CrmCursorStore,
-  type CrmIntegration,
-  type CrmIntegrationInput,
-  type CrmIntegrationPatch,
-  type CrmIntegrationStore,
-  type CrmIntegrationUpdateOptions,
-  type CrmLease,
-  type CrmLeaseStore,
-  type CrmStorage,
-  type CrmSyncLog,
-  type CrmSyncLogCompletion,
-  type CrmSyncLogStart,
-  type CrmSyncLogStore,
-  type CrmSyncStatusKey,
-  type CrmSyncStatusListOptions,
-  type CrmSyncStatusManyCrmIds,
-  type CrmSyncStatusManyKeys,
-  type CrmSyncStatusRow,
-  type CrmSyncStatusStore,
-  systemClock,
+import type {
+  CrmCursorStore,
+  CrmIntegration,
+  CrmIntegrationInput,
+  CrmIntegrationPatch,
+  CrmIntegrationStore,
+  CrmIntegrationUpdateOptions,
+  CrmLease,
+  CrmLeaseStore,
+  CrmStorage,
+  CrmSyncLog,
+  CrmSyncLogCompletion,
+  CrmSyncLogStart,
+  CrmSyncLogStore,
+  CrmSyncStatusKey,
+  CrmSyncStatusListOptions,
+  CrmSyncStatusManyCrmIds,
+  CrmSyncStatusManyKeys,
+  CrmSyncStatusRow,
+  CrmSyncStatusStore,
 } from './types.js';
 
 /** The statement API shared by `better-sqlite3` and `node:sqlite`. */
@@ -156,13 +156,7 @@ export class SqliteStorage implements CrmStorage {
     if (typeof options !== 'object' || options === null) {
       throw new CrmConfigurationError('SqliteStorage: options are required ({ filename } or { database })');
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) {
-        throw new CrmConfigurationError(`SqliteStorage: unknown option '${key}'`, {
-          details: { reason: 'unknown_option', option: key },
-        });
-      }
-    }
+    assertKnownOptions('SqliteStorage', options, OPTION_KEYS);
     if ((options.filename === undefined) === (options.database === undefined)) {
       throw new CrmConfigurationError('SqliteStorage: give exactly one of `filename` and `database`', {
         details: { reason: 'invalid_option' },

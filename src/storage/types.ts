@@ -12,9 +12,6 @@ import type { CrmPrivacyStore } from './privacy.js';
  * ciphertext produced by `CredentialCipher`.
  */
 
-/** How conflicting field changes are resolved in two-way sync. */
-export type CrmConflictPolicy = 'crm_wins' | 'host_wins' | 'newest_wins' | 'prefer_crm_unless_blank';
-
 /** A connection between a host user and one CRM org. */
 export interface CrmIntegration {
   /** Storage-assigned id. */
@@ -301,11 +298,3 @@ export interface CrmStorage {
   /** Release connections. Idempotent. */
   close(): Promise<void>;
 }
-
-/** A clock, injectable so tests control time. */
-export interface CrmClock {
-  now(): Date;
-}
-
-/** The wall clock. */
-export const systemClock: CrmClock = { now: () => new Date() };

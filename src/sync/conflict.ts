@@ -1,15 +1,7 @@
+import type { CrmConflictPolicy } from '../core/conflict-policy.js';
 import type { CrmSyncDirection } from '../core/models.js';
-import type { CrmConflictPolicy } from '../storage/types.js';
 import { stableEqual } from './content-hash.js';
 import { isBlank } from './mapping.js';
-
-/** The conflict policies, for validation. */
-export const CrmConflictPolicies: ReadonlyArray<CrmConflictPolicy> = [
-  'crm_wins',
-  'host_wins',
-  'newest_wins',
-  'prefer_crm_unless_blank',
-];
 
 /** One field's three values, and what decides between them. */
 export interface FieldMergeInput {

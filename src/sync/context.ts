@@ -1,12 +1,9 @@
+import type { CrmClock } from '../core/clock.js';
+import type { CrmConflictPolicy } from '../core/conflict-policy.js';
 import type { CrmLogger } from '../core/logger.js';
 import type { CrmProvider } from '../core/provider.js';
-import type {
-  CrmClock,
-  CrmConflictPolicy,
-  CrmStorage,
-  CrmSyncStatusKey,
-  CrmSyncStatusRow,
-} from '../storage/types.js';
+import { mapLimit } from '../internal/pool.js';
+import type { CrmStorage, CrmSyncStatusKey, CrmSyncStatusRow } from '../storage/types.js';
 import type { ApiBudgetGuard } from './api-budget.js';
 import type { ContactFieldMapper } from './mapping.js';
 import type { SyncReportBuilder } from './report.js';
@@ -34,24 +31,6 @@ export interface SyncRunContext {
   forgotten?: (
     records: ReadonlyArray<{ externalId: string; email?: string | undefined }>,
   ) => Promise<Set<string>>;
-}
-
-/** Run `fn` over `items` with at most `limit` in flight; results keep input order. */
-export async function mapLimit<T, R>(
-  items: ReadonlyArray<T>,
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -119,22 +98,6 @@ export async function getStatusRowsByCrmId(
     for (const [crmId, row] of await status.getManyByCrmId(entry)) found.set(`${group}\u0000${crmId}`, row);
   }
   return keys.map((k) => found.get(`${k.integrationId}\u0000${k.entityType}\u0000${k.crmId}`) ?? null);
-}
-
-/** Group an iterable into arrays of `size`, reading lazily so a huge source is never held in memory. */
-export async function* chunked<T>(
-  source: Iterable<T> | AsyncIterable<T>,
-  size: number,
-): AsyncGenerator<T[], void, undefined> {
-  let chunk: T[] = [];
-  for await (const item of source) {
-    chunk.push(item);
-    if (chunk.length >= size) {
-      yield chunk;
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) yield chunk;
 }
 
 /**

@@ -1,5 +1,10 @@
+import type { CrmChangeEvent } from '../core/change-event.js';
+import { type CrmClock, systemClock } from '../core/clock.js';
+import { CrmConflictPolicies, type CrmConflictPolicy } from '../core/conflict-policy.js';
 import {
   CrmConfigurationError,
+  CrmDataConversionError,
+  CrmErrorReasons,
   type CrmStorageError,
   createAbortError,
   isCrmError,
@@ -19,20 +24,14 @@ import {
 } from '../core/models.js';
 import type { CrmContactRef } from '../core/privacy.js';
 import type { CrmProvider } from '../core/provider.js';
-import {
-  type CrmClock,
-  type CrmConflictPolicy,
-  type CrmStorage,
-  type CrmSyncStatusRow,
-  type CrmSyncType,
-  systemClock,
-} from '../storage/types.js';
+import { type CrmSleep, sleep } from '../core/sleep.js';
+import { chunked } from '../internal/chunks.js';
+import { assertKnownOptions } from '../internal/options.js';
+import type { CrmStorage, CrmSyncStatusRow, CrmSyncType } from '../storage/types.js';
 import { ApiBudgetGuard, type SyncApiBudget } from './api-budget.js';
-import type { CrmChangeEvent } from './change-event.js';
-import { CrmConflictPolicies } from './conflict.js';
 import { contentHash } from './content-hash.js';
-import { chunked, getStatusRows, type SyncRunContext } from './context.js';
-import { defaultSleep, holdLease, type SyncSleep } from './lease.js';
+import { getStatusRows, type SyncRunContext } from './context.js';
+import { holdLease } from './lease.js';
 import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
 import {
   exportContactData,
@@ -81,7 +80,7 @@ export interface SyncEngineOptions {
   /** @default the system clock */
   clock?: CrmClock;
   /** Sleep used while waiting for a lease. @default setTimeout-based */
-  sleep?: SyncSleep;
+  sleep?: CrmSleep;
   /**
    * Lease time-to-live in milliseconds; the lease is renewed every third of it while a run lasts,
    * and a crashed worker's lease frees itself after it.
@@ -236,7 +235,7 @@ export class SyncEngine {
   readonly #mapper: ContactFieldMapper;
   readonly #logger: CrmLogger;
   readonly #clock: CrmClock;
-  readonly #sleep: SyncSleep;
+  readonly #sleep: CrmSleep;
   readonly #leaseTtlMs: number;
   readonly #waitForLeaseMs: number;
   readonly #budget: ApiBudgetGuard;
@@ -252,10 +251,7 @@ export class SyncEngine {
 
   /** @throws {CrmConfigurationError} for a missing or invalid option, or an unknown key. */
   constructor(options: SyncEngineOptions) {
-    const unknown = Object.keys(options ?? {}).filter((k) => !OPTION_KEYS.has(k));
-    if (unknown.length > 0) {
-      throw new CrmConfigurationError(`Unknown SyncEngine option(s): ${unknown.join(', ')}`);
-    }
+    assertKnownOptions('SyncEngine', options ?? {}, OPTION_KEYS);
     if (!options?.provider) throw new CrmConfigurationError('SyncEngine needs a provider');
     if (!options.storage) throw new CrmConfigurationError('SyncEngine needs a storage');
     if (typeof options.integrationId !== 'string' || options.integrationId === '') {
@@ -282,7 +278,7 @@ export class SyncEngine {
     });
     this.#logger = createRedactingLogger(options.logger ?? silentLogger);
     this.#clock = options.clock ?? systemClock;
-    this.#sleep = options.sleep ?? defaultSleep;
+    this.#sleep = options.sleep ?? sleep;
     this.#leaseTtlMs = positive('leaseTtlMs', options.leaseTtlMs, 60_000, 30);
     this.#waitForLeaseMs = positive('waitForLeaseMs', options.waitForLeaseMs, 0, 0);
     try {
@@ -832,14 +828,9 @@ export class SyncEngine {
         stopMessage: report.stopMessage,
       });
       if (failure) {
-        if (failure instanceof Error) {
-          // The partial report stays reachable for hosts that want it.
-          Object.defineProperty(failure, 'syncReport', {
-            value: report,
-            enumerable: false,
-            configurable: true,
-          });
-        }
+        // The partial report stays reachable for hosts that want it, without touching an error
+        // that the provider, the storage or the host created.
+        if (typeof failure === 'object' && failure !== null) failedRunReports.set(failure, report);
         throw failure;
       }
       return report;
@@ -852,15 +843,25 @@ export class SyncEngine {
 /** The partial report attached to an error thrown by a {@link SyncEngine} run, if any. */
 export function getSyncReport(error: unknown): SyncReport | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  return (error as { syncReport?: SyncReport }).syncReport;
+  return failedRunReports.get(error);
 }
+
+/**
+ * Partial reports of failed runs, keyed by the error the run threw. A side table rather than a
+ * property on the error, so errors created elsewhere are never mutated; weak, so an entry lives
+ * exactly as long as its error.
+ */
+const failedRunReports = new WeakMap<object, SyncReport>();
 
 const CHANGE_KINDS = new Set(['upsert', 'delete', 'undelete', 'resync']);
 
 function validateChangeEvent(event: CrmChangeEvent): void {
   const problems: string[] = [];
   if (typeof event !== 'object' || event === null) {
-    throw new CrmConfigurationError('handleChangeEvent needs a change event');
+    throw new CrmDataConversionError('Invalid change event: not an object', {
+      fields: [{ field: 'event', message: 'must be an object', code: 'invalid_type' }],
+      details: { reason: CrmErrorReasons.INVALID_CHANGE_EVENT },
+    });
   }
   if (event.entityType !== 'contact' && event.entityType !== 'lead') problems.push('entityType');
   if (!Array.isArray(event.crmIds) || event.crmIds.some((id) => typeof id !== 'string' || id === '')) {
@@ -871,8 +872,9 @@ function validateChangeEvent(event: CrmChangeEvent): void {
     problems.push('changedAt');
   if (typeof event.fields !== 'object' || event.fields === null) problems.push('fields');
   if (problems.length > 0) {
-    throw new CrmConfigurationError(`Invalid change event: ${problems.join(', ')}`, {
-      details: { fields: problems },
+    throw new CrmDataConversionError(`Invalid change event: ${problems.join(', ')}`, {
+      fields: problems.map((field) => ({ field, message: 'is missing or invalid', code: 'invalid' })),
+      details: { reason: CrmErrorReasons.INVALID_CHANGE_EVENT },
     });
   }
 }

@@ -1,13 +1,13 @@
-import { CrmStorageError, throwIfAborted } from '../core/errors.js';
+import { CrmErrorReasons, CrmStorageError, throwIfAborted } from '../core/errors.js';
 import type { CrmLogger } from '../core/logger.js';
-import { type CrmSleep, sleep } from '../core/sleep.js';
+import type { CrmSleep } from '../core/sleep.js';
 import type { CrmLease, CrmStorage } from '../storage/types.js';
 
-/** Sleep the engine waits with (lease waits, retries); see {@link CrmSleep}. */
+/**
+ * Sleep the engine waits with (lease waits, retries).
+ * @deprecated The same type as {@link CrmSleep}; use that.
+ */
 export type SyncSleep = CrmSleep;
-
-/** The default {@link SyncSleep}: the core abortable {@link sleep}. */
-export const defaultSleep: SyncSleep = sleep;
 
 /** Options of {@link holdLease}. */
 export interface HoldLeaseOptions {
@@ -17,7 +17,7 @@ export interface HoldLeaseOptions {
   /** How long to wait for a held lease; 0 fails at once. */
   waitMs: number;
   logger: CrmLogger;
-  sleep: SyncSleep;
+  sleep: CrmSleep;
   signal?: AbortSignal | undefined;
   /** Called once if a renewal fails: another worker may now hold the lease. */
   onLost: (error: CrmStorageError) => void;
@@ -32,7 +32,8 @@ export interface HeldLease {
 
 /** True when `error` says another run holds the integration's sync lease. */
 export function isSyncLeaseHeldError(error: unknown): error is CrmStorageError {
-  return error instanceof CrmStorageError && error.details?.reason === 'lease_held';
+  // Brand check, not `instanceof`: the error may come from another installed copy of the package.
+  return CrmStorageError.isInstance(error) && error.details?.reason === CrmErrorReasons.LEASE_HELD;
 }
 
 /**

@@ -1,9 +1,11 @@
 import { CrmDataConversionError, isCrmError, throwIfAborted } from '../core/errors.js';
 import type { CrmContactInput } from '../core/models.js';
 import type { CrmProgress } from '../core/provider.js';
+import { chunked } from '../internal/chunks.js';
+import { CLEARABLE_CONTACT_FIELDS } from '../internal/contact-fields.js';
 import { stripRecordValues } from '../security/record-values.js';
 import type { CrmSyncStatusRow } from '../storage/types.js';
-import { chunked, getStatusRows, type SyncRunContext, yieldToEventLoop } from './context.js';
+import { getStatusRows, type SyncRunContext, yieldToEventLoop } from './context.js';
 import type { SyncHostRecord, SyncMappedContact } from './mapping.js';
 import { type SyncReport, storedError } from './report.js';
 import { readContactState, writeContactState } from './state.js';
@@ -242,9 +244,6 @@ async function pushChunk(
   return true;
 }
 
-// Standard fields that can be emptied in the CRM (email is required; opt-out is a boolean).
-const CLEARABLE = ['firstName', 'lastName', 'company', 'phone', 'title'] as const;
-
 /**
  * The contact to send, naming the standard fields the host emptied since the last sync in
  * `clearFields`: a blank field is otherwise left out, and the CRM would keep its old value. Only
@@ -255,7 +254,7 @@ function withClears(candidate: Candidate): CrmContactInput {
   const { mapped, row } = candidate;
   if (!row) return mapped.contact;
   const base = readContactState(row.state).fields;
-  const clear = CLEARABLE.filter(
+  const clear = CLEARABLE_CONTACT_FIELDS.filter(
     (key) =>
       Object.hasOwn(mapped.fields, key) &&
       mapped.fields[key] === null &&

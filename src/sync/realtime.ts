@@ -1,7 +1,8 @@
+import type { CrmChangeEvent, CrmChangeEventFields } from '../core/change-event.js';
+import { isWildcardCrmId } from '../core/change-event.js';
 import type { CrmContact } from '../core/models.js';
+import { CLEARABLE_CONTACT_FIELDS, CONTACT_DATA_FIELDS } from '../internal/contact-fields.js';
 import type { CrmSyncStatusRow, CrmSyncType } from '../storage/types.js';
-import type { CrmChangeEvent, CrmChangeEventFields } from './change-event.js';
-import { isWildcardCrmId } from './change-event.js';
 import { fromCrmStatusRow, mergeContactFields } from './contact-merge.js';
 import { getStatusRowsByCrmId, type SyncRunContext } from './context.js';
 import { normalizeFieldValue, readPath, type SyncHostRecord } from './mapping.js';
@@ -22,17 +23,6 @@ export interface ChangeEventSettings {
   /** Cursor stream of the incremental pull used to re-read records. */
   pullStream: string;
 }
-
-const STANDARD_KEYS = new Set([
-  'email',
-  'firstName',
-  'lastName',
-  'company',
-  'phone',
-  'title',
-  'emailOptOut',
-  'tags',
-]);
 
 type PendingRow = Omit<CrmSyncStatusRow, 'externalId'> & { externalId: string | null };
 
@@ -259,7 +249,7 @@ function presentCrmFields(ctx: SyncRunContext, fields: CrmChangeEventFields): Ma
   const out = new Map<string, unknown>();
   for (const rule of ctx.mapper.rules) {
     if (rule.direction === 'to_crm') continue;
-    if (STANDARD_KEYS.has(rule.crmField)) {
+    if (CONTACT_DATA_FIELDS.has(rule.crmField)) {
       const value = (fields as Record<string, unknown>)[rule.crmField];
       if (value !== undefined) out.set(rule.crmField, value);
     } else if (fields.customFields && Object.hasOwn(fields.customFields, rule.crmField)) {
@@ -314,7 +304,7 @@ function eventContact(
     customFields: { ...(fields.customFields ?? {}) },
     lastModifiedAt: changedAt,
   };
-  for (const key of ['firstName', 'lastName', 'company', 'phone', 'title']) {
+  for (const key of CLEARABLE_CONTACT_FIELDS) {
     const value = pick(key);
     if (typeof value === 'string' && value !== '') contact[key] = value;
   }

@@ -1,6 +1,6 @@
+import { type CrmClock, systemClock } from '../core/clock.js';
 import { CrmConfigurationError } from '../core/errors.js';
 import { type CrmLogger, createRedactingLogger, silentLogger } from '../core/logger.js';
-import { type CrmClock, systemClock } from '../storage/types.js';
 
 /** One unit of scheduled work, e.g. `(ctx) => engine.pushContacts(db.stream(), { signal: ctx.signal, syncType: 'scheduled' })`. */
 export interface SyncTask {

@@ -1,3 +1,4 @@
+import { type CrmClock, systemClock } from '../core/clock.js';
 import {
   CrmApiError,
   type CrmApiUsage,
@@ -46,7 +47,6 @@ import type {
   CrmListSyncResult,
   CrmProvider,
 } from '../core/provider.js';
-import { type CrmClock, systemClock } from '../storage/types.js';
 
 /** Methods of {@link FakeCrmProvider} that can be recorded and made to fail. */
 export type FakeCrmMethod = Exclude<keyof CrmProvider, 'name' | 'supportsFeature' | 'apiUsage'>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
+import type { CrmClock } from '../core/clock.js';
 import { CrmConfigurationError } from '../core/errors.js';
 import type {
-  CrmClock,
   CrmIntegrationInput,
   CrmStorage,
   CrmSyncStatusRow,

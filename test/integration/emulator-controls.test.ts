@@ -125,7 +125,9 @@ describe('stats, latency and reset', () => {
   });
 
   it('rejects unknown options', async () => {
-    await expect(startSalesforceEmulator({ prot: 1 } as never)).rejects.toThrow(/unknown option "prot"/);
+    await expect(startSalesforceEmulator({ prot: 1 } as never)).rejects.toThrow(
+      /startSalesforceEmulator: unknown option 'prot'/,
+    );
   });
 });
 

@@ -73,6 +73,8 @@ describe('error types', () => {
       expectTypeOf(value.retryable).toEqualTypeOf<boolean>();
     }
     if (CrmError.isInstance(value)) expectTypeOf(value).toEqualTypeOf<CrmError>();
+    if (CrmRateLimitError.isInstance(value))
+      expectTypeOf(value.retryAfterMs).toEqualTypeOf<number | undefined>();
   });
 
   it('constructors take (message, options?) and refuse unknown option keys', () => {

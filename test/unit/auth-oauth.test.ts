@@ -68,7 +68,7 @@ describe('SalesforceOAuth configuration', () => {
     expect(
       () =>
         new SalesforceOAuth({ clientId: CLIENT_ID, clientSecert: 'x' } as unknown as { clientId: string }),
-    ).toThrow(/unknown option\(s\): clientSecert/);
+    ).toThrow(/SalesforceOAuth: unknown option 'clientSecert'/);
     expect(() => new SalesforceOAuth({ clientId: '' })).toThrow(CrmConfigurationError);
   });
 

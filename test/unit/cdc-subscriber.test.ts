@@ -227,6 +227,6 @@ describe('subscribeToChangeEvents (fake streaming client)', () => {
         ...options({ connection, signal: new AbortController().signal }),
         replayId: 5,
       } as SubscribeToChangeEventsOptions),
-    ).rejects.toThrow(/unknown option replayId/);
+    ).rejects.toThrow(/subscribeToChangeEvents: unknown option 'replayId'/);
   });
 });

@@ -10,6 +10,7 @@ import {
   type CrmErrorCode,
   CrmErrorCodes,
   type CrmErrorOptions,
+  CrmErrorReasons,
   CrmNotFoundError,
   CrmRateLimitError,
   CrmStorageError,
@@ -223,6 +224,25 @@ describe('isCrmError', () => {
     expect(isCrmError(foreign)).toBe(true);
     expect(CrmError.isInstance(foreign)).toBe(true);
     expect(isCrmError({ [Symbol.for('@markmail/crm.error')]: true })).toBe(true);
+  });
+
+  it('isInstance tells sibling classes apart: one brand per class, inherited by subclasses', () => {
+    expect(CrmNotFoundError.isInstance(new CrmAuthenticationError('no'))).toBe(false);
+    expect(CrmAuthenticationError.isInstance(new CrmAuthenticationError('no'))).toBe(true);
+    expect(CrmError.isInstance(new CrmAuthenticationError('no'))).toBe(true);
+    expect(CrmApiError.isInstance(new CrmError('base'))).toBe(false);
+    class HostNotFound extends CrmNotFoundError {}
+    expect(CrmNotFoundError.isInstance(new HostNotFound('gone'))).toBe(true);
+    expect(CrmStorageError.isInstance(new HostNotFound('gone'))).toBe(false);
+    // Another installed copy brands with the same registry symbols.
+    const foreign = { [Symbol.for('@markmail/crm.error')]: true, [CrmStorageError.brand]: true };
+    expect(CrmStorageError.isInstance(foreign)).toBe(true);
+    expect(CrmNotFoundError.isInstance(foreign)).toBe(false);
+  });
+
+  it('exports every details.reason the package uses as CrmErrorReasons', () => {
+    expect(CrmErrorReasons.LEASE_HELD).toBe('lease_held');
+    expect(new Set(Object.values(CrmErrorReasons)).size).toBe(Object.keys(CrmErrorReasons).length);
   });
 
   it.each([

@@ -473,7 +473,7 @@ describe('createCrmHttpHandler: OAuth start, orgs and the dashboard', () => {
       hostData: { contacts: () => [], campaigns: () => [], fields: () => [] },
     };
     expect(() => createCrmHttpHandler({ ...base, colour: 'red' } as never)).toThrowError(
-      /unknown option\(s\): colour/,
+      /createCrmHttpHandler: unknown option 'colour'/,
     );
     expect(() => createCrmHttpHandler({ ...base, storage: undefined } as never)).toThrowError(
       /needs storage/,

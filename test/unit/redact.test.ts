@@ -334,24 +334,37 @@ describe('redaction through errors', () => {
       },
     });
     for (const rendering of renderings(error)) expectNoSecrets(rendering);
-    // The cause chain is redacted in place, so whoever walks it (a logger, Node's uncaught
-    // handler printing `[cause]`) finds no token either.
-    expect(error.cause).toBe(middle);
-    expectNoSecrets(middle.message);
-    expectNoSecrets(String(middle.stack));
-    expectNoSecrets(root.message);
-    expectNoSecrets(String(root.stack));
-    expectNoSecrets(inspect(middle, { depth: 20 }));
+    // The attached cause chain is a redacted copy, so whoever walks it (a logger, Node's uncaught
+    // handler printing `[cause]`) finds no token either, while the caller's errors stay untouched.
+    const attached = error.cause as Error;
+    const attachedRoot = attached.cause as Error;
+    expect(attached).not.toBe(middle);
+    expectNoSecrets(attached.message);
+    expectNoSecrets(String(attached.stack));
+    expectNoSecrets(attachedRoot.message);
+    expectNoSecrets(String(attachedRoot.stack));
+    expectNoSecrets(inspect(attached, { depth: 20 }));
+    expect(middle.message).toBe(`request failed: ${text}`);
+    expect(root.message).toBe(`upstream said: ${text}`);
+    expect(middle.cause).toBe(root);
   });
 
-  it('keeps the cause identity and its extra properties while redacting its message', () => {
-    const cause = Object.assign(new Error(`Bearer ${ACCESS_TOKEN} refused`), {
+  it('attaches a redacted copy of the cause with its class and extra properties, never mutating the original', () => {
+    class UpstreamError extends Error {}
+    const cause = Object.assign(new UpstreamError(`Bearer ${ACCESS_TOKEN} refused`), {
       errorCode: 'INVALID_SESSION_ID',
     });
     const error = new CrmAuthenticationError('Session refused', { cause });
-    expect(error.cause).toBe(cause);
-    expect(cause.errorCode).toBe('INVALID_SESSION_ID');
-    expect(cause.message).toBe(`Bearer ${REDACTED} refused`);
+    const attached = error.cause as UpstreamError & { errorCode: string };
+    expect(attached).toBeInstanceOf(UpstreamError);
+    expect(attached.errorCode).toBe('INVALID_SESSION_ID');
+    expect(attached.message).toBe(`Bearer ${REDACTED} refused`);
+    expect(cause.message).toBe(`Bearer ${ACCESS_TOKEN} refused`);
+  });
+
+  it('keeps the identity of a cause that holds no secret', () => {
+    const cause = new Error('socket hang up');
+    expect(new CrmConnectionError('reset', { cause }).cause).toBe(cause);
   });
 
   it('redacts a string cause', () => {

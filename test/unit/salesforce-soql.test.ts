@@ -28,12 +28,15 @@ describe('escapeSoqlLiteral', () => {
   it('refuses other control characters and lone surrogates instead of altering them', () => {
     expect(() => escapeSoqlLiteral('a\u0000b', 'email')).toThrow(CrmDataConversionError);
     expect(() => escapeSoqlLiteral('a\uD800b')).toThrow(/surrogate/);
+    let error: unknown;
     try {
       escapeSoqlLiteral('x\u0001', 'email');
-    } catch (error) {
-      expect((error as CrmDataConversionError).fields).toEqual(['email']);
-      expect((error as Error).message).not.toContain('x');
+    } catch (caught) {
+      error = caught;
     }
+    expect(error).toBeInstanceOf(CrmDataConversionError);
+    expect((error as CrmDataConversionError).fields).toEqual(['email']);
+    expect((error as Error).message).not.toContain('x');
   });
 
   it('builds IN lists of quoted literals', () => {

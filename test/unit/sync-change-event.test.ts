@@ -292,7 +292,11 @@ describe('SyncEngine.handleChangeEvent', () => {
     expect(ctx.batches).toHaveLength(0);
     await expect(
       ctx.engine.handleChangeEvent({ ...update('003', 'nope', {}) }, { apply: ctx.apply }),
-    ).rejects.toMatchObject({ name: 'CrmConfigurationError' });
+    ).rejects.toMatchObject({
+      name: 'CrmDataConversionError',
+      fields: ['changedAt'],
+      details: { reason: 'invalid_change_event' },
+    });
     await expect(
       ctx.engine.handleChangeEvent(update('003', '2026-01-01T00:00:00Z', {}), {} as never),
     ).rejects.toThrow(/apply/);

@@ -1,4 +1,4 @@
-import type { CrmChangeEvent, CrmChangeEventFields } from '../../sync/change-event.js';
+import type { CrmChangeEvent, CrmChangeEventFields } from '../../core/change-event.js';
 
 /** One HubSpot webhook event (the body is an array of these). */
 export interface HubSpotWebhookEvent {
@@ -37,7 +37,7 @@ export function parseHubSpotWebhookEvents(body: string): HubSpotWebhookEvent[] |
   return valid ? (parsed as HubSpotWebhookEvent[]) : undefined;
 }
 
-const CONTACT_KEYS: Record<string, keyof CrmChangeEventFields> = {
+const CONTACT_KEYS: Record<string, Extract<keyof CrmChangeEventFields, string>> = {
   email: 'email',
   firstname: 'firstName',
   lastname: 'lastName',

@@ -1,3 +1,4 @@
+import { type CrmClock, systemClock } from '../../core/clock.js';
 import {
   CrmAuthenticationError,
   CrmConfigurationError,
@@ -6,15 +7,10 @@ import {
   isCrmError,
 } from '../../core/errors.js';
 import { type CrmLogger, createRedactingLogger } from '../../core/logger.js';
-import {
-  type CrmClock,
-  type CrmIntegration,
-  type CrmIntegrationStore,
-  systemClock,
-} from '../../storage/types.js';
+import { assertKnownOptions } from '../../internal/options.js';
+import type { CrmIntegration, CrmIntegrationStore } from '../../storage/types.js';
 import { type CredentialCipherLike, encodeSalesforceCredentials } from './credentials.js';
 import type { SalesforceAuthorizeUrl, SalesforceOAuth } from './oauth.js';
-import { assertKnownOptions } from './options.js';
 import type { OAuthStateStore, SalesforcePendingAuthorization } from './state-store.js';
 import type { SalesforceTokenSet } from './token-set.js';
 import { REAUTHORIZATION_SETTING } from './tokens.js';
@@ -170,7 +166,7 @@ const SECURITY_HEADERS = {
 export function createOAuthCallbackHandler(
   options: OAuthCallbackHandlerOptions,
 ): (request: Request) => Promise<Response> {
-  assertKnownOptions('createOAuthCallbackHandler', options, HANDLER_OPTION_KEYS);
+  assertKnownOptions('createOAuthCallbackHandler', options, HANDLER_OPTION_KEYS, { provider: 'salesforce' });
   for (const key of ['oauth', 'storage', 'cipher', 'stateStore'] as const) {
     if (!options[key]) {
       throw new CrmConfigurationError(`createOAuthCallbackHandler needs ${key}`, {

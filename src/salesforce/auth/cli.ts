@@ -6,6 +6,7 @@ import {
   throwIfAborted,
 } from '../../core/errors.js';
 import { type CrmLogger, createRedactingLogger } from '../../core/logger.js';
+import { assertKnownOptions } from '../../internal/options.js';
 import { redactText } from '../../security/redact.js';
 import {
   createSpawnCommandRunner,
@@ -13,7 +14,6 @@ import {
   type SalesforceCommandRunner,
 } from './command-runner.js';
 import { normaliseSalesforceUrl } from './login-urls.js';
-import { assertKnownOptions } from './options.js';
 
 /** Options of {@link SalesforceCliAuth}. */
 export interface SalesforceCliAuthOptions {
@@ -143,7 +143,7 @@ export class SalesforceCliAuth {
 
   /** @throws CrmConfigurationError for unknown options. */
   constructor(options: SalesforceCliAuthOptions = {}) {
-    assertKnownOptions('SalesforceCliAuth', options, OPTION_KEYS);
+    assertKnownOptions('SalesforceCliAuth', options, OPTION_KEYS, { provider: 'salesforce' });
     this.#command = options.command ?? 'sf';
     this.#env = options.env ?? {};
     this.#runner = options.runner ?? createSpawnCommandRunner();

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { type CrmClock, systemClock } from '../../core/clock.js';
 import {
   CrmApiError,
   CrmAuthenticationError,
@@ -10,10 +11,9 @@ import {
 } from '../../core/errors.js';
 import { type CrmLogger, createRedactingLogger } from '../../core/logger.js';
 import { type CrmSleep, sleep } from '../../core/sleep.js';
-import { type CrmClock, systemClock } from '../../storage/types.js';
+import { assertKnownOptions } from '../../internal/options.js';
 import { createJwtAssertion } from './jwt.js';
 import { defaultJwtAudience, normaliseSalesforceUrl, SalesforceLoginUrls } from './login-urls.js';
-import { assertKnownOptions } from './options.js';
 import { createPkcePair, pkceChallenge } from './pkce.js';
 import { parseTokenResponse, type SalesforceTokenResponse, type SalesforceTokenSet } from './token-set.js';
 
@@ -202,7 +202,7 @@ export class SalesforceOAuth {
 
   /** @throws CrmConfigurationError for a missing client id, a non-https login URL or unknown options. */
   constructor(options: SalesforceOAuthOptions) {
-    assertKnownOptions('SalesforceOAuth', options, OPTION_KEYS);
+    assertKnownOptions('SalesforceOAuth', options, OPTION_KEYS, { provider: 'salesforce' });
     if (!options.clientId) {
       throw new CrmConfigurationError('SalesforceOAuth needs a clientId', {
         provider: 'salesforce',

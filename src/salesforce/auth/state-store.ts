@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { type CrmClock, systemClock } from '../../core/clock.js';
 import { CrmConfigurationError } from '../../core/errors.js';
-import { type CrmClock, systemClock } from '../../storage/types.js';
+
 import type { CredentialCipherLike } from './credentials.js';
 
 // Binds sealed states to this use: a stored credential ciphertext cannot pass as a state.

@@ -1,27 +1,22 @@
+import { type CrmClock, systemClock } from '../../core/clock.js';
+import type { CrmErrorReason } from '../../core/errors.js';
 import {
   CrmAuthenticationError,
   CrmConfigurationError,
-  createAbortError,
   isCrmError,
   throwIfAborted,
 } from '../../core/errors.js';
 import { type CrmLogger, createRedactingLogger } from '../../core/logger.js';
 import { type CrmSleep, sleep } from '../../core/sleep.js';
-import {
-  type CrmClock,
-  type CrmIntegration,
-  type CrmIntegrationStore,
-  type CrmLease,
-  type CrmLeaseStore,
-  systemClock,
-} from '../../storage/types.js';
+import { raceWithSignal } from '../../internal/abort.js';
+import { assertKnownOptions } from '../../internal/options.js';
+import type { CrmIntegration, CrmIntegrationStore, CrmLease, CrmLeaseStore } from '../../storage/types.js';
 import {
   type CredentialCipherLike,
   decodeSalesforceCredentials,
   encodeSalesforceCredentials,
   type SalesforceTokens,
 } from './credentials.js';
-import { assertKnownOptions } from './options.js';
 import type { SalesforceTokenSet } from './token-set.js';
 
 /** Key under `CrmIntegration.settings` where a needed re-authorisation is recorded. */
@@ -30,7 +25,7 @@ export const REAUTHORIZATION_SETTING = 'reauthorization';
 /** The record stored at `settings.reauthorization` when a grant stopped working. */
 export interface CrmReauthorizationMarker {
   required: true;
-  /** Why, e.g. `refresh_token_rejected`, `no_refresh_token`. */
+  /** Why: a {@link CrmErrorReason} such as `refresh_token_rejected`, `no_refresh_token`, `revoked`. */
   reason: string;
   /** The OAuth error, e.g. `invalid_grant`. */
   providerCode?: string;
@@ -203,7 +198,7 @@ export class TokenManager {
 
   /** @throws CrmConfigurationError for unknown options or an unusable combination. */
   constructor(options: TokenManagerOptions) {
-    assertKnownOptions('TokenManager', options, OPTION_KEYS);
+    assertKnownOptions('TokenManager', options, OPTION_KEYS, { provider: 'salesforce' });
     if (!options.oauth) {
       throw new CrmConfigurationError('TokenManager needs an oauth client', {
         provider: 'salesforce',
@@ -420,7 +415,7 @@ export class TokenManager {
               {
                 provider: 'salesforce',
                 providerCode: marker.providerCode ?? marker.reason,
-                details: { ...marker },
+                details: { ...marker, reason: marker.reason as CrmErrorReason },
               },
             );
             throw this.#fatal;
@@ -644,7 +639,7 @@ export class TokenManager {
   }
 
   #markFatalLocally(
-    reason: string,
+    reason: CrmErrorReason,
     providerCode: string | undefined,
     cause: unknown,
   ): CrmAuthenticationError {
@@ -661,7 +656,7 @@ export class TokenManager {
   }
 
   async #markNeedsReauthorization(
-    reason: string,
+    reason: CrmErrorReason,
     providerCode: string | undefined,
     integration: CrmIntegration | undefined,
     cause: unknown,
@@ -726,23 +721,4 @@ function mergeTokens(
   const scope = fresh.scope ?? previous.scope;
   if (scope) merged.scope = scope;
   return merged;
-}
-
-function raceWithSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(createAbortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(createAbortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -10,13 +10,14 @@ import {
   toFieldIssues,
 } from '../../core/models.js';
 import type { CrmBulkSyncOptions, CrmCallOptions } from '../../core/provider.js';
+import { chunkArray, chunked } from '../../internal/chunks.js';
 import type { SalesforceRecord } from '../mapping.js';
-import { chunks } from '../pool.js';
+
 import { soqlString, soqlStringList } from '../soql.js';
 import type { OperationCounters } from '../transport.js';
 import { resolveContactIds } from './contacts.js';
 import type { SalesforceContext } from './context.js';
-import { COLLECTION_LIMIT, createCollection, queryAll, sliceArray, upsertCollection } from './query.js';
+import { COLLECTION_LIMIT, createCollection, queryAll, upsertCollection } from './query.js';
 import {
   bulkSyncResult,
   issuesError,
@@ -77,7 +78,7 @@ export async function logEmailActivities(
   const numbered = (async function* () {
     for await (const raw of activities as AsyncIterable<CrmEmailActivityInput>) yield { raw, index: index++ };
   })();
-  for await (const batch of chunks(numbered, COLLECTION_LIMIT)) {
+  for await (const batch of chunked(numbered, COLLECTION_LIMIT)) {
     throwIfAborted(signal);
     const valid: Array<{ activity: CrmEmailActivity; index: number }> = [];
     for (const { raw, index: i } of batch) {
@@ -285,7 +286,7 @@ async function existingMarkers(
   counters: OperationCounters,
 ): Promise<Map<string, string>> {
   const existing = new Map<string, string>();
-  for (const part of sliceArray(toWrite, 100)) {
+  for (const part of chunkArray(toWrite, 100)) {
     const clauses = part.map((w) => `Subject LIKE ${soqlString(`%${w.marker}`, 'externalId')}`).join(' OR ');
     const rows = await queryAll<{ Id: string; Subject?: string }>(
       context,

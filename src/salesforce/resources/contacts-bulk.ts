@@ -7,10 +7,12 @@ import {
   toFieldIssues,
 } from '../../core/models.js';
 import type { CrmBulkSyncOptions } from '../../core/provider.js';
+import { chunked } from '../../internal/chunks.js';
+import { runPool } from '../../internal/pool.js';
 import { type BulkRow, runBulkUpsert } from '../bulk.js';
 import { fieldNameSet, unknownFields } from '../field-check.js';
 import { contactToRecord } from '../mapping.js';
-import { chunks, runPool } from '../pool.js';
+
 import type { OperationCounters } from '../transport.js';
 import { contactMapping, type SalesforceContext } from './context.js';
 import { describeContact } from './fields.js';
@@ -222,7 +224,7 @@ async function sendThroughCollections(
   signal: AbortSignal | undefined,
   counters: OperationCounters,
 ): Promise<void> {
-  await runPool(chunks(rows, COLLECTION_LIMIT), context.concurrency, async (batch) => {
+  await runPool(chunked(rows, COLLECTION_LIMIT), context.concurrency, async (batch) => {
     const outcomes = await upsertWithLockRetry(context, batch, keyField, signal, counters);
     const at = context.clock.now();
     for (const [i, row] of batch.entries()) {

@@ -8,11 +8,12 @@ import {
   parseModel,
 } from '../../core/models.js';
 import type { CrmCallOptions } from '../../core/provider.js';
+import { chunkArray } from '../../internal/chunks.js';
 import { contactSelectFields, contactToRecord, recordToContact, type SalesforceRecord } from '../mapping.js';
 import { assertSalesforceId, soqlString, soqlStringList } from '../soql.js';
 import type { OperationCounters } from '../transport.js';
 import { apiUrl, contactMapping, jsonRequest, type SalesforceContext } from './context.js';
-import { COLLECTION_LIMIT, queryAll, sliceArray, upsertCollection, upsertRecordResult } from './query.js';
+import { COLLECTION_LIMIT, queryAll, upsertCollection, upsertRecordResult } from './query.js';
 import { recordError, recordFailure, syncResult } from './results.js';
 
 /**
@@ -127,7 +128,7 @@ export async function resolveContactIds(
   const field = context.externalIdField ?? 'Email';
   const unique = [...new Set(references)];
   const out = new Map<string, string>();
-  for (const part of sliceArray(unique, COLLECTION_LIMIT)) {
+  for (const part of chunkArray(unique, COLLECTION_LIMIT)) {
     const rows = await queryAll<SalesforceRecord>(
       context,
       'query Contact',

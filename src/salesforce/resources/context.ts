@@ -1,10 +1,12 @@
 import type { Connection } from 'jsforce';
+import type { CrmClock } from '../../core/clock.js';
 import type { CrmLogger } from '../../core/logger.js';
 import type { CrmFieldMapping } from '../../core/models.js';
+import type { CrmSleep } from '../../core/sleep.js';
 import type { ResolvedBulkOptions } from '../bulk.js';
 import type { SalesforceClient, SalesforceHttpRequest } from '../client.js';
 import type { ContactMappingOptions } from '../mapping.js';
-import type { ResolvedRetryOptions, SleepFunction } from '../retry.js';
+import type { ResolvedRetryOptions } from '../retry.js';
 
 /** A field of a describe result, as far as the provider reads it. */
 export interface DescribeField {
@@ -27,8 +29,8 @@ export interface SalesforceContext {
   readonly client: SalesforceClient;
   readonly connection: Connection;
   readonly logger: CrmLogger;
-  readonly clock: { now(): Date };
-  readonly sleep: SleepFunction;
+  readonly clock: CrmClock;
+  readonly sleep: CrmSleep;
   readonly retry: ResolvedRetryOptions;
   readonly bulk: ResolvedBulkOptions;
   readonly externalIdField: string | null;

@@ -7,19 +7,13 @@ import {
   parseModel,
 } from '../../core/models.js';
 import type { CrmCallOptions, CrmListSyncResult } from '../../core/provider.js';
+import { chunkArray } from '../../internal/chunks.js';
 import { SALESFORCE_PROVIDER } from '../errors.js';
 import { assertSalesforceId, soqlString } from '../soql.js';
 import type { OperationCounters } from '../transport.js';
 import { resolveContactIds } from './contacts.js';
 import { apiUrl, type SalesforceContext } from './context.js';
-import {
-  COLLECTION_LIMIT,
-  createCollection,
-  queryAll,
-  queryPages,
-  sliceArray,
-  upsertByExternalId,
-} from './query.js';
+import { COLLECTION_LIMIT, createCollection, queryAll, queryPages, upsertByExternalId } from './query.js';
 import { recordError, type SaveResult, saveErrorCode, syncResult } from './results.js';
 
 /**
@@ -67,7 +61,7 @@ export async function syncListMembership(
   const toRemove = [...current.entries()].filter(([contactId]) => !wantedContactIds.has(contactId));
   let added = 0;
   let removed = 0;
-  for (const part of sliceArray(toAdd, COLLECTION_LIMIT)) {
+  for (const part of chunkArray(toAdd, COLLECTION_LIMIT)) {
     const response = await createCollection(
       context,
       'CampaignMember',
@@ -84,7 +78,7 @@ export async function syncListMembership(
       else results.push(memberResult(memberId, recordError(r?.errors?.[0] ?? {})));
     }
   }
-  for (const part of sliceArray(toRemove, COLLECTION_LIMIT)) {
+  for (const part of chunkArray(toRemove, COLLECTION_LIMIT)) {
     const ids = part.map(([, memberRowId]) => memberRowId);
     const response = await context.client.request<SaveResult[]>(
       'delete CampaignMember collection',

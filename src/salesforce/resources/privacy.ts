@@ -7,10 +7,11 @@ import {
   parseContactRef,
 } from '../../core/privacy.js';
 import type { CrmCallOptions } from '../../core/provider.js';
+import { chunkArray } from '../../internal/chunks.js';
 import type { SalesforceRecord } from '../mapping.js';
 import { assertSalesforceId, soqlString, soqlStringList } from '../soql.js';
 import { apiUrl, jsonRequest, type SalesforceContext } from './context.js';
-import { COLLECTION_LIMIT, queryAll, sliceArray } from './query.js';
+import { COLLECTION_LIMIT, queryAll } from './query.js';
 import type { SaveResult } from './results.js';
 
 /**
@@ -106,7 +107,7 @@ async function idsWhere(
   signal: AbortSignal | undefined,
 ): Promise<string[]> {
   const out: string[] = [];
-  for (const part of sliceArray(ids, COLLECTION_LIMIT)) {
+  for (const part of chunkArray(ids, COLLECTION_LIMIT)) {
     const rows = await queryAll<SalesforceRecord>(
       context,
       `query ${sobject}`,
@@ -143,7 +144,7 @@ async function deleteIds(
   signal: AbortSignal | undefined,
 ): Promise<number> {
   let deleted = 0;
-  for (const part of sliceArray(ids, COLLECTION_LIMIT)) {
+  for (const part of chunkArray(ids, COLLECTION_LIMIT)) {
     throwIfAborted(signal);
     const results = await context.client.request<SaveResult[]>(
       `delete ${sobject} collection`,
@@ -232,7 +233,7 @@ async function recordsById(
   if (ids.length === 0) return [];
   const fields = await fieldNames(context, sobject, signal);
   const out: Array<Record<string, unknown>> = [];
-  for (const part of sliceArray(ids, COLLECTION_LIMIT)) {
+  for (const part of chunkArray(ids, COLLECTION_LIMIT)) {
     const rows = await queryAll<SalesforceRecord>(
       context,
       `query ${sobject}`,

@@ -110,13 +110,6 @@ export function upsertByExternalId(
   );
 }
 
-/** Split `items` into arrays of at most `size`. */
-export function sliceArray<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /**
  * Upsert one `record` of `sobject` on its external id `field` (the key leaves the body for the
  * URL) and report it as the {@link CrmSyncResult} of `entityType` with external id `key`.

@@ -6,6 +6,7 @@ import {
   isCrmError,
 } from '../../core/errors.js';
 import { type CrmLogger, silentLogger } from '../../core/logger.js';
+import { assertKnownOptions } from '../../internal/options.js';
 import type { CrmStorage } from '../../storage/types.js';
 import { decodeChangeEvent, type SalesforceChangeEvent } from './change-event.js';
 
@@ -461,11 +462,7 @@ function validateOptions(options: SubscribeToChangeEventsOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new CrmConfigurationError('subscribeToChangeEvents: options are required');
   }
-  for (const key of Object.keys(options)) {
-    if (!ALLOWED_OPTIONS.has(key)) {
-      throw new CrmConfigurationError(`subscribeToChangeEvents: unknown option ${key}`, { fields: [key] });
-    }
-  }
+  assertKnownOptions('subscribeToChangeEvents', options, ALLOWED_OPTIONS, { provider: 'salesforce' });
   const problems: string[] = [];
   if (typeof options.connection?.streaming?.createClient !== 'function') problems.push('connection');
   if (typeof options.channel !== 'string' || !CHANNEL_PATTERN.test(options.channel)) problems.push('channel');

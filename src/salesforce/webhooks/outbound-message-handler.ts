@@ -1,5 +1,6 @@
 import { CrmConfigurationError, isCrmError } from '../../core/errors.js';
 import { type CrmLogger, silentLogger } from '../../core/logger.js';
+import { assertKnownOptions } from '../../internal/options.js';
 import { readLimited } from '../../internal/read-limited-body.js';
 import type { CrmLease, CrmStorage } from '../../storage/types.js';
 import { compileIpAllowlist, type WebhookIpAllowlist } from './ip-allowlist.js';
@@ -243,13 +244,7 @@ function validateOptions(options: OutboundMessageHandlerOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new CrmConfigurationError('createOutboundMessageHandler: options are required');
   }
-  for (const key of Object.keys(options)) {
-    if (!ALLOWED_OPTIONS.has(key)) {
-      throw new CrmConfigurationError(`createOutboundMessageHandler: unknown option ${key}`, {
-        fields: [key],
-      });
-    }
-  }
+  assertKnownOptions('createOutboundMessageHandler', options, ALLOWED_OPTIONS, { provider: 'salesforce' });
   if (
     !Array.isArray(options.organizationIds) ||
     options.organizationIds.length === 0 ||

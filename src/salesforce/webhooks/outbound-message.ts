@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { CrmErrorReason } from '../../core/errors.js';
 import { CrmWebhookError } from '../../core/errors.js';
 
 /** Namespace of the outbound-message WSDL (`notifications`, `notificationsResponse`). */
@@ -261,6 +262,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function invalid(reason: string, detail: string): CrmWebhookError {
+function invalid(reason: CrmErrorReason, detail: string): CrmWebhookError {
   return new CrmWebhookError(`Outbound message rejected: ${detail}`, { status: 400, details: { reason } });
 }

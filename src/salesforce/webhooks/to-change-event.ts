@@ -1,6 +1,7 @@
+import type { CrmChangeEvent, CrmChangeEventFields } from '../../core/change-event.js';
 import { CrmWebhookError } from '../../core/errors.js';
 import type { CrmFieldMapping } from '../../core/models.js';
-import type { CrmChangeEvent, CrmChangeEventFields } from '../../sync/change-event.js';
+import { CONTACT_DATA_FIELDS } from '../../internal/contact-fields.js';
 import { CONTACT_STANDARD_FIELDS } from '../mapping.js';
 import { changeEventClientTag, type SalesforceChangeEvent } from './change-event.js';
 import type { SalesforceOutboundNotification } from './outbound-message.js';
@@ -15,17 +16,6 @@ export interface SalesforceChangeMapping {
   /** Contact field mappings (only `from_crm` and `bidirectional` ones are read). */
   readonly fieldMappings: readonly CrmFieldMapping[];
 }
-
-const TOP_LEVEL = new Set([
-  'email',
-  'firstName',
-  'lastName',
-  'company',
-  'phone',
-  'title',
-  'emailOptOut',
-  'tags',
-]);
 
 /**
  * Converts a decoded Change Data Capture event into the engine's provider-neutral
@@ -169,7 +159,7 @@ function mapFields(
     const key = m.hostField.startsWith('customFields.')
       ? m.hostField.slice('customFields.'.length)
       : m.hostField;
-    if (!m.hostField.startsWith('customFields.') && TOP_LEVEL.has(key)) out[key] = value;
+    if (!m.hostField.startsWith('customFields.') && CONTACT_DATA_FIELDS.has(key)) out[key] = value;
     else custom[key] = value;
   }
   if (Object.keys(custom).length > 0) out.customFields = custom;

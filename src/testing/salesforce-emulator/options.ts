@@ -1,3 +1,4 @@
+import { assertKnownOptions } from '../../internal/options.js';
 import type { EmulatorModule } from './module.js';
 import type { EmulatorClock } from './store/org-store.js';
 
@@ -66,11 +67,7 @@ const KNOWN_KEYS = new Set<keyof SalesforceEmulatorOptions>([
  * @throws {TypeError} naming the offending option.
  */
 export function validateEmulatorOptions(options: SalesforceEmulatorOptions): void {
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_KEYS.has(key as keyof SalesforceEmulatorOptions)) {
-      throw new TypeError(`startSalesforceEmulator: unknown option "${key}"`);
-    }
-  }
+  assertKnownOptions('startSalesforceEmulator', options, KNOWN_KEYS);
   const nonNegative: Array<keyof SalesforceEmulatorOptions> = [
     'port',
     'dailyApiLimit',

@@ -1,3 +1,4 @@
+import type { CrmClock } from '../../../core/clock.js';
 import { formatDateTime } from '../dates.js';
 import { type IdGenerator, isSalesforceIdShape, toId18 } from '../ids.js';
 import { type EmulatorSaveResult, RecordFailure } from './record-error.js';
@@ -12,10 +13,11 @@ import {
 } from './schema.js';
 import { coerceValue, type EmulatorValueFormat, SKIP } from './values.js';
 
-/** Clock the store stamps records with. */
-export interface EmulatorClock {
-  now(): Date;
-}
+/**
+ * Clock the store stamps records with.
+ * @deprecated The same type as `CrmClock`; use that.
+ */
+export type EmulatorClock = CrmClock;
 
 /** Options for a batch of writes. */
 export interface StoreWriteOptions {

@@ -5,7 +5,7 @@
  * rethrown after in-flight items settle.
  */
 export async function runPool<T>(
-  source: AsyncIterator<T>,
+  source: AsyncIterator<T> | Iterator<T>,
   concurrency: number,
   worker: (item: T) => Promise<void>,
 ): Promise<void> {
@@ -29,15 +29,15 @@ export async function runPool<T>(
   if (failed) throw firstError;
 }
 
-/** Group items of `source` into arrays of at most `size`. */
-export async function* chunks<T>(source: AsyncIterable<T> | Iterable<T>, size: number): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for await (const item of source) {
-    batch.push(item);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length) yield batch;
+/** Run `fn` over `items` with at most `limit` in flight; results keep input order. */
+export async function mapLimit<T, R>(
+  items: ReadonlyArray<T>,
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  await runPool(items.entries(), Math.min(limit, items.length), async ([index, item]) => {
+    out[index] = await fn(item);
+  });
+  return out;
 }
