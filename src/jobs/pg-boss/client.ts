@@ -28,6 +28,9 @@ export interface PgBossFetchedJob<T> {
   output?: unknown;
   completedOn?: Date | null;
   createdOn?: Date;
+  /** Dead-lettered jobs: the source job's output (our `{ error }`) and retries used. */
+  sourceOutput?: unknown;
+  sourceRetryCount?: number | null;
 }
 
 /** A job attempt: settling by attempt leaves a job alone once it was claimed again elsewhere. */

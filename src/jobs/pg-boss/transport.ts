@@ -12,6 +12,8 @@ interface JobData {
 
 /** pg-boss's shortest heartbeat; with `monitorIntervalSeconds: 2` a dead worker's job is failed within ~12 s. */
 const HEARTBEAT_SECONDS = 10;
+/** First key of the advisory lock that serialises creating the schedule table ("MMJS"). */
+const SETUP_LOCK = 0x4d4d4a53;
 
 export interface PgBossTransportConfig {
   /** Resolves the started client (created lazily when the runner owns it). */
@@ -94,15 +96,19 @@ export function createPgBossTransport(config: PgBossTransportConfig): SyncJobTra
         expireInSeconds: config.maxRunSeconds,
         deadLetter: deadLetterQueue,
       });
-      await sql(`CREATE SCHEMA IF NOT EXISTS "${config.schema}"`);
+      // IF NOT EXISTS is not safe against concurrent creators: serialise workers starting together.
       await sql(
-        `CREATE TABLE IF NOT EXISTS ${table} (
+        `BEGIN;
+         SELECT pg_advisory_xact_lock(${SETUP_LOCK}, hashtext('${config.schema}'));
+         CREATE SCHEMA IF NOT EXISTS "${config.schema}";
+         CREATE TABLE IF NOT EXISTS ${table} (
            integration_id text PRIMARY KEY,
            every_ms bigint NOT NULL CHECK (every_ms > 0),
            next_run_at timestamptz NOT NULL
-         )`,
+         );
+         CREATE INDEX IF NOT EXISTS crm_sync_schedules_next_run_at ON ${table} (next_run_at);
+         COMMIT;`,
       );
-      await sql(`CREATE INDEX IF NOT EXISTS crm_sync_schedules_next_run_at ON ${table} (next_run_at)`);
     },
 
     async enqueue(requests) {
@@ -173,12 +179,12 @@ export function createPgBossTransport(config: PgBossTransportConfig): SyncJobTra
 }
 
 function toDeadLetter(job: PgBossFetchedJob<JobData>): SyncDeadLetter {
-  const output = job.output as { error?: SyncRunFailure } | null | undefined;
+  const output = job.sourceOutput as { error?: SyncRunFailure } | null | undefined;
   return {
     id: job.id,
     integrationId: job.data.integrationId,
     reason: job.data.reason,
-    attempts: (job.retryLimit ?? job.retryCount) + 1,
+    attempts: (job.sourceRetryCount ?? 0) + 1,
     lastError: output?.error ?? null,
     failedAt: job.createdOn ?? null,
   };
