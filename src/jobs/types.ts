@@ -180,10 +180,15 @@ export interface SyncRequestOptions {
 export interface SyncRunner {
   /** Prepare the engine (queues, schedule table) and start taking jobs and scanning schedules. */
   start(): Promise<void>;
-  /** Stop taking jobs and scanning; see {@link SyncRunnerStopOptions}. Does not close the engine client the host passed in. */
+  /**
+   * Stop taking jobs and scanning; see {@link SyncRunnerStopOptions}. Does not close the engine
+   * client the host passed in. A process that only called `requestSync`/`setSchedule` calls it too,
+   * to release the engine client the runner created.
+   */
   stop(options?: SyncRunnerStopOptions): Promise<void>;
   /**
-   * Ask for a run of `integrationId` (webhook, resync, …). While a run is queued or active, further
+   * Ask for a run of `integrationId` (webhook, resync, …). Works without `start()`: a web process
+   * can enqueue while worker processes run. While a run is queued or active, further
    * requests coalesce: at most one follow-up run is queued behind the active one.
    */
   requestSync(integrationId: string, options: SyncRequestOptions): Promise<void>;

@@ -3,6 +3,9 @@
  * the CRM storage's) on the real PostgreSQL, integrations spread over orgs, and a probe table
  * that counts active runs per integration and per org across processes, keeping the maximum.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PostgresStorage } from '../../src/storage/postgres.js';
 
@@ -81,6 +84,60 @@ export async function createJobsGround(url: string): Promise<JobsGround> {
       await pool.query(`DROP SCHEMA IF EXISTS "${bossSchema}" CASCADE`);
       await pool.query(`DROP SCHEMA IF EXISTS "${storageSchema}" CASCADE`);
       await pool.end();
+    },
+  };
+}
+
+/** A `jobs-worker.child.ts` process. */
+export interface JobsWorkerProcess {
+  child: ChildProcess;
+  lines: string[];
+  /** Resolves with the first line (already seen or coming) that matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+const WORKER = fileURLToPath(new URL('./jobs-worker.child.ts', import.meta.url));
+
+/** Start a worker process with the given `JOBS_WORKER` config (see jobs-worker.child.ts). */
+export function spawnJobsWorker(config: Record<string, unknown>): JobsWorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
+    env: { ...process.env, JOBS_WORKER: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const listener of listeners) listener(line);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    exited,
+    waitFor(pattern, timeoutMs = 60_000) {
+      const seen = lines.find((line) => pattern.test(line));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const fail = (why: string) => () => {
+          listeners.delete(listener);
+          reject(new Error(`${why} before ${pattern}; stdout: ${lines.slice(-5).join(' | ')}; stderr: ${stderr.slice(-2000)}`));
+        };
+        const timer = setTimeout(fail('timed out'), timeoutMs);
+        const listener = (line: string) => {
+          if (!pattern.test(line)) return;
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(line);
+        };
+        listeners.add(listener);
+        void exited.then(() => setTimeout(fail('worker exited'), 50));
+      });
     },
   };
 }

@@ -46,6 +46,15 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   let wake: (() => void) | null = null;
   const settled = new Set<() => void>();
+  // Set up the engine once, on start() or on the first request from a process that only enqueues.
+  let prepared: Promise<void> | null = null;
+  const prepare = (): Promise<void> => {
+    prepared ??= transport.setup().catch((error: unknown) => {
+      prepared = null;
+      throw error;
+    });
+    return prepared;
+  };
 
   const notify = (): void => {
     const w = wake;
@@ -274,7 +283,7 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
 
     async start() {
       if (started) return;
-      await transport.setup();
+      await prepare();
       started = true;
       running = true;
       heartbeatTimer = setInterval(() => void heartbeat(), HEARTBEAT_MS);
@@ -286,7 +295,12 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
     },
 
     async stop(stopOptions: SyncRunnerStopOptions = {}) {
-      if (!started) return;
+      if (!started) {
+        // A process that only enqueued still releases what setup took (e.g. its own PgBoss).
+        if (prepared) await prepared.then(() => transport.close()).catch(() => undefined);
+        prepared = null;
+        return;
+      }
       started = false;
       running = false;
       if (scanTimer) clearTimeout(scanTimer);
@@ -306,6 +320,7 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
       }
       await whenIdle();
       if (heartbeatTimer) clearInterval(heartbeatTimer);
+      prepared = null;
       await transport.close();
     },
 
@@ -318,13 +333,17 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
       if (!Number.isFinite(delayMs) || delayMs < 0) {
         throw new CrmConfigurationError('requestSync delayMs must be ≥ 0 milliseconds');
       }
+      await prepare();
       await transport.enqueue([{ integrationId, reason: request.reason, delayMs }]);
       if (delayMs === 0) notify();
     },
 
     async setSchedule(integrationId: string, schedule: SyncRunSchedule | null) {
       checkId(integrationId, 'setSchedule');
-      if (schedule === null) return transport.schedules.remove(integrationId);
+      if (schedule === null) {
+        await prepare();
+        return transport.schedules.remove(integrationId);
+      }
       const everyMs = schedule?.everyMs;
       if (typeof everyMs !== 'number' || !Number.isFinite(everyMs) || everyMs < 1_000) {
         throw new CrmConfigurationError('setSchedule everyMs must be a number of milliseconds ≥ 1000');
@@ -333,14 +352,17 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
       if (!(first instanceof Date) || Number.isNaN(first.getTime())) {
         throw new CrmConfigurationError('setSchedule firstRunAt must be a valid Date');
       }
+      await prepare();
       await transport.schedules.set(integrationId, Math.round(everyMs), first);
     },
 
-    deadLetters(listOptions: { limit?: number } = {}): Promise<SyncDeadLetter[]> {
+    async deadLetters(listOptions: { limit?: number } = {}): Promise<SyncDeadLetter[]> {
+      await prepare();
       return transport.deadLetters(listOptions.limit ?? 100);
     },
 
-    redriveDeadLetters(redriveOptions: { ids?: string[] } = {}): Promise<number> {
+    async redriveDeadLetters(redriveOptions: { ids?: string[] } = {}): Promise<number> {
+      await prepare();
       return transport.redrive(redriveOptions.ids);
     },
   };

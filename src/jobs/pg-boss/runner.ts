@@ -10,13 +10,13 @@ import { createPgBossTransport } from './transport.js';
 export interface PgBossSyncRunnerOptions extends SyncRunnerOptions {
   /**
    * A started `PgBoss` (pg-boss 12) the host owns; not stopped by `stop()`. Create it with
-   * `monitorIntervalSeconds: 2` so a killed worker's job is failed and retried within ~12 s
-   * instead of ~70 s. Give exactly one of `boss` and `connectionString`.
+   * {@link RECOMMENDED_PG_BOSS_OPTIONS} so a killed worker's job is retried within seconds.
+   * Give exactly one of `boss` and `connectionString`.
    */
   boss?: PgBossClient;
   /**
    * PostgreSQL URL: the runner loads the optional peer `pg-boss` on `start()`, creates and starts
-   * its own `PgBoss` (schema `schema`, monitor every 2 s) and stops it on `stop()`.
+   * its own `PgBoss` (schema `schema`, {@link RECOMMENDED_PG_BOSS_OPTIONS}) and stops it on `stop()`.
    */
   connectionString?: string;
   /**
@@ -37,6 +37,13 @@ export interface PgBossSyncRunnerOptions extends SyncRunnerOptions {
    */
   maxRunSeconds?: number;
 }
+
+/**
+ * pg-boss settings a runner's `PgBoss` should have: its supervisor checks heartbeats every 2 s
+ * (default 60 s), so a killed worker's job is failed and retried ~12 s after the kill instead of
+ * ~70 s. Used when the runner creates the client; spread them into your own `new PgBoss({ … })`.
+ */
+export const RECOMMENDED_PG_BOSS_OPTIONS = Object.freeze({ superviseIntervalSeconds: 2, monitorIntervalSeconds: 2 });
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -109,7 +116,7 @@ export function createPgBossSyncRunner(options: PgBossSyncRunnerOptions): SyncRu
       if (boss) return boss;
       const mod = await loadPeer('pg-boss', FACTORY, () => import('pg-boss'));
       const PgBoss = (mod as unknown as { PgBoss: new (config: object) => PgBossClient }).PgBoss;
-      owned = new PgBoss({ connectionString, schema, monitorIntervalSeconds: 2 });
+      owned = new PgBoss({ connectionString, schema, ...RECOMMENDED_PG_BOSS_OPTIONS });
       owned.on('error', (error) => resolved.logger.error('pg-boss error', { error: error.message }));
       await owned.start();
       return owned;
