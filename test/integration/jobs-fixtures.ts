@@ -21,7 +21,12 @@ export interface JobsGround {
   /** Create `count` integrations round-robin over `orgs` orgs; resolves to their ids. */
   createIntegrations(count: number, orgs: number): Promise<string[]>;
   /** The probe's figures: max active runs of one integration, of one org, and runs per key. */
-  probe(): Promise<{ maxPerIntegration: number; maxPerOrg: number; runs: Map<string, number>; active: number }>;
+  probe(): Promise<{
+    maxPerIntegration: number;
+    maxPerOrg: number;
+    runs: Map<string, number>;
+    active: number;
+  }>;
   drop(): Promise<void>;
 }
 
@@ -126,7 +131,11 @@ export function spawnJobsWorker(config: Record<string, unknown>): JobsWorkerProc
       return new Promise((resolve, reject) => {
         const fail = (why: string) => () => {
           listeners.delete(listener);
-          reject(new Error(`${why} before ${pattern}; stdout: ${lines.slice(-5).join(' | ')}; stderr: ${stderr.slice(-2000)}`));
+          reject(
+            new Error(
+              `${why} before ${pattern}; stdout: ${lines.slice(-5).join(' | ')}; stderr: ${stderr.slice(-2000)}`,
+            ),
+          );
         };
         const timer = setTimeout(fail('timed out'), timeoutMs);
         const listener = (line: string) => {

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPgBossSyncRunner, type SyncRunner } from '../../src/jobs/pg-boss/index.js';
-import { createJobsGround, type JobsGround, type JobsWorkerProcess, PG_URL, spawnJobsWorker } from './jobs-fixtures.js';
+import {
+  createJobsGround,
+  type JobsGround,
+  type JobsWorkerProcess,
+  PG_URL,
+  spawnJobsWorker,
+} from './jobs-fixtures.js';
 
 /**
  * Several worker processes on one PostgreSQL, as a host deploys them. Overlap is counted in the
@@ -40,14 +46,21 @@ describe.skipIf(!PG_URL)('createPgBossSyncRunner across worker processes', () =>
 
   it('three workers and bursts of requests: every integration runs, never two runs of one integration, never above the org limit', async () => {
     const ids = await ground.createIntegrations(24, 3);
-    workers = [1, 2, 3].map(() => spawnJobsWorker({ ...base(), runMs: 150, concurrency: 4, perOrgConcurrency: 2 }));
+    workers = [1, 2, 3].map(() =>
+      spawnJobsWorker({ ...base(), runMs: 150, concurrency: 4, perOrgConcurrency: 2 }),
+    );
     await Promise.all(workers.map((w) => w.waitFor(/^ready$/)));
     const requests = enqueuer();
     for (let burst = 0; burst < 3; burst++) {
       await Promise.all(ids.map((id) => requests.requestSync(id, { reason: `burst-${burst}` })));
       await new Promise((r) => setTimeout(r, 100));
     }
-    const ran = () => new Set(workers.flatMap((w) => w.lines.filter((l) => l.startsWith('end ') && l.endsWith(' succeeded')).map((l) => l.split(' ')[1])));
+    const ran = () =>
+      new Set(
+        workers.flatMap((w) =>
+          w.lines.filter((l) => l.startsWith('end ') && l.endsWith(' succeeded')).map((l) => l.split(' ')[1]),
+        ),
+      );
     const until = Date.now() + 60_000;
     while (ran().size < ids.length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
     expect(ran().size).toBe(ids.length);

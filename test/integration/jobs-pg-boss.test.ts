@@ -50,25 +50,32 @@ describe.skipIf(!PG_URL)('createPgBossSyncRunner on PostgreSQL (in-process worke
 
   function tracker() {
     const active = new Map<string, number>();
-    const stats = { maxPerIntegration: 0, maxPerOrg: 0, runs: new Map<string, number>(), reasons: [] as string[] };
+    const stats = {
+      maxPerIntegration: 0,
+      maxPerOrg: 0,
+      runs: new Map<string, number>(),
+      reasons: [] as string[],
+    };
     const enter = (key: string) => {
       const n = (active.get(key) ?? 0) + 1;
       active.set(key, n);
       return n;
     };
     const leave = (key: string) => active.set(key, (active.get(key) ?? 1) - 1);
-    const run = (ms: number) => async (integration: CrmIntegration, context: { signal: AbortSignal; reason: string }) => {
-      stats.maxPerIntegration = Math.max(stats.maxPerIntegration, enter(integration.id));
-      stats.maxPerOrg = Math.max(stats.maxPerOrg, enter(`org:${integration.orgId}`));
-      stats.runs.set(integration.id, (stats.runs.get(integration.id) ?? 0) + 1);
-      stats.reasons.push(context.reason);
-      try {
-        await delay(ms);
-      } finally {
-        leave(integration.id);
-        leave(`org:${integration.orgId}`);
-      }
-    };
+    const run =
+      (ms: number) =>
+      async (integration: CrmIntegration, context: { signal: AbortSignal; reason: string }) => {
+        stats.maxPerIntegration = Math.max(stats.maxPerIntegration, enter(integration.id));
+        stats.maxPerOrg = Math.max(stats.maxPerOrg, enter(`org:${integration.orgId}`));
+        stats.runs.set(integration.id, (stats.runs.get(integration.id) ?? 0) + 1);
+        stats.reasons.push(context.reason);
+        try {
+          await delay(ms);
+        } finally {
+          leave(integration.id);
+          leave(`org:${integration.orgId}`);
+        }
+      };
     return { stats, run };
   }
 
@@ -163,7 +170,14 @@ describe.skipIf(!PG_URL)('createPgBossSyncRunner on PostgreSQL (in-process worke
     await waitFor(() => dead.length === 1, 30_000, 'the dead letter');
     expect(attempts).toEqual([0, 1]);
     let letters = await runner.deadLetters();
-    await waitFor(async () => (letters = await runner.deadLetters()).length === 1, 10_000, 'the dead-letter record');
+    await waitFor(
+      async () => {
+        letters = await runner.deadLetters();
+        return letters.length === 1;
+      },
+      10_000,
+      'the dead-letter record',
+    );
     expect(letters[0]).toMatchObject({
       integrationId: id,
       reason: 'manual',
@@ -181,11 +195,15 @@ describe.skipIf(!PG_URL)('createPgBossSyncRunner on PostgreSQL (in-process worke
     const [id] = await ground.createIntegrations(1, 1);
     const events: SyncRunEvent[] = [];
     const started: string[] = [];
-    const hang = (name: string) => async (_i: CrmIntegration, { signal }: { signal: AbortSignal }) => {
-      started.push(name);
-      if (name === 'b') return;
-      await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
-    };
+    const hang =
+      (name: string) =>
+      async (_i: CrmIntegration, { signal }: { signal: AbortSignal }) => {
+        started.push(name);
+        if (name === 'b') return;
+        await new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason)),
+        );
+      };
     const a = worker(hang('a'), { onRunEnd: (e) => events.push(e), leaseTtlMs: 2_000 });
     await a.start();
     await a.requestSync(id as string, { reason: 'manual' });
@@ -260,15 +278,21 @@ describe('createPgBossSyncRunner options', () => {
     expect(() =>
       createPgBossSyncRunner({ storage, runSync, connectionString: 'postgres://x', boss: {} as never }),
     ).toThrow(/exactly one of boss/);
-    expect(() => createPgBossSyncRunner({ storage, runSync, connectionString: 'postgres://x', concurency: 2 } as never)).toThrow(
-      /unknown option 'concurency'/,
+    expect(() =>
+      createPgBossSyncRunner({ storage, runSync, connectionString: 'postgres://x', concurency: 2 } as never),
+    ).toThrow(/unknown option 'concurency'/);
+    expect(() =>
+      createPgBossSyncRunner({ storage, runSync, connectionString: 'postgres://x', perOrgConcurrency: 0 }),
+    ).toThrow(/perOrgConcurrency/);
+    expect(() =>
+      createPgBossSyncRunner({ storage, runSync, connectionString: 'postgres://x', schema: 'x;drop' }),
+    ).toThrow(/schema/);
+    expect(() => createPgBossSyncRunner({ runSync, connectionString: 'postgres://x' } as never)).toThrow(
+      /storage/,
     );
-    expect(() => createPgBossSyncRunner({ storage, runSync, connectionString: 'postgres://x', perOrgConcurrency: 0 })).toThrow(
-      /perOrgConcurrency/,
+    expect(() => createPgBossSyncRunner({ storage, connectionString: 'postgres://x' } as never)).toThrow(
+      /runSync/,
     );
-    expect(() => createPgBossSyncRunner({ storage, runSync, connectionString: 'postgres://x', schema: 'x;drop' })).toThrow(/schema/);
-    expect(() => createPgBossSyncRunner({ runSync, connectionString: 'postgres://x' } as never)).toThrow(/storage/);
-    expect(() => createPgBossSyncRunner({ storage, connectionString: 'postgres://x' } as never)).toThrow(/runSync/);
   });
 
   it('validates requestSync and setSchedule arguments before touching the engine', async () => {
@@ -277,6 +301,8 @@ describe('createPgBossSyncRunner options', () => {
     await expect(runner.requestSync('i1', {} as never)).rejects.toThrow(/reason/);
     await expect(runner.requestSync('i1', { reason: 'x', delayMs: -1 })).rejects.toThrow(/delayMs/);
     await expect(runner.setSchedule('i1', { everyMs: 10 })).rejects.toThrow(/everyMs/);
-    await expect(runner.setSchedule('i1', { everyMs: 60_000, firstRunAt: new Date('nope') })).rejects.toThrow(/firstRunAt/);
+    await expect(runner.setSchedule('i1', { everyMs: 60_000, firstRunAt: new Date('nope') })).rejects.toThrow(
+      /firstRunAt/,
+    );
   });
 });

@@ -4,7 +4,9 @@ import type { SyncRunnerOptions } from '../types.js';
 
 /** {@link SyncRunnerOptions} with every default filled in. */
 export interface ResolvedSyncRunnerOptions
-  extends Required<Omit<SyncRunnerOptions, 'perOrgConcurrency' | 'scheduleJitterMs' | 'onRunEnd' | 'onDeadLetter'>> {
+  extends Required<
+    Omit<SyncRunnerOptions, 'perOrgConcurrency' | 'scheduleJitterMs' | 'onRunEnd' | 'onDeadLetter'>
+  > {
   perOrgConcurrency: number | undefined;
   scheduleJitterMs: number | undefined;
   onRunEnd: SyncRunnerOptions['onRunEnd'] | undefined;
@@ -53,8 +55,14 @@ export function resolveRunnerOptions(
     }
   }
   const storage = options.storage;
-  if (!storage || typeof storage.leases?.acquire !== 'function' || typeof storage.integrations?.get !== 'function') {
-    throw new CrmConfigurationError(`${factory} needs storage: a CrmStorage (integrations and leases are used)`);
+  if (
+    !storage ||
+    typeof storage.leases?.acquire !== 'function' ||
+    typeof storage.integrations?.get !== 'function'
+  ) {
+    throw new CrmConfigurationError(
+      `${factory} needs storage: a CrmStorage (integrations and leases are used)`,
+    );
   }
   if (typeof options.runSync !== 'function') {
     throw new CrmConfigurationError(`${factory} needs runSync(integration, { signal })`);
@@ -81,7 +89,9 @@ export function resolveRunnerOptions(
     deferDelayMs: int('deferDelayMs', options.deferDelayMs, 1_000, 0),
     scanIntervalMs: int('scanIntervalMs', options.scanIntervalMs, 1_000, 10),
     scheduleJitterMs:
-      options.scheduleJitterMs === undefined ? undefined : int('scheduleJitterMs', options.scheduleJitterMs, 0, 0),
+      options.scheduleJitterMs === undefined
+        ? undefined
+        : int('scheduleJitterMs', options.scheduleJitterMs, 0, 0),
     pollIntervalMs: int('pollIntervalMs', options.pollIntervalMs, 250, 10),
     gracePeriodMs: int('gracePeriodMs', options.gracePeriodMs, 30_000, 0),
     onRunEnd: options.onRunEnd,

@@ -35,7 +35,10 @@ interface ActiveRun {
  * completes, fails (engine retry/backoff/dead letter) or requeues the job. A timer scans due
  * schedules into the same queue, so scheduled and event-driven runs share one path.
  */
-export function createSyncJobRunner(transport: SyncJobTransport, options: ResolvedSyncRunnerOptions): SyncRunner {
+export function createSyncJobRunner(
+  transport: SyncJobTransport,
+  options: ResolvedSyncRunnerOptions,
+): SyncRunner {
   const { storage, logger, concurrency } = options;
   const active = new Map<string, ActiveRun>();
   let started = false;
@@ -108,10 +111,15 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
   async function execute(job: SyncJob): Promise<void> {
     const run: ActiveRun = { job, controller: new AbortController(), handBack: false };
     active.set(job.id, run);
-    const base = { integrationId: job.integrationId, reason: job.reason, jobId: job.id, attempt: job.attempt };
+    const base = {
+      integrationId: job.integrationId,
+      reason: job.reason,
+      jobId: job.id,
+      attempt: job.attempt,
+    };
     try {
       const integration = await storage.integrations.get(job.integrationId);
-      if (!integration || !integration.syncEnabled) {
+      if (!integration?.syncEnabled) {
         await transport.complete(job);
         emit({ ...base, outcome: 'skipped', durationMs: 0 });
         return;
@@ -138,7 +146,10 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
       }
     } catch (error) {
       // Storage or engine trouble around the run (not the run itself): let the engine retry it.
-      logger.error('sync runner failed around a run', { integrationId: job.integrationId, error: describe(error) });
+      logger.error('sync runner failed around a run', {
+        integrationId: job.integrationId,
+        error: describe(error),
+      });
       await transport.fail(job, serialise(error)).catch(() => undefined);
       emit({ ...base, outcome: 'failed', durationMs: 0, error });
     } finally {
@@ -157,7 +168,11 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
     const startedAt = new Date();
     const clock = performance.now();
     try {
-      await options.runSync(integration, { signal: controller.signal, reason: job.reason, attempt: job.attempt });
+      await options.runSync(integration, {
+        signal: controller.signal,
+        reason: job.reason,
+        attempt: job.attempt,
+      });
     } catch (error) {
       const durationMs = performance.now() - clock;
       if (run.handBack) {
@@ -167,10 +182,17 @@ export function createSyncJobRunner(transport: SyncJobTransport, options: Resolv
       }
       await transport.fail(job, serialise(error));
       const failed: SyncRunEvent = { ...event, outcome: 'failed', startedAt, durationMs, error };
-      logger.warn('sync run failed', { integrationId: job.integrationId, attempt: job.attempt, error: describe(error) });
+      logger.warn('sync run failed', {
+        integrationId: job.integrationId,
+        attempt: job.attempt,
+        error: describe(error),
+      });
       emit(failed);
       if (job.attempt >= job.retryLimit) {
-        logger.error('sync run dead-lettered', { integrationId: job.integrationId, attempts: job.attempt + 1 });
+        logger.error('sync run dead-lettered', {
+          integrationId: job.integrationId,
+          attempts: job.attempt + 1,
+        });
         try {
           options.onDeadLetter?.(failed);
         } catch (callbackError) {

@@ -10,8 +10,16 @@ export interface PgBossClient {
   send(name: string, data?: object | null, options?: Record<string, unknown>): Promise<string | null>;
   insert(name: string, jobs: Record<string, unknown>[], options?: Record<string, unknown>): Promise<unknown>;
   fetch<T>(name: string, options?: Record<string, unknown>): Promise<PgBossFetchedJob<T>[]>;
-  complete(name: string, id: PgBossAttempt | PgBossAttempt[], data?: object | null): Promise<PgBossCommandResponse>;
-  fail(name: string, id: PgBossAttempt | PgBossAttempt[], data?: object | null): Promise<PgBossCommandResponse>;
+  complete(
+    name: string,
+    id: PgBossAttempt | PgBossAttempt[],
+    data?: object | null,
+  ): Promise<PgBossCommandResponse>;
+  fail(
+    name: string,
+    id: PgBossAttempt | PgBossAttempt[],
+    data?: object | null,
+  ): Promise<PgBossCommandResponse>;
   touch(name: string, id: PgBossAttempt | PgBossAttempt[]): Promise<PgBossCommandResponse>;
   findJobs<T>(name: string, options?: Record<string, unknown>): Promise<PgBossFetchedJob<T>[]>;
   redrive(name: string, options?: Record<string, unknown>): Promise<number>;

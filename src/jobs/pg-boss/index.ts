@@ -17,4 +17,8 @@ export type {
   SyncRunSchedule,
 } from '../types.js';
 export type { PgBossClient } from './client.js';
-export { createPgBossSyncRunner, type PgBossSyncRunnerOptions, RECOMMENDED_PG_BOSS_OPTIONS } from './runner.js';
+export {
+  createPgBossSyncRunner,
+  type PgBossSyncRunnerOptions,
+  RECOMMENDED_PG_BOSS_OPTIONS,
+} from './runner.js';

@@ -43,7 +43,10 @@ export interface PgBossSyncRunnerOptions extends SyncRunnerOptions {
  * (default 60 s), so a killed worker's job is failed and retried ~12 s after the kill instead of
  * ~70 s. Used when the runner creates the client; spread them into your own `new PgBoss({ … })`.
  */
-export const RECOMMENDED_PG_BOSS_OPTIONS = Object.freeze({ superviseIntervalSeconds: 2, monitorIntervalSeconds: 2 });
+export const RECOMMENDED_PG_BOSS_OPTIONS = Object.freeze({
+  superviseIntervalSeconds: 2,
+  monitorIntervalSeconds: 2,
+});
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,100}$/;

@@ -161,7 +161,9 @@ export function createPgBossTransport(config: PgBossTransportConfig): SyncJobTra
     },
 
     async deadLetters(limit) {
-      const jobs = await boss().findJobs<JobData>(deadLetterQueue, { limit: Math.min(Math.max(1, limit), 100_000) });
+      const jobs = await boss().findJobs<JobData>(deadLetterQueue, {
+        limit: Math.min(Math.max(1, limit), 100_000),
+      });
       return jobs
         .map((job) => toDeadLetter(job))
         .sort((a, b) => (b.failedAt?.getTime() ?? 0) - (a.failedAt?.getTime() ?? 0));
