@@ -2,7 +2,7 @@
  * A sync worker process for the job-runner tests and benchmarks: one `createPgBossSyncRunner` whose
  * `runSync` counts itself in the probe table (so overlap is measured across processes) and takes
  * `runMs`, or hangs until aborted when `hang` is set. Configured by the JSON in `JOBS_WORKER`;
- * prints `ready`, `start <integrationId> <epochMs>` and `end <integrationId> <outcome>`; stops
+ * prints `ready`, `start <integrationId> <epochMs>` and `end <integrationId> <outcome> <runSyncMs>`; stops
  * gracefully on SIGTERM and prints `stopped`.
  */
 import pg from 'pg';
@@ -18,15 +18,21 @@ interface WorkerConfig {
   perOrgConcurrency?: number;
   runMs: number;
   hang?: boolean;
+  /** Count runs in the probe table (default true); off for the trivial-run throughput figure. */
+  probe?: boolean;
   leaseTtlMs?: number;
   gracePeriodMs?: number;
 }
 
 const config = JSON.parse(process.env.JOBS_WORKER ?? '{}') as WorkerConfig;
 const emit = (line: string) => process.stdout.write(`${line}\n`);
-const pool = new pg.Pool({ connectionString: config.pgUrl, max: 4 });
+const pool = new pg.Pool({ connectionString: config.pgUrl, max: 10 });
 const sql = probeSql(config.storageSchema);
-const storage = new PostgresStorage({ connectionString: config.pgUrl, schema: config.storageSchema });
+const storage = new PostgresStorage({
+  connectionString: config.pgUrl,
+  schema: config.storageSchema,
+  maxConnections: 20,
+});
 
 const runner = createPgBossSyncRunner({
   connectionString: config.pgUrl,
@@ -41,6 +47,7 @@ const runner = createPgBossSyncRunner({
   pollIntervalMs: 100,
   runSync: async (integration, { signal }) => {
     emit(`start ${integration.id} ${Date.now()}`);
+    if (config.probe === false) return;
     await pool.query(sql.enter, [integration.id]);
     await pool.query(sql.enter, [`org:${integration.orgId}`]);
     try {
@@ -56,7 +63,7 @@ const runner = createPgBossSyncRunner({
       await pool.query(sql.leave, [integration.id]);
     }
   },
-  onRunEnd: (event) => emit(`end ${event.integrationId} ${event.outcome}`),
+  onRunEnd: (event) => emit(`end ${event.integrationId} ${event.outcome} ${event.durationMs.toFixed(1)}`),
 });
 
 await runner.start();

@@ -104,7 +104,9 @@ export function createSyncJobRunner(
         if (!running) void transport.requeue(job, 0).catch(() => undefined);
         else void execute(job);
       }
-      if (jobs.length < free) await idle(options.pollIntervalMs);
+      // Fewer jobs than asked for is no sign of an empty queue (concurrent workers skip each
+      // other's locked rows), so only an empty fetch waits; a full worker waits for a run to end.
+      if (jobs.length === 0) await idle(options.pollIntervalMs);
     }
   }
 

@@ -44,6 +44,9 @@ export function createPgBossTransport(config: PgBossTransportConfig): SyncJobTra
   };
   const sql = (text: string, values?: unknown[]) => boss().getDb().executeSql(text, values);
   const attempt = (job: SyncJob): PgBossAttempt => job.handle as PgBossAttempt;
+  // Completions from runs ending together go out as one statement: a round trip less per run,
+  // which is what bounds dispatch on a busy database.
+  const completions = createBatcher<PgBossAttempt>((attempts) => boss().complete(queue, attempts));
 
   const schedules: SyncScheduleStore = {
     async set(integrationId, everyMs, nextRunAt) {
@@ -145,7 +148,7 @@ export function createPgBossTransport(config: PgBossTransportConfig): SyncJobTra
     },
 
     async complete(job) {
-      await boss().complete(queue, attempt(job));
+      await completions.add(attempt(job));
     },
 
     async fail(job, failure: SyncRunFailure) {
@@ -157,7 +160,7 @@ export function createPgBossTransport(config: PgBossTransportConfig): SyncJobTra
       // the run is never lost in between; no retry is used.
       const { data, ...rest } = toInsert({ integrationId: job.integrationId, reason: job.reason, delayMs });
       await boss().send(queue, data, rest);
-      await boss().complete(queue, attempt(job));
+      await completions.add(attempt(job));
     },
 
     async deadLetters(limit) {
@@ -176,6 +179,31 @@ export function createPgBossTransport(config: PgBossTransportConfig): SyncJobTra
     async close() {
       await config.release();
       client = null;
+    },
+  };
+}
+
+/** Collects items added in the same tick and hands them to `flush` together. */
+function createBatcher<T>(flush: (items: T[]) => Promise<unknown>): { add(item: T): Promise<void> } {
+  let pending: Array<{ item: T; resolve: () => void; reject: (error: unknown) => void }> = [];
+  const run = (): void => {
+    const batch = pending;
+    pending = [];
+    flush(batch.map((p) => p.item)).then(
+      () => {
+        for (const p of batch) p.resolve();
+      },
+      (error: unknown) => {
+        for (const p of batch) p.reject(error);
+      },
+    );
+  };
+  return {
+    add(item) {
+      return new Promise((resolve, reject) => {
+        if (pending.length === 0) setImmediate(run);
+        pending.push({ item, resolve, reject });
+      });
     },
   };
 }
