@@ -156,4 +156,17 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     expect(run.stdout).toContain('run 2 (resumes from the stored replay id)');
     expect(run.stdout).toContain("'Ada Lovelace (Analyst)'");
   });
+
+  it('workers.ts runs schedules and coalesced webhook requests on two pg-boss workers (PGlite), one run per org at a time', async () => {
+    const run = await runExample('workers.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('Using an embedded PostgreSQL (PGlite)');
+    expect(run.stdout).toContain('max runs at once in one org: 1');
+    expect(run.stdout).toContain('dead letters: 0');
+    expect(run.stdout).toMatch(/'scheduled'/);
+    // 30 webhook requests for 6 integrations coalesce: far fewer runs than requests.
+    const runs = Number(/runs: (\d+)/.exec(run.stdout)?.[1]);
+    expect(runs).toBeGreaterThanOrEqual(7);
+    expect(runs).toBeLessThan(30);
+  });
 });
