@@ -20,7 +20,7 @@ import {
   type SyncRunner,
 } from '@markmail/crm/jobs/pg-boss';
 import { PostgresStorage } from '@markmail/crm/storage/postgres';
-import { PgBoss } from 'pg-boss';
+import { fromPglite, PgBoss } from 'pg-boss';
 
 const pgUrl = process.env.PG_URL ?? process.env.DATABASE_URL;
 const schema = `crm_workers_example_${process.pid}`;
@@ -29,17 +29,17 @@ const pglite = pgUrl ? null : await import('@electric-sql/pglite').then(({ PGlit
 // One PgBoss per process, created with the settings that make stall recovery fast.
 const boss = pglite
   ? new PgBoss({
-      db: (await import('pg-boss')).fromPglite(pglite),
+      db: fromPglite(pglite),
       backend: 'pglite',
       schema,
       ...RECOMMENDED_PG_BOSS_OPTIONS,
     })
-  : new PgBoss({ connectionString: pgUrl, schema, ...RECOMMENDED_PG_BOSS_OPTIONS });
+  : new PgBoss({ connectionString: pgUrl as string, schema, ...RECOMMENDED_PG_BOSS_OPTIONS });
 boss.on('error', (error) => console.error('pg-boss:', error.message));
 await boss.start();
 const storage = pglite
   ? new PostgresStorage({ pool: pglite, schema })
-  : new PostgresStorage({ connectionString: pgUrl, schema });
+  : new PostgresStorage({ connectionString: pgUrl as string, schema });
 await storage.migrate();
 console.log(pglite ? 'Using an embedded PostgreSQL (PGlite)' : 'Using the PostgreSQL server in PG_URL');
 
