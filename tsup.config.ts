@@ -10,6 +10,7 @@ export default defineConfig({
     'storage/sqlite': 'src/storage/sqlite.ts',
     'storage/postgres': 'src/storage/postgres.ts',
     'jobs/pg-boss/index': 'src/jobs/pg-boss/index.ts',
+    'jobs/bullmq/index': 'src/jobs/bullmq/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -20,5 +21,5 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   // Drivers and SDKs stay external: hosts install them (peer or regular dependencies).
-  external: ['jsforce', 'pg', 'better-sqlite3', 'node:sqlite', '@electric-sql/pglite', 'vitest', 'pg-boss'],
+  external: ['jsforce', 'pg', 'better-sqlite3', 'node:sqlite', '@electric-sql/pglite', 'vitest', 'pg-boss', 'bullmq', 'ioredis'],
 });
