@@ -21,5 +21,15 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   // Drivers and SDKs stay external: hosts install them (peer or regular dependencies).
-  external: ['jsforce', 'pg', 'better-sqlite3', 'node:sqlite', '@electric-sql/pglite', 'vitest', 'pg-boss', 'bullmq', 'ioredis'],
+  external: [
+    'jsforce',
+    'pg',
+    'better-sqlite3',
+    'node:sqlite',
+    '@electric-sql/pglite',
+    'vitest',
+    'pg-boss',
+    'bullmq',
+    'ioredis',
+  ],
 });
