@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CrmConfigurationError, type CrmIntegration } from '../../src/index.js';
 import {
@@ -7,21 +6,16 @@ import {
   type SyncRunEvent,
   type SyncRunner,
 } from '../../src/jobs/bullmq/index.js';
-import { createJobsGround, type JobsGround, PG_URL } from './jobs-fixtures.js';
+import {
+  createJobsGround,
+  dropRedisPrefix,
+  type JobsGround,
+  PG_URL,
+  REDIS,
+  redisAvailable,
+} from './jobs-fixtures.js';
 
-const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
-const redisUp = await (async () => {
-  const probe = new Redis({ ...REDIS, lazyConnect: true, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-})();
+const redisUp = await redisAvailable();
 
 const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition') => {
   const until = Date.now() + timeoutMs;
@@ -44,10 +38,7 @@ describe.skipIf(!PG_URL || !redisUp)('createBullMqSyncRunner on Redis (storage o
   });
   afterEach(async () => {
     await Promise.all(runners.splice(0).map((r) => r.stop({ graceful: false })));
-    const redis = new Redis(REDIS);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await dropRedisPrefix(prefix);
     await ground.drop();
   });
 

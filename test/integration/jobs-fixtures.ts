@@ -150,3 +150,29 @@ export function spawnJobsWorker(config: Record<string, unknown>): JobsWorkerProc
     },
   };
 }
+
+/** ioredis options of the local Redis the BullMQ tests use. */
+export const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
+
+/** True when Redis answers on 127.0.0.1:6379. */
+export async function redisAvailable(): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const probe = new Redis({ ...REDIS, lazyConnect: true, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** Delete every Redis key under `prefix` (a test's BullMQ keys). */
+export async function dropRedisPrefix(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+}

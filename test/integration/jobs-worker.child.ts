@@ -1,16 +1,23 @@
 /**
- * A sync worker process for the job-runner tests and benchmarks: one `createPgBossSyncRunner` whose
+ * A sync worker process for the job-runner tests and benchmarks: one `createPgBossSyncRunner` (or
+ * `createBullMqSyncRunner` with `engine: 'bullmq'`) whose
  * `runSync` counts itself in the probe table (so overlap is measured across processes) and takes
  * `runMs`, or hangs until aborted when `hang` is set. Configured by the JSON in `JOBS_WORKER`;
  * prints `ready`, `start <integrationId> <epochMs>` and `end <integrationId> <outcome> <runSyncMs>`; stops
  * gracefully on SIGTERM and prints `stopped`.
  */
 import pg from 'pg';
+import { createBullMqSyncRunner } from '../../src/jobs/bullmq/index.js';
 import { createPgBossSyncRunner } from '../../src/jobs/pg-boss/index.js';
+import type { SyncRunnerOptions } from '../../src/jobs/types.js';
 import { PostgresStorage } from '../../src/storage/postgres.js';
 import { probeSql } from './jobs-fixtures.js';
 
 interface WorkerConfig {
+  /** @default 'pg-boss' */
+  engine?: 'pg-boss' | 'bullmq';
+  /** BullMQ key prefix (isolates a test's keys). */
+  redisPrefix?: string;
   pgUrl: string;
   bossSchema: string;
   storageSchema: string;
@@ -34,9 +41,7 @@ const storage = new PostgresStorage({
   maxConnections: 20,
 });
 
-const runner = createPgBossSyncRunner({
-  connectionString: config.pgUrl,
-  schema: config.bossSchema,
+const common: SyncRunnerOptions = {
   storage,
   concurrency: config.concurrency ?? 10,
   ...(config.perOrgConcurrency ? { perOrgConcurrency: config.perOrgConcurrency } : {}),
@@ -64,7 +69,15 @@ const runner = createPgBossSyncRunner({
     }
   },
   onRunEnd: (event) => emit(`end ${event.integrationId} ${event.outcome} ${event.durationMs.toFixed(1)}`),
-});
+};
+const runner =
+  config.engine === 'bullmq'
+    ? createBullMqSyncRunner({
+        ...common,
+        connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null },
+        prefix: config.redisPrefix ?? 'crm-jobs-worker',
+      })
+    : createPgBossSyncRunner({ ...common, connectionString: config.pgUrl, schema: config.bossSchema });
 
 await runner.start();
 emit('ready');
