@@ -1,5 +1,6 @@
 /**
- * Scale-out on pg-boss (`@markmail/crm/jobs/pg-boss`) against the real PostgreSQL at PG_URL, with
+ * Scale-out on pg-boss (`@markmail/crm/jobs/pg-boss`, PostgreSQL at PG_URL) and BullMQ
+ * (`@markmail/crm/jobs/bullmq`, Redis on 127.0.0.1:6379; storage still on PostgreSQL), with
  * worker *processes* (test/integration/jobs-worker.child.ts) as a host runs them. Targets (issue #17):
  *
  * 1. 2,000 integrations falling due at the same moment all start within 10 s (trivial runs, 2 workers).
@@ -11,15 +12,20 @@
  * 4. A SIGKILLed worker's run starts again within 15 s.
  *
  * Run: `npx tsx bench/jobs-pg-boss.ts` (skipped without PG_URL). Env: BENCH_DUE (default 2000),
- * BENCH_REQUESTS (default 10000), BENCH_ONLY (comma list of due, requests, kill).
+ * BENCH_REQUESTS (default 10000), BENCH_ONLY (comma list of due, requests, kill), BENCH_ENGINE
+ * (comma list of pg-boss, bullmq; default both), BENCH_CONCURRENCY (per worker, default 20).
  */
 import { cpus, loadavg } from 'node:os';
+import { createBullMqSyncRunner } from '../src/jobs/bullmq/index.js';
 import { createPgBossSyncRunner, type SyncRunner } from '../src/jobs/pg-boss/index.js';
 import {
   createJobsGround,
+  dropRedisPrefix,
   type JobsGround,
   type JobsWorkerProcess,
   PG_URL,
+  REDIS,
+  redisAvailable,
   spawnJobsWorker,
 } from '../test/integration/jobs-fixtures.js';
 
@@ -40,28 +46,40 @@ const row = (figure: string, value: string, target: string) => {
   console.log(`${figure}: ${value} (target ${target})`);
 };
 
+type Engine = 'pg-boss' | 'bullmq';
+let engine: Engine = 'pg-boss';
+let redisPrefix = '';
+
 async function withGround<T>(
   fn: (ground: JobsGround, workers: JobsWorkerProcess[]) => Promise<T>,
 ): Promise<T> {
   const ground = await createJobsGround(url);
+  redisPrefix = `crm-bench-${process.pid}-${Date.now().toString(36)}`;
   const workers: JobsWorkerProcess[] = [];
   try {
     return await fn(ground, workers);
   } finally {
     for (const w of workers) w.child.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
+    if (engine === 'bullmq') await dropRedisPrefix(redisPrefix);
     await ground.drop();
   }
 }
 
 function producer(ground: JobsGround): SyncRunner {
-  return createPgBossSyncRunner({
-    connectionString: url,
-    schema: ground.bossSchema,
-    storage: ground.storage,
-    runSync: async () => undefined,
-  });
+  const common = { storage: ground.storage, runSync: async () => undefined };
+  return engine === 'bullmq'
+    ? createBullMqSyncRunner({ ...common, connection: REDIS, prefix: redisPrefix })
+    : createPgBossSyncRunner({ ...common, connectionString: url, schema: ground.bossSchema });
 }
+
+const workerBase = (ground: JobsGround) => ({
+  engine,
+  redisPrefix,
+  pgUrl: url,
+  bossSchema: ground.bossSchema,
+  storageSchema: ground.storageSchema,
+});
 
 const starts = (workers: JobsWorkerProcess[]) =>
   workers.flatMap((w) => w.lines.filter((l) => l.startsWith('start ')).map((l) => l.split(' ')));
@@ -71,7 +89,7 @@ const ends = (workers: JobsWorkerProcess[]) =>
 async function dueBurst(): Promise<void> {
   await withGround(async (ground, workers) => {
     const ids = await ground.createIntegrations(DUE, 50);
-    const base = { pgUrl: url, bossSchema: ground.bossSchema, storageSchema: ground.storageSchema };
+    const base = workerBase(ground);
     for (let i = 0; i < 2; i++) {
       workers.push(spawnJobsWorker({ ...base, runMs: 0, concurrency: CONCURRENCY, probe: false }));
     }
@@ -83,9 +101,14 @@ async function dueBurst(): Promise<void> {
         ids.slice(i, i + 200).map((id) => requests.setSchedule(id, { everyMs: 3_600_000, firstRunAt: far })),
       );
     }
-    // All fall due in one statement: the same moment for every integration.
+    // All fall due at the same moment: one statement (pg-boss) or one pipeline (BullMQ).
     const dueAt = Date.now();
-    await ground.pool.query(`UPDATE "${ground.bossSchema}".crm_sync_schedules SET next_run_at = now()`);
+    if (engine === 'bullmq') {
+      const now = new Date();
+      await Promise.all(ids.map((id) => requests.setSchedule(id, { everyMs: 3_600_000, firstRunAt: now })));
+    } else {
+      await ground.pool.query(`UPDATE "${ground.bossSchema}".crm_sync_schedules SET next_run_at = now()`);
+    }
     const until = Date.now() + 120_000;
     while (new Set(starts(workers).map((s) => s[1])).size < ids.length && Date.now() < until)
       await sleep(100);
@@ -137,7 +160,7 @@ async function dueBurst(): Promise<void> {
 async function requestedRuns(): Promise<void> {
   await withGround(async (ground, workers) => {
     const ids = await ground.createIntegrations(500, 10);
-    const base = { pgUrl: url, bossSchema: ground.bossSchema, storageSchema: ground.storageSchema };
+    const base = workerBase(ground);
     for (let i = 0; i < 2; i++) {
       workers.push(spawnJobsWorker({ ...base, runMs: 20, concurrency: CONCURRENCY, perOrgConcurrency: 3 }));
     }
@@ -175,7 +198,7 @@ async function requestedRuns(): Promise<void> {
 async function killRecovery(): Promise<void> {
   await withGround(async (ground, workers) => {
     const [id] = await ground.createIntegrations(1, 1);
-    const base = { pgUrl: url, bossSchema: ground.bossSchema, storageSchema: ground.storageSchema };
+    const base = workerBase(ground);
     const doomed = spawnJobsWorker({ ...base, runMs: 0, hang: true });
     const survivor = spawnJobsWorker({ ...base, runMs: 10 });
     workers.push(doomed, survivor);
@@ -192,17 +215,27 @@ async function killRecovery(): Promise<void> {
     const line = await survivor.waitFor(new RegExp(`^start ${id}`), 120_000);
     row(
       'SIGKILLed worker: its run started again on another worker after',
-      `${((Number(line.split(' ')[2]) - killedAt) / 1000).toFixed(1)} s (default leaseTtlMs 10 s, pg-boss heartbeat 10 s, supervise 2 s)`,
+      `${((Number(line.split(' ')[2]) - killedAt) / 1000).toFixed(1)} s`,
       '≤ 15 s',
     );
     await requests.stop();
   });
 }
 
-console.log(`pg-boss sync runner on ${cpus().length} cores (load ${loadavg()[0]?.toFixed(1)})\n`);
+console.log(`sync runners (pg-boss, BullMQ) on ${cpus().length} cores (load ${loadavg()[0]?.toFixed(1)})\n`);
 const only = process.env.BENCH_ONLY?.split(',');
-if (!only || only.includes('due')) await dueBurst();
-if (!only || only.includes('requests')) await requestedRuns();
-if (!only || only.includes('kill')) await killRecovery();
+const wantedEngines = (process.env.BENCH_ENGINE?.split(',') ?? ['pg-boss', 'bullmq']) as Engine[];
+for (const next of wantedEngines) {
+  engine = next;
+  if (engine === 'bullmq' && !(await redisAvailable())) {
+    console.log('No Redis on 127.0.0.1:6379: BullMQ figures skipped.');
+    continue;
+  }
+  rows.push([`**${engine}**`, '', '']);
+  console.log(`\n## ${engine}`);
+  if (!only || only.includes('due')) await dueBurst();
+  if (!only || only.includes('requests')) await requestedRuns();
+  if (!only || only.includes('kill')) await killRecovery();
+}
 console.log('\n| figure | measured | target |\n|---|---|---|');
 for (const [figure, value, target] of rows) console.log(`| ${figure} | ${value} | ${target} |`);
