@@ -1,12 +1,25 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CrmConfigurationError, type CrmIntegration } from '../../src/index.js';
+import { createBullMqSyncRunner } from '../../src/jobs/bullmq/index.js';
+import { createPgBossSyncRunner, type SyncRunEvent, type SyncRunner } from '../../src/jobs/pg-boss/index.js';
+import type { SyncRunnerOptions } from '../../src/jobs/types.js';
 import {
-  createPgBossSyncRunner,
-  type PgBossSyncRunnerOptions,
-  type SyncRunEvent,
-  type SyncRunner,
-} from '../../src/jobs/pg-boss/index.js';
-import { createJobsGround, type JobsGround, PG_URL } from './jobs-fixtures.js';
+  createJobsGround,
+  dropRedisPrefix,
+  type JobsGround,
+  PG_URL,
+  REDIS,
+  redisAvailable,
+} from './jobs-fixtures.js';
+
+// The same specification for both runners: they share one engine-agnostic core, and each adapter
+// must keep its guarantees on its own engine. Storage is PostgreSQL for both.
+const redisUp = await redisAvailable();
+const engines = [
+  { engine: 'pg-boss' as const, available: Boolean(PG_URL) },
+  { engine: 'bullmq' as const, available: Boolean(PG_URL) && redisUp },
+];
+let seq = 0;
 
 const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition') => {
   const until = Date.now() + timeoutMs;
@@ -17,33 +30,43 @@ const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 20_0
 };
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!PG_URL)('createPgBossSyncRunner on PostgreSQL (in-process workers)', () => {
+describe.each(engines)('$engine sync runner (in-process workers)', ({ engine, available }) => {
+  if (!available) {
+    it.skip(`needs PostgreSQL${engine === 'bullmq' ? ' and Redis' : ''}`);
+    return;
+  }
   let ground: JobsGround;
+  let prefix: string;
   const runners: SyncRunner[] = [];
 
   beforeEach(async () => {
     ground = await createJobsGround(PG_URL as string);
+    prefix = `crm-runner-${process.pid}-${++seq}`;
   });
   afterEach(async () => {
     await Promise.all(runners.splice(0).map((r) => r.stop({ graceful: false })));
+    if (engine === 'bullmq') await dropRedisPrefix(prefix);
     await ground.drop();
   });
 
   /** A worker with a tracked runSync: counts active runs per integration and per org in this process. */
-  function worker(
-    runSync: PgBossSyncRunnerOptions['runSync'],
-    extra: Partial<PgBossSyncRunnerOptions> = {},
-  ): SyncRunner {
-    const runner = createPgBossSyncRunner({
-      connectionString: PG_URL as string,
-      schema: ground.bossSchema,
+  function worker(runSync: SyncRunnerOptions['runSync'], extra: Partial<SyncRunnerOptions> = {}): SyncRunner {
+    const common: SyncRunnerOptions = {
       storage: ground.storage,
       runSync,
       pollIntervalMs: 50,
       scanIntervalMs: 100,
       deferDelayMs: 100,
       ...extra,
-    });
+    };
+    const runner =
+      engine === 'bullmq'
+        ? createBullMqSyncRunner({ ...common, connection: REDIS, prefix })
+        : createPgBossSyncRunner({
+            ...common,
+            connectionString: PG_URL as string,
+            schema: ground.bossSchema,
+          });
     runners.push(runner);
     return runner;
   }
@@ -146,11 +169,13 @@ describe.skipIf(!PG_URL)('createPgBossSyncRunner on PostgreSQL (in-process worke
     // Without firstRunAt the first run waits a stable per-integration offset within the interval.
     expect(stats.runs.has(ids[2] as string)).toBe(false);
     expect(new Set(stats.reasons)).toEqual(new Set(['scheduled']));
-    const { rows } = await ground.pool.query(
-      `SELECT next_run_at FROM "${ground.bossSchema}".crm_sync_schedules WHERE integration_id = $1`,
-      [ids[2]],
-    );
-    expect(new Date(rows[0].next_run_at).getTime()).toBeGreaterThan(now.getTime());
+    if (engine === 'pg-boss') {
+      const { rows } = await ground.pool.query(
+        `SELECT next_run_at FROM "${ground.bossSchema}".crm_sync_schedules WHERE integration_id = $1`,
+        [ids[2]],
+      );
+      expect(new Date(rows[0].next_run_at).getTime()).toBeGreaterThan(now.getTime());
+    }
   });
 
   it('retries a failing run with backoff, then dead-letters it where the host can see and redrive it', async () => {
@@ -269,7 +294,7 @@ describe.skipIf(!PG_URL)('createPgBossSyncRunner on PostgreSQL (in-process worke
   });
 });
 
-describe('createPgBossSyncRunner options', () => {
+describe('runner options', () => {
   const storage = { leases: { acquire() {} }, integrations: { get() {} } } as never;
   const runSync = async () => undefined;
 
