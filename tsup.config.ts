@@ -11,6 +11,7 @@ export default defineConfig({
     'storage/postgres': 'src/storage/postgres.ts',
     'jobs/pg-boss/index': 'src/jobs/pg-boss/index.ts',
     'jobs/bullmq/index': 'src/jobs/bullmq/index.ts',
+    'http/index': 'src/http/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

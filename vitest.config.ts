@@ -15,6 +15,7 @@ export default defineConfig({
       { find: /^@markmail\/crm\/storage\/postgres$/, replacement: src('storage/postgres.ts') },
       { find: /^@markmail\/crm\/jobs\/pg-boss$/, replacement: src('jobs/pg-boss/index.ts') },
       { find: /^@markmail\/crm\/jobs\/bullmq$/, replacement: src('jobs/bullmq/index.ts') },
+      { find: /^@markmail\/crm\/http$/, replacement: src('http/index.ts') },
     ],
   },
   test: {
