@@ -10,6 +10,8 @@ export default defineConfig({
     'bin/emulator': 'src/bin/emulator.ts',
     'storage/sqlite': 'src/storage/sqlite.ts',
     'storage/postgres': 'src/storage/postgres.ts',
+    'jobs/pg-boss/index': 'src/jobs/pg-boss/index.ts',
+    'jobs/bullmq/index': 'src/jobs/bullmq/index.ts',
     'http/index': 'src/http/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -21,5 +23,15 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   // Drivers and SDKs stay external: hosts install them (peer or regular dependencies).
-  external: ['jsforce', 'pg', 'better-sqlite3', 'node:sqlite', '@electric-sql/pglite', 'vitest'],
+  external: [
+    'jsforce',
+    'pg',
+    'better-sqlite3',
+    'node:sqlite',
+    '@electric-sql/pglite',
+    'vitest',
+    'pg-boss',
+    'bullmq',
+    'ioredis',
+  ],
 });

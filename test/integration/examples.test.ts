@@ -183,6 +183,19 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     expect(run.stdout).not.toContain('ada.privacy@example.com');
   });
 
+  it('workers.ts runs schedules and coalesced webhook requests on two pg-boss workers (PGlite), one run per org at a time', async () => {
+    const run = await runExample('workers.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('Using an embedded PostgreSQL (PGlite)');
+    expect(run.stdout).toContain('max runs at once in one org: 1');
+    expect(run.stdout).toContain('dead letters: 0');
+    expect(run.stdout).toMatch(/'scheduled'/);
+    // 30 webhook requests for 6 integrations coalesce: far fewer runs than requests.
+    const runs = Number(/runs: (\d+)/.exec(run.stdout)?.[1]);
+    expect(runs).toBeGreaterThanOrEqual(7);
+    expect(runs).toBeLessThan(30);
+  });
+
   it('host-server.ts serves the HTTP API and dashboard: connect, map, sync and grouped errors (--once)', async () => {
     const run = await runExample('host-server.ts', ['--once']);
     expectSuccess(run);

@@ -1,0 +1,24 @@
+/**
+ * `@markmail/crm/jobs/pg-boss`: run sync runs on pg-boss 12 in the host's own PostgreSQL.
+ *
+ * @packageDocumentation
+ */
+export type {
+  SyncDeadLetter,
+  SyncRequestOptions,
+  SyncRunContext,
+  SyncRunEvent,
+  SyncRunFailure,
+  SyncRunner,
+  SyncRunnerOptions,
+  SyncRunnerStopOptions,
+  SyncRunOutcome,
+  SyncRunReason,
+  SyncRunSchedule,
+} from '../types.js';
+export type { PgBossClient } from './client.js';
+export {
+  createPgBossSyncRunner,
+  type PgBossSyncRunnerOptions,
+  RECOMMENDED_PG_BOSS_OPTIONS,
+} from './runner.js';
