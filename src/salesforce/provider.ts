@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Connection, OAuth2 } from 'jsforce';
+import type { Connection } from 'jsforce';
 import {
   CrmApiError,
   type CrmApiUsage,
@@ -50,6 +50,7 @@ import type { ProviderRegistry } from '../core/registry.js';
 import { type BulkRow, DEFAULT_BULK, type ResolvedBulkOptions, runBulkUpsert } from './bulk.js';
 import { SalesforceClient, type SalesforceHttpRequest, type SalesforceRefreshResult } from './client.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
+import { loadJsforce } from './jsforce.js';
 import {
   type ContactMappingOptions,
   campaignToRecord,
@@ -290,6 +291,7 @@ export class SalesforceProvider implements CrmProvider {
       }
       this.apiVersion = this.connection.version;
     } else {
+      const { Connection } = loadJsforce();
       this.connection = new Connection({
         instanceUrl: normaliseInstanceUrl(opts.instanceUrl ?? ''),
         accessToken: opts.accessToken ?? '',
@@ -316,6 +318,7 @@ export class SalesforceProvider implements CrmProvider {
         ? oauth
         : {
             refresh: async (refreshToken) => {
+              const { OAuth2 } = loadJsforce();
               const response = await new OAuth2(
                 oauth as ConstructorParameters<typeof OAuth2>[0],
               ).refreshToken(refreshToken);
