@@ -5,6 +5,7 @@
  * SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
+import { assertSupportedNode } from '../internal/node-floor.js';
 import { startSalesforceEmulator } from '../testing/salesforce-emulator/emulator.js';
 import type { SalesforceEmulatorOptions } from '../testing/salesforce-emulator/options.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../testing/salesforce-emulator/versions.js';
@@ -46,6 +47,7 @@ function integerOption(name: string, value: string | undefined): number | undefi
 }
 
 async function main(): Promise<void> {
+  assertSupportedNode();
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },

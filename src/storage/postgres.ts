@@ -4,9 +4,11 @@
  *
  * @packageDocumentation
  */
+
 import { randomUUID } from 'node:crypto';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import type { CrmEntityType } from '../core/models.js';
+import { assertSupportedNode } from '../internal/node-floor.js';
 import { loadPeer } from './internal/load-peer.js';
 import { createRowDecoders } from './internal/row-decoders.js';
 import {
@@ -49,6 +51,9 @@ import {
   type CrmSyncStatusStore,
   systemClock,
 } from './types.js';
+
+// Before any work, so an old Node fails with one clear line rather than inside a dependency.
+assertSupportedNode();
 
 type Row = Record<string, unknown>;
 

@@ -4,9 +4,11 @@
  *
  * @packageDocumentation
  */
+
 import { randomUUID } from 'node:crypto';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import type { CrmEntityType } from '../core/models.js';
+import { assertSupportedNode } from '../internal/node-floor.js';
 import { loadPeer } from './internal/load-peer.js';
 import { createRowDecoders } from './internal/row-decoders.js';
 import {
@@ -48,6 +50,9 @@ import {
   type CrmSyncStatusStore,
   systemClock,
 } from './types.js';
+
+// Before any work, so an old Node fails with one clear line rather than inside a dependency.
+assertSupportedNode();
 
 /** The statement API shared by `better-sqlite3` and `node:sqlite`. */
 export interface SqliteStatementLike {
@@ -221,9 +226,9 @@ export class SqliteStorage implements CrmStorage {
     let db: SqliteDatabaseLike;
     if (database) db = database;
     else if (this.#options.driver === 'node:sqlite') {
-      // node:sqlite is built in (Node >= 22.5, no flag from 22.13); it is missing only on older Node.
+      // node:sqlite is built in on every supported Node; only `--no-experimental-sqlite` removes it.
       const { DatabaseSync } = await import('node:sqlite').catch((cause: unknown) => {
-        throw new CrmConfigurationError("SqliteStorage: driver 'node:sqlite' needs Node.js 22.13 or newer", {
+        throw new CrmConfigurationError("SqliteStorage: driver 'node:sqlite' is not available in this Node.js process (was it started with --no-experimental-sqlite?)", {
           cause,
           details: { reason: 'missing_driver', package: 'node:sqlite' },
         });
