@@ -4,7 +4,10 @@
 #   esm / cjs  every subpath in package.json `exports` (so new subpaths are covered without edits
 #              here), an engine push to the emulator on every storage adapter (memory, SQLite with
 #              both drivers, PostgreSQL through PGlite), and the emulator bin;
-#   bare       no optional peers: each feature names the package to install.
+#   README     every ```ts block type-checks against the built types (scripts/readme-types);
+#   bare       no optional peers: each feature names the package to install;
+#   old Node   with a Node older than the floor (OLD_NODE, default /usr/bin/node when it is older),
+#              every subpath fails at import with the one-line "needs Node.js <floor>" error.
 # Run after `npm run build`. Runs on whichever `node` is first on PATH (CI also runs it on the
 # Node floor, see .ci/run).
 set -euo pipefail
@@ -15,6 +18,8 @@ root=$(pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/markmail-crm-package-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 echo "node $(node -v)"
+
+node "$root/scripts/readme-types/check.mjs"
 
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n1)
 echo "packed $tarball"
@@ -43,4 +48,26 @@ project cjs commonjs "$work/$tarball" "${peers[@]}"
 (cd "$work/cjs" && node run-cjs.cjs)
 project bare module "$work/$tarball"
 (cd "$work/bare" && node missing-peers.mjs)
+
+floor=$(node -p "require('$root/package.json').engines.node.replace(/^>=/, '')")
+old_node="${OLD_NODE:-/usr/bin/node}"
+if [ -x "$old_node" ] && [ "$("$old_node" -p "const a=process.versions.node.split('.').map(Number),b='$floor'.split('.').map(Number);a[0]-b[0]||a[1]-b[1]||a[2]-b[2]")" -lt 0 ]; then
+  for key in $(node -p "Object.keys(require('$work/bare/node_modules/@markmail/crm/package.json').exports).filter(k => k !== './package.json').join(' ')"); do
+    specifier="@markmail/crm${key#.}"
+    for how in import require; do
+      if [ "$how" = import ]; then code="import('$specifier').then(() => process.exit(3), (e) => { console.log(e.message); process.exit(1); })"
+      else code="try { require('$specifier'); process.exit(3) } catch (e) { console.log(e.message); process.exit(1) }"; fi
+      message=$(cd "$work/bare" && "$old_node" -e "$code" 2>&1 || true)
+      expected="@markmail/crm needs Node.js $floor or newer; this process runs Node.js $("$old_node" -p process.versions.node)"
+      if [ "$message" != "$expected" ]; then
+        echo "old Node: $how('$specifier') on $("$old_node" -v) did not fail with the floor message:" >&2
+        echo "$message" >&2
+        exit 1
+      fi
+    done
+  done
+  echo "old Node ($("$old_node" -v)): every subpath, imported and required, fails with: $expected"
+else
+  echo "old Node: no Node older than $floor at OLD_NODE=${OLD_NODE:-/usr/bin/node}; skipped"
+fi
 echo "package checks passed"

@@ -582,6 +582,7 @@ export class SalesforceProvider implements CrmProvider {
       options.onProgress?.({
         done,
         failed,
+        apiCalls: counters.apiCalls,
         ...(options.expectedCount !== undefined ? { total: options.expectedCount } : {}),
       });
     const settle = (index: number, result: CrmSyncResult) => {
@@ -1007,7 +1008,11 @@ export class SalesforceProvider implements CrmProvider {
       }
       if (valid.length) await this.#logActivityBatch(valid, results, signal, counters);
       const failedSoFar = results.filter((r) => r && !r.success).length;
-      options.onProgress?.({ done: results.filter(Boolean).length, failed: failedSoFar });
+      options.onProgress?.({
+        done: results.filter(Boolean).length,
+        failed: failedSoFar,
+        apiCalls: counters.apiCalls,
+      });
     }
     const dense = Array.from({ length: index }, (_, i) => results[i] as CrmSyncResult);
     return {
@@ -1437,11 +1442,17 @@ function compareCursor(a: ChangeCursor, b: ChangeCursor): number {
  * registerSalesforceProvider(defaultProviderRegistry);
  * const crm = createProvider('salesforce', { instanceUrl, accessToken });
  */
-export function registerSalesforceProvider(registry: ProviderRegistry, options: { replace?: boolean } = {}) {
-  registry.register<SalesforceProviderOptions>(
-    'salesforce',
-    (config) => new SalesforceProvider(config),
-    options,
-  );
+export function registerSalesforceProvider<Registry extends ProviderRegistry>(
+  registry: Registry,
+  options: { replace?: boolean } = {},
+): Registry {
+  registry.register('salesforce', (config: SalesforceProviderOptions) => new SalesforceProvider(config), options);
   return registry;
+}
+
+// `registry.create('salesforce', config)` type-checks `config` wherever this subpath is imported.
+declare module '@markmail/crm' {
+  interface CrmProviderConfigs {
+    salesforce: SalesforceProviderOptions;
+  }
 }

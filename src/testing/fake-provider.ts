@@ -348,7 +348,8 @@ export class FakeCrmProvider implements CrmProvider {
       if (!result.success) failed += 1;
       results.push(result);
       if ((i + 1) % this.#collectionSize === 0 || i === all.length - 1) {
-        options.onProgress?.({ done: i + 1, total: all.length, failed });
+        const callsSoFar = mode === 'bulk' ? apiCalls : Math.ceil((i + 1) / this.#collectionSize);
+        options.onProgress?.({ done: i + 1, total: all.length, failed, apiCalls: callsSoFar });
       }
     }
     return { total: all.length, success: all.length - failed, failed, results, apiCalls, mode };
