@@ -58,7 +58,9 @@ const engine = new SyncEngine({
 
 const first = await engine.pushContacts(subscribers, {
   onProgress: (p) =>
-    console.log(`  ${p.processed} read, ${p.sent ?? 0} sent, ${p.created} created, ${p.failed} failed, ${p.apiCalls} API calls`),
+    console.log(
+      `  ${p.processed} read, ${p.sent ?? 0} sent, ${p.created} created, ${p.failed} failed, ${p.apiCalls} API calls`,
+    ),
 });
 console.log('\nFirst push');
 console.table({

@@ -48,7 +48,9 @@ try {
 } catch (error) {
   // Error lines name readme-line-<N>.ts: N is the README line where the block starts.
   process.stderr.write(`${error.stdout}${error.stderr}`);
-  console.error('README TypeScript blocks do not compile against the built package (file name = README line)');
+  console.error(
+    'README TypeScript blocks do not compile against the built package (file name = README line)',
+  );
   process.exit(1);
 }
 console.log(`README: ${blocks.length} TypeScript blocks compile against the built package (strict)`);

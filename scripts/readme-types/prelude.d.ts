@@ -13,6 +13,7 @@ declare const crm: CrmProvider;
 declare const connection: import('jsforce').Connection;
 declare const subscribers: CrmContactInput[];
 declare const tokens: import('@markmail/crm/salesforce').TokenManager;
+declare const cipher: import('@markmail/crm').CredentialCipher;
 declare const engine: import('@markmail/crm').SyncEngine;
 declare const apply: import('@markmail/crm').SyncPullOptions['apply'];
 declare const session: { userId: string };

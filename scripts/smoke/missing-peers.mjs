@@ -15,9 +15,21 @@ const expectMissing = async (what, action, packageName) => {
   console.log(`bare: ${what} without ${packageName} → "${(await action().catch((e) => e)).message}"`);
 };
 
-await expectMissing('new SalesforceProvider', async () => new SalesforceProvider({ instanceUrl: 'https://x.my.salesforce.com', accessToken: 't' }), 'jsforce');
-await expectMissing('startSalesforceEmulator', () => startSalesforceEmulator(), '@jetstreamapp/soql-parser-js');
-await expectMissing('SqliteStorage (better-sqlite3)', () => new SqliteStorage({ filename: ':memory:' }).migrate(), 'better-sqlite3');
+await expectMissing(
+  'new SalesforceProvider',
+  async () => new SalesforceProvider({ instanceUrl: 'https://x.my.salesforce.com', accessToken: 't' }),
+  'jsforce',
+);
+await expectMissing(
+  'startSalesforceEmulator',
+  () => startSalesforceEmulator(),
+  '@jetstreamapp/soql-parser-js',
+);
+await expectMissing(
+  'SqliteStorage (better-sqlite3)',
+  () => new SqliteStorage({ filename: ':memory:' }).migrate(),
+  'better-sqlite3',
+);
 // node:sqlite is built into Node: no install needed.
 const storage = new SqliteStorage({ filename: ':memory:', driver: 'node:sqlite' });
 await storage.migrate();

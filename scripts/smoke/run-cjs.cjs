@@ -2,7 +2,9 @@
 'use strict';
 const { run } = require('./runtime-scenario.cjs');
 
-run({ kind: 'cjs', projectDir: process.cwd(), load: async (specifier) => require(specifier) }).catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+run({ kind: 'cjs', projectDir: process.cwd(), load: async (specifier) => require(specifier) }).catch(
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -48,7 +48,10 @@ exports.run = async function run({ kind, projectDir, load }) {
     'postgres (PGlite)': () => new PostgresStorage({ pool: pglite, schema: `smoke_${kind}` }),
   };
   try {
-    const provider = new SalesforceProvider({ instanceUrl: emulator.instanceUrl, accessToken: emulator.accessToken });
+    const provider = new SalesforceProvider({
+      instanceUrl: emulator.instanceUrl,
+      accessToken: emulator.accessToken,
+    });
     for (const [label, makeStorage] of Object.entries(storages)) {
       emulator.reset();
       const storage = makeStorage();
@@ -60,7 +63,12 @@ exports.run = async function run({ kind, projectDir, load }) {
         instanceUrl: emulator.instanceUrl,
         credentials: 'ciphertext',
       });
-      const engine = new SyncEngine({ provider, storage, integrationId: integration.id, conflictPolicy: 'crm_wins' });
+      const engine = new SyncEngine({
+        provider,
+        storage,
+        integrationId: integration.id,
+        conflictPolicy: 'crm_wins',
+      });
       const contacts = [
         { externalId: 'smoke-1', email: 'ada@example.com', lastName: 'Lovelace' },
         { externalId: 'smoke-2', email: 'grace@example.com', lastName: 'Hopper' },
@@ -76,7 +84,9 @@ exports.run = async function run({ kind, projectDir, load }) {
       const logs = await storage.syncLogs.list(integration.id);
       assert.equal(logs.length, 2, `${label}: sync logs`);
       await storage.close();
-      log(`engine push to the emulator on ${label} storage: created 2, failed 1, then 2 unchanged with 0 API calls`);
+      log(
+        `engine push to the emulator on ${label} storage: created 2, failed 1, then 2 unchanged with 0 API calls`,
+      );
     }
   } finally {
     await emulator.stop();

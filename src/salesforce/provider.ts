@@ -1446,7 +1446,11 @@ export function registerSalesforceProvider<Registry extends ProviderRegistry>(
   registry: Registry,
   options: { replace?: boolean } = {},
 ): Registry {
-  registry.register('salesforce', (config: SalesforceProviderOptions) => new SalesforceProvider(config), options);
+  registry.register(
+    'salesforce',
+    (config: SalesforceProviderOptions) => new SalesforceProvider(config),
+    options,
+  );
   return registry;
 }
 

@@ -228,10 +228,13 @@ export class SqliteStorage implements CrmStorage {
     else if (this.#options.driver === 'node:sqlite') {
       // node:sqlite is built in on every supported Node; only `--no-experimental-sqlite` removes it.
       const { DatabaseSync } = await import('node:sqlite').catch((cause: unknown) => {
-        throw new CrmConfigurationError("SqliteStorage: driver 'node:sqlite' is not available in this Node.js process (was it started with --no-experimental-sqlite?)", {
-          cause,
-          details: { reason: 'missing_driver', package: 'node:sqlite' },
-        });
+        throw new CrmConfigurationError(
+          "SqliteStorage: driver 'node:sqlite' is not available in this Node.js process (was it started with --no-experimental-sqlite?)",
+          {
+            cause,
+            details: { reason: 'missing_driver', package: 'node:sqlite' },
+          },
+        );
       });
       db = openWith(() => new DatabaseSync(filename!) as unknown as SqliteDatabaseLike);
     } else {

@@ -1,7 +1,7 @@
-import { describe, expectTypeOf, it } from 'vitest';
 import { type CrmProvider, createProvider, ProviderRegistry } from '@markmail/crm';
 import { registerSalesforceProvider } from '@markmail/crm/salesforce';
 import { FakeCrmProvider } from '@markmail/crm/testing';
+import { describe, expectTypeOf, it } from 'vitest';
 
 interface ToyConfig {
   apiKey: string;

@@ -30,7 +30,7 @@ describe('the Node.js floor', () => {
     const readme = read('README.md');
     expect(readme.split(NODE_FLOOR)).toHaveLength(2); // exactly one mention
     // No other Node.js version floor anywhere in the README.
-    expect(readme.match(/Node(?:\.js)? (?:≥ |>= )?\d+\.\d+/g)).toEqual([`Node.js ${NODE_FLOOR}`]);
+    expect(readme.match(/Node(?:\.js)? (?:≥ |>= )?\d+\.\d+(?:\.\d+)?/g)).toEqual([`Node.js ${NODE_FLOOR}`]);
   });
 
   it('is checked first by every entry point in tsup.config.ts (new subpaths included)', () => {
