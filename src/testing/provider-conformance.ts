@@ -274,7 +274,11 @@ export function runProviderConformance(
             input.map((c) => c.externalId),
             'bulkSyncContacts: results[i] must answer input[i] (rule: results come back in input order, whatever order the CRM answered in)',
           );
-          assert.equal(result.failed, 1, 'bulkSyncContacts: one invalid record is one failed result (rule: a bad record never fails the batch)');
+          assert.equal(
+            result.failed,
+            1,
+            'bulkSyncContacts: one invalid record is one failed result (rule: a bad record never fails the batch)',
+          );
           assert.equal(result.success, batchSize - 1);
           assert.equal(result.results[3]?.success, false);
           assert.ok(result.results[3]?.error?.code, 'a failure carries an error code');

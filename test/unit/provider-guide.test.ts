@@ -16,7 +16,9 @@ const dir = join(root, '.tmp/provider-guide');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `my-crm-${process.pid}.ts`);
 writeFileSync(file, block);
-const { MyCrmProvider } = (await import(pathToFileURL(file).href)) as { MyCrmProvider: new () => CrmProvider };
+const { MyCrmProvider } = (await import(pathToFileURL(file).href)) as {
+  MyCrmProvider: new () => CrmProvider;
+};
 
 runProviderConformance(() => new MyCrmProvider(), {
   runner: vitest,
