@@ -11,6 +11,13 @@ import { assertSupportedNode } from './internal/node-floor.js';
 assertSupportedNode();
 
 export * from './core/errors.js';
+export {
+  type CrmFieldSuggestion,
+  type CrmSuggestionCrmField,
+  type CrmSuggestionHostField,
+  type SuggestFieldMappingsInput,
+  suggestFieldMappings,
+} from './core/field-suggestions.js';
 export * from './core/logger.js';
 export * from './core/models.js';
 export * from './core/privacy.js';
