@@ -21,7 +21,8 @@ declare function sessionUserId(request: Request): Promise<string | null>;
 
 /** The host's own database layer. */
 declare const db: {
-  streamSubscribers(): AsyncIterable<CrmContactInput>;
+  streamSubscribers(userId?: string): AsyncIterable<import('@markmail/crm').CrmContact>;
+  campaigns(userId: string): AsyncIterable<import('@markmail/crm').CrmCampaign>;
   applyCrmChange(externalId: string | null, changes: Record<string, unknown>): Promise<void>;
   markDeletedInCrm(externalId: string | null): Promise<void>;
   upsertSubscriber(sobjectType: string, fields: Record<string, unknown>): Promise<void>;
@@ -49,3 +50,16 @@ declare class MyStorage {
   constructor(options: { clock: import('@markmail/crm').CrmClock });
 }
 declare function dropMyTables(storage: CrmStorage): Promise<void>;
+
+/** The host's HTTP wiring, as in "HTTP API". */
+declare const registry: import('@markmail/crm').ProviderRegistry;
+declare const oauth: import('@markmail/crm/salesforce').SalesforceOAuth;
+declare const stateStore: import('@markmail/crm/salesforce').MemoryOAuthStateStore;
+declare function resolveUser(request: Request): Promise<string | null>;
+declare function providerFor(integration: import('@markmail/crm').CrmIntegration): Promise<CrmProvider>;
+// biome-ignore lint/suspicious/noExplicitAny: stands for Hono's and Express's differently typed handlers.
+declare const app: { all(path: string, handler: (...args: any[]) => unknown): void };
+declare const user: { id: string };
+declare function hostFieldsOf(user: {
+  id: string;
+}): Promise<Parameters<typeof import('@markmail/crm').suggestFieldMappings>[0]['hostFields']>;
