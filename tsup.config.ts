@@ -15,10 +15,17 @@ export default defineConfig({
     'http/index': 'src/http/index.ts',
   },
   format: ['esm', 'cjs'],
+  // `import.meta.url` in the CommonJS build (optional peers are resolved from this package's location).
+  shims: true,
   dts: true,
   target: 'node22',
   platform: 'node',
-  sourcemap: true,
+  // No source maps: they would name src/ files the tarball does not ship. The output is not
+  // minified, so stack traces into dist/ read as they are.
+  sourcemap: false,
+  // Keep `node:` on built-ins: `node:sqlite` exists only under that name, and tsup's default
+  // rewrote it to the npm package 'sqlite' in both builds.
+  removeNodeProtocol: false,
   clean: true,
   splitting: true,
   treeshake: true,

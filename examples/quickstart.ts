@@ -57,7 +57,10 @@ const engine = new SyncEngine({
 });
 
 const first = await engine.pushContacts(subscribers, {
-  onProgress: (p) => console.log(`  ${p.processed} read, ${p.sent ?? 0} sent, ${p.failed} failed…`),
+  onProgress: (p) =>
+    console.log(
+      `  ${p.processed} read, ${p.sent ?? 0} sent, ${p.created} created, ${p.failed} failed, ${p.apiCalls} API calls`,
+    ),
 });
 console.log('\nFirst push');
 console.table({

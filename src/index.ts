@@ -5,6 +5,11 @@
  * @packageDocumentation
  */
 
+import { assertSupportedNode } from './internal/node-floor.js';
+
+// First, so an old Node fails with one clear line rather than inside a dependency.
+assertSupportedNode();
+
 export type { CrmChangeEvent, CrmChangeEventFields } from './core/change-event.js';
 export * from './core/clock.js';
 export * from './core/conflict-policy.js';

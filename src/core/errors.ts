@@ -56,6 +56,7 @@ export const CrmErrorReasons = {
   CLOSED: 'closed',
   DRIVER: 'driver',
   STORAGE_PRIVACY_MISSING: 'storage_privacy_missing',
+  UNSUPPORTED_RUNTIME: 'unsupported_runtime',
   LEASE_HELD: 'lease_held',
   LEASE_LOST: 'lease_lost',
   INVALID_CHANGE_EVENT: 'invalid_change_event',

@@ -43,6 +43,8 @@ export interface CrmProgress {
   total?: number;
   /** Records that failed so far. */
   failed: number;
+  /** API calls this operation has made so far, when the provider counts them. */
+  apiCalls?: number;
 }
 
 /** Options of {@link CrmProvider.bulkSyncContacts}. */

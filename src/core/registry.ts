@@ -5,24 +5,43 @@ import type { CrmProvider } from './provider.js';
 export type CrmProviderFactory<Config = unknown> = (config: Config) => CrmProvider;
 
 /**
- * Maps provider names to factories, so a host with several CRMs picks one by name. Built-in and
- * third-party providers register the same way. Instances are independent: no global registry.
+ * Configuration type of each provider name, for type-checked `registry.create(name, config)`.
+ * Provider subpaths add their entry by declaration merging (importing
+ * `@markmail/crm/salesforce` adds `salesforce`); a third-party provider does the same:
  *
  * @example
- * const registry = new ProviderRegistry();
- * registry.register('salesforce', (config) => new SalesforceProvider(config));
- * const crm = registry.create('salesforce', { instanceUrl, accessToken });
+ * declare module '@markmail/crm' {
+ *   interface CrmProviderConfigs { 'my-crm': MyCrmConfig }
+ * }
  */
-export class ProviderRegistry {
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from provider subpaths.
+export interface CrmProviderConfigs {}
+
+/** `Configs[Name]` for a known provider name, `Fallback` for any other. */
+type ConfigOf<Configs, Name extends string, Fallback> = Name extends keyof Configs ? Configs[Name] : Fallback;
+
+/**
+ * Maps provider names to factories, so a host with several CRMs picks one by name. Built-in and
+ * third-party providers register the same way. Instances are independent: no global registry.
+ * `Configs` maps names to their configuration types (default: {@link CrmProviderConfigs}), so
+ * `register` and `create` check the configuration of every name it knows; other names take any
+ * configuration and are checked by the factory at run time.
+ *
+ * @example
+ * const registry = new ProviderRegistry<{ 'my-crm': MyCrmConfig }>();
+ * registry.register('my-crm', (config) => new MyCrmProvider(config)); // config: MyCrmConfig
+ * const crm = registry.create('my-crm', { apiKey }); // a wrong config does not compile
+ */
+export class ProviderRegistry<Configs extends object = CrmProviderConfigs> {
   readonly #factories = new Map<string, CrmProviderFactory<never>>();
 
   /**
    * Register `factory` under `name`.
    * @throws {CrmConfigurationError} when the name is empty or already registered (unless `replace`).
    */
-  register<Config>(
-    name: string,
-    factory: CrmProviderFactory<Config>,
+  register<Name extends string, Config = ConfigOf<Configs, Name, unknown>>(
+    name: Name,
+    factory: CrmProviderFactory<ConfigOf<Configs, Name, Config>>,
     options: { replace?: boolean } = {},
   ): this {
     if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
@@ -52,8 +71,8 @@ export class ProviderRegistry {
    * @throws {CrmConfigurationError} when no provider has that name, or the factory returns something
    * that is not a provider.
    */
-  create<Config>(name: string, config: Config): CrmProvider {
-    const factory = this.#factories.get(name) as CrmProviderFactory<Config> | undefined;
+  create<Name extends string>(name: Name, config: ConfigOf<Configs, Name, unknown>): CrmProvider {
+    const factory = this.#factories.get(name) as CrmProviderFactory<unknown> | undefined;
     if (!factory) {
       const known = this.names();
       throw new CrmConfigurationError(
@@ -86,9 +105,9 @@ export const defaultProviderRegistry: ProviderRegistry = new ProviderRegistry();
  * defaultProviderRegistry.register('toy', (config: ToyConfig) => new ToyProvider(config));
  * const crm = createProvider('toy', { apiKey });
  */
-export function createProvider<Config>(
-  name: string,
-  config: Config,
+export function createProvider<Name extends string>(
+  name: Name,
+  config: ConfigOf<CrmProviderConfigs, Name, unknown>,
   registry: ProviderRegistry = defaultProviderRegistry,
 ): CrmProvider {
   return registry.create(name, config);

@@ -4,6 +4,12 @@
  *
  * @packageDocumentation
  */
+
+import { assertSupportedNode } from '../internal/node-floor.js';
+
+// First, so an old Node fails with one clear line rather than inside a dependency.
+assertSupportedNode();
+
 export { toNodeHttpListener, type WebRequestHandler } from '../salesforce/webhooks/node-http.js';
 export {
   type CrmHttpAuthProvider,

@@ -5,6 +5,11 @@
  * @packageDocumentation
  */
 
+import { assertSupportedNode } from '../internal/node-floor.js';
+
+// First, so an old Node fails with one clear line rather than inside a dependency.
+assertSupportedNode();
+
 export { hubSpotCampaignName } from './campaigns.js';
 export type { HubSpotAccessTokenSource } from './client.js';
 export { hubSpotListName } from './lists.js';

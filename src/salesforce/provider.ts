@@ -1,4 +1,4 @@
-import { Connection } from 'jsforce';
+import type { Connection } from 'jsforce';
 import type { CrmApiUsage } from '../core/errors.js';
 import { createRedactingLogger, silentLogger } from '../core/logger.js';
 import {
@@ -32,6 +32,7 @@ import { sleep } from '../core/sleep.js';
 import { createSessionRefresher, type RefreshTokenHolder } from './auth/session-refresh.js';
 import { DEFAULT_BULK } from './bulk.js';
 import { SalesforceClient } from './client.js';
+import { loadJsforce } from './jsforce.js';
 import {
   DEFAULT_SALESFORCE_API_VERSION,
   normaliseInstanceUrl,
@@ -123,6 +124,7 @@ export class SalesforceProvider implements CrmProvider {
       }
       this.apiVersion = this.connection.version;
     } else {
+      const { Connection } = loadJsforce();
       this.connection = new Connection({
         instanceUrl: normaliseInstanceUrl(opts.instanceUrl ?? ''),
         accessToken: opts.accessToken ?? '',
@@ -377,11 +379,21 @@ export class SalesforceProvider implements CrmProvider {
  * registerSalesforceProvider(defaultProviderRegistry);
  * const crm = createProvider('salesforce', { instanceUrl, accessToken });
  */
-export function registerSalesforceProvider(registry: ProviderRegistry, options: { replace?: boolean } = {}) {
-  registry.register<SalesforceProviderOptions>(
+export function registerSalesforceProvider<Registry extends ProviderRegistry>(
+  registry: Registry,
+  options: { replace?: boolean } = {},
+): Registry {
+  registry.register(
     'salesforce',
-    (config) => new SalesforceProvider(config),
+    (config: SalesforceProviderOptions) => new SalesforceProvider(config),
     options,
   );
   return registry;
+}
+
+// `registry.create('salesforce', config)` type-checks `config` wherever this subpath is imported.
+declare module '@markmail/crm' {
+  interface CrmProviderConfigs {
+    salesforce: SalesforceProviderOptions;
+  }
 }

@@ -4,10 +4,12 @@
  *
  * @packageDocumentation
  */
+
 import { randomUUID } from 'node:crypto';
 import { type CrmClock, systemClock } from '../core/clock.js';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import type { CrmEntityType } from '../core/models.js';
+import { assertSupportedNode } from '../internal/node-floor.js';
 import { assertKnownOptions } from '../internal/options.js';
 import { loadPeer } from './internal/load-peer.js';
 import {
@@ -67,6 +69,9 @@ import type {
   CrmSyncStatusRow,
   CrmSyncStatusStore,
 } from './types.js';
+
+// Before any work, so an old Node fails with one clear line rather than inside a dependency.
+assertSupportedNode();
 
 type Row = Record<string, unknown>;
 

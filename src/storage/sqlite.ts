@@ -4,10 +4,12 @@
  *
  * @packageDocumentation
  */
+
 import { randomUUID } from 'node:crypto';
 import { type CrmClock, systemClock } from '../core/clock.js';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import type { CrmEntityType } from '../core/models.js';
+import { assertSupportedNode } from '../internal/node-floor.js';
 import { assertKnownOptions } from '../internal/options.js';
 import { loadPeer } from './internal/load-peer.js';
 import {
@@ -66,6 +68,9 @@ import type {
   CrmSyncStatusRow,
   CrmSyncStatusStore,
 } from './types.js';
+
+// Before any work, so an old Node fails with one clear line rather than inside a dependency.
+assertSupportedNode();
 
 /** The statement API shared by `better-sqlite3` and `node:sqlite`. */
 export interface SqliteStatementLike {
@@ -240,12 +245,15 @@ export class SqliteStorage implements CrmStorage {
     let db: SqliteDatabaseLike;
     if (database) db = database;
     else if (this.#options.driver === 'node:sqlite') {
-      // node:sqlite is built in (Node >= 22.5, no flag from 22.13); it is missing only on older Node.
+      // node:sqlite is built in on every supported Node; only `--no-experimental-sqlite` removes it.
       const { DatabaseSync } = await import('node:sqlite').catch((cause: unknown) => {
-        throw new CrmConfigurationError("SqliteStorage: driver 'node:sqlite' needs Node.js 22.13 or newer", {
-          cause,
-          details: { reason: 'missing_driver', package: 'node:sqlite' },
-        });
+        throw new CrmConfigurationError(
+          "SqliteStorage: driver 'node:sqlite' is not available in this Node.js process (was it started with --no-experimental-sqlite?)",
+          {
+            cause,
+            details: { reason: 'missing_driver', package: 'node:sqlite' },
+          },
+        );
       });
       db = openWith(() => new DatabaseSync(filename!) as unknown as SqliteDatabaseLike);
     } else {

@@ -223,6 +223,8 @@ async function pushChunk(
           ...progressOf(report),
           failed: failedBase + p.failed,
           sent: sentBase + Math.min(p.done, toSend.length),
+          // Calls of the batch in flight: without them progress said 0 until the batch returned.
+          apiCalls: report.apiCalls + (p.apiCalls ?? 0),
         });
       };
       const result = await ctx.provider.bulkSyncContacts(

@@ -21,6 +21,7 @@ import {
   type CrmEmailActivity,
   type CrmEmailActivityInput,
   CrmEmailActivitySchema,
+  CrmEmailSchema,
   type CrmEntityType,
   type CrmFieldMappingInput,
   type CrmLead,
@@ -289,8 +290,10 @@ export class FakeCrmProvider implements CrmProvider {
   }
 
   async getContact(email: string, options: CrmCallOptions = {}): Promise<CrmContact | null> {
+    // Same input rule as every provider: a malformed address is a CrmDataConversionError, not "not found".
+    const address = parseModel(CrmEmailSchema, email, 'email');
     this.#begin('getContact', 1, 1, options.signal);
-    const id = this.#idByEmail.get(email.trim().toLowerCase());
+    const id = this.#idByEmail.get(address.trim().toLowerCase());
     const found = id === undefined ? undefined : this.#contacts.get(id);
     return found ? copyContact(found) : null;
   }
@@ -357,7 +360,8 @@ export class FakeCrmProvider implements CrmProvider {
       if (!result.success) failed += 1;
       results.push(result);
       if ((i + 1) % this.#collectionSize === 0 || i === all.length - 1) {
-        options.onProgress?.({ done: i + 1, total: all.length, failed });
+        const callsSoFar = mode === 'bulk' ? apiCalls : Math.ceil((i + 1) / this.#collectionSize);
+        options.onProgress?.({ done: i + 1, total: all.length, failed, apiCalls: callsSoFar });
       }
     }
     return { total: all.length, success: all.length - failed, failed, results, apiCalls, mode };
@@ -520,11 +524,10 @@ export class FakeCrmProvider implements CrmProvider {
     const known = new Set([...STANDARD_FIELDS, ...this.#customFields].map((f) => f.name));
     const unknown = mapping.filter((m) => !known.has(m.crmField)).map((m) => m.crmField);
     if (unknown.length > 0) {
-      throw new CrmApiError(`Unknown CRM field(s): ${unknown.join(', ')}`, {
-        providerCode: 'INVALID_FIELD',
-        fields: unknown,
+      // The contract: a mapping naming a field the CRM lacks is bad input (CrmDataConversionError).
+      throw new CrmDataConversionError(`Unknown CRM field(s): ${unknown.join(', ')}`, {
+        fields: unknown.map((field) => ({ field, message: 'is not a field of this CRM' })),
         provider: this.name,
-        status: 400,
       });
     }
   }

@@ -5,6 +5,11 @@
  * @packageDocumentation
  */
 
+import { assertSupportedNode } from '../internal/node-floor.js';
+
+// First, so an old Node fails with one clear line rather than inside a dependency.
+assertSupportedNode();
+
 export * from './fake-provider.js';
 export * from './hubspot-emulator/index.js';
 export * from './provider-conformance.js';

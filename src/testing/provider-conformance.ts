@@ -14,7 +14,11 @@ import {
  */
 export interface ProviderConformanceRunner {
   describe(name: string, fn: () => void): unknown;
-  it(name: string, fn: () => Promise<void>, timeout?: number): unknown;
+  /**
+   * Registers a test. `fn` receives the runner's test context: when it has a `skip(note)` method
+   * (vitest, node:test), tests of feature groups the provider does not support report as skipped.
+   */
+  it(name: string, fn: (context?: unknown) => Promise<void>, timeout?: number): unknown;
   beforeEach(fn: () => Promise<void> | void): unknown;
   afterEach(fn: () => Promise<void> | void): unknown;
 }
@@ -108,7 +112,7 @@ export function runProviderConformance(
 ): void {
   const { describe, it: registerIt, beforeEach, afterEach } = resolveRunner(options.runner);
   const timeout = options.timeoutMs ?? 30_000;
-  const it = (name: string, fn: () => Promise<void>) => registerIt(name, fn, timeout);
+  const it = (name: string, fn: (context?: unknown) => Promise<void>) => registerIt(name, fn, timeout);
   const batchSize = options.batchSize ?? 25;
   const leadConversion = options.capabilities?.leadConversion ?? true;
   let provider: CrmProvider;
@@ -124,8 +128,14 @@ export function runProviderConformance(
     ...extra,
   });
   const supports = (feature: CrmFeature) => provider.supportsFeature(feature);
-  const onlyIf = (feature: CrmFeature, fn: () => Promise<void>) => async () => {
-    if (!supports(feature)) return;
+  // A group the provider does not support is skipped (reported as such where the runner can),
+  // never passed having done nothing. New groups (privacy, other CRMs' features) use the same gate.
+  const onlyIf = (feature: CrmFeature, fn: () => Promise<void>) => async (context?: unknown) => {
+    if (!supports(feature)) {
+      const skip = (context as { skip?: (note?: string) => void } | undefined)?.skip;
+      if (typeof skip === 'function') skip.call(context, `${provider.name} does not support '${feature}'`);
+      return;
+    }
     await fn();
   };
 
@@ -160,7 +170,7 @@ export function runProviderConformance(
           await rejectsWith(
             call(),
             isCode('UNSUPPORTED_FEATURE'),
-            `CrmUnsupportedFeatureError for ${feature}`,
+            `a method of '${feature}', which supportsFeature denies, to reject with CrmUnsupportedFeatureError`,
           );
         }
       });
@@ -212,9 +222,13 @@ export function runProviderConformance(
           await rejectsWith(
             provider.syncContact({ externalId: id('bad'), email: 'not an email' }),
             (error) => isCode('DATA_CONVERSION')(error) && JSON.stringify(error).includes('email'),
-            'CrmDataConversionError naming email',
+            'syncContact to reject an invalid email with CrmDataConversionError naming the field `email` (rule: validate input before any network call)',
           );
-          await rejectsWith(provider.getContact('nope'), isCode('DATA_CONVERSION'), 'CrmDataConversionError');
+          await rejectsWith(
+            provider.getContact('nope'),
+            isCode('DATA_CONVERSION'),
+            "getContact('nope') to reject a malformed email with CrmDataConversionError (rule: validate every argument with the model schemas before any network call; 'not found' is only for well-formed input)",
+          );
         }),
       );
 
@@ -239,7 +253,7 @@ export function runProviderConformance(
           await rejectsWith(
             provider.syncContact(contact('x'), { signal: controller.signal }),
             isAbort,
-            'AbortError',
+            "syncContact with an already-aborted signal to reject with an error whose name is 'AbortError', whatever signal.reason is (rule: throw createAbortError(signal) / throwIfAborted(signal) from @markmail/crm; the built-in signal.throwIfAborted() throws the reason itself, which may be any error)",
           );
         }),
       );
@@ -258,8 +272,13 @@ export function runProviderConformance(
           assert.deepEqual(
             result.results.map((r) => r.externalId),
             input.map((c) => c.externalId),
+            'bulkSyncContacts: results[i] must answer input[i] (rule: results come back in input order, whatever order the CRM answered in)',
           );
-          assert.equal(result.failed, 1);
+          assert.equal(
+            result.failed,
+            1,
+            'bulkSyncContacts: one invalid record is one failed result (rule: a bad record never fails the batch)',
+          );
           assert.equal(result.success, batchSize - 1);
           assert.equal(result.results[3]?.success, false);
           assert.ok(result.results[3]?.error?.code, 'a failure carries an error code');
@@ -415,7 +434,7 @@ export function runProviderConformance(
               { hostField: 'x', crmField: `Definitely_Not_A_Field_${run}`, fieldType: 'text' },
             ]),
             isCode('DATA_CONVERSION'),
-            'CrmDataConversionError for an unknown field',
+            'mapCustomFields to reject a mapping to a field the CRM does not have with CrmDataConversionError (rule: a bad mapping is bad input, not an API failure)',
           );
         }),
       );

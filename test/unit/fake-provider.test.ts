@@ -155,6 +155,6 @@ describe('FakeCrmProvider', () => {
     expect(await crm.getLead('l@example.com')).toBeNull();
     await expect(
       crm.mapCustomFields([{ hostField: 'x', crmField: 'Nope__c', fieldType: 'text' }]),
-    ).rejects.toMatchObject({ providerCode: 'INVALID_FIELD' });
+    ).rejects.toMatchObject({ code: 'DATA_CONVERSION', fields: ['Nope__c'] });
   });
 });

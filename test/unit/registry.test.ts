@@ -92,12 +92,12 @@ describe('ProviderRegistry', () => {
 
   it('names the known providers when asked for an unknown one', async () => {
     const registry = new ProviderRegistry();
-    registry.register('salesforce', (c: ToyProviderConfig) => new ToyProvider(c));
+    registry.register('pipedrive', (c: ToyProviderConfig) => new ToyProvider(c));
     registerToyProvider(registry);
     const error = await thrown(() => registry.create('hubspot', config));
     expect(error).toBeInstanceOf(CrmConfigurationError);
     expect((error as CrmConfigurationError).code).toBe('CONFIGURATION');
-    expect((error as Error).message).toBe("Unknown CRM provider 'hubspot' (registered: salesforce, toy)");
+    expect((error as Error).message).toBe("Unknown CRM provider 'hubspot' (registered: pipedrive, toy)");
   });
 
   it('says none are registered when the registry is empty', async () => {

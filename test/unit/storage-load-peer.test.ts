@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CrmConfigurationError } from '../../src/index.js';
+import { requireOptionalPeer } from '../../src/internal/optional-peer.js';
+import { loadJsforce } from '../../src/salesforce/jsforce.js';
 import { loadPeer } from '../../src/storage/internal/load-peer.js';
+import { loadSoqlParser } from '../../src/testing/salesforce-emulator/soql/parser.js';
 
 describe('loadPeer (optional database drivers)', () => {
   it('names the package to install when the driver is missing', async () => {
@@ -23,5 +26,27 @@ describe('loadPeer (optional database drivers)', () => {
 
   it('returns the module when it loads', async () => {
     await expect(loadPeer('x', 'X', async () => ({ ok: true }))).resolves.toEqual({ ok: true });
+  });
+});
+
+describe('requireOptionalPeer (jsforce, the emulator SOQL parser: loaded on first use)', () => {
+  it('names the package to install when it is not installed', () => {
+    const error = (() => {
+      try {
+        requireOptionalPeer('@markmail/no-such-package', 'SalesforceProvider');
+      } catch (e) {
+        return e as CrmConfigurationError;
+      }
+    })();
+    expect(error).toBeInstanceOf(CrmConfigurationError);
+    expect(error?.message).toBe(
+      "SalesforceProvider needs the optional peer dependency '@markmail/no-such-package': run `npm install @markmail/no-such-package`",
+    );
+    expect(error?.details).toEqual({ reason: 'missing_driver', package: '@markmail/no-such-package' });
+  });
+
+  it('returns the installed package', () => {
+    expect(typeof loadJsforce().Connection).toBe('function');
+    expect(typeof loadSoqlParser().parseQuery).toBe('function');
   });
 });

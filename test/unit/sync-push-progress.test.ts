@@ -53,6 +53,26 @@ describe('pushContacts progress', () => {
     ]);
     expect(seen.at(-1)).toMatchObject({ processed: 400, created: 400, sent: 400 });
   });
+
+  it('counts the API calls of the batch in flight (regression: apiCalls stayed 0 until a batch returned)', async () => {
+    const { engine } = setup(200);
+    const seen: SyncProgress[] = [];
+    const report = await engine.pushContacts(contacts(400), { onProgress: (p) => seen.push(p) });
+    // One collection call per 50 records sent.
+    expect(seen.map((p) => [p.sent, p.apiCalls])).toEqual([
+      [50, 1],
+      [100, 2],
+      [150, 3],
+      [200, 4],
+      [200, 4],
+      [250, 5],
+      [300, 6],
+      [350, 7],
+      [400, 8],
+      [400, 8],
+    ]);
+    expect(report.apiCalls).toBe(8);
+  });
 });
 
 describe('pushContacts clears', () => {

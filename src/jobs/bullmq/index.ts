@@ -3,6 +3,12 @@
  *
  * @packageDocumentation
  */
+
+import { assertSupportedNode } from '../../internal/node-floor.js';
+
+// First, so an old Node fails with one clear line rather than inside a dependency.
+assertSupportedNode();
+
 export type {
   SyncDeadLetter,
   SyncRequestOptions,

@@ -1,5 +1,6 @@
-import { OAuth2 } from 'jsforce';
+import type { OAuth2 } from 'jsforce';
 import type { SalesforceRefreshResult } from '../client.js';
+import { loadJsforce } from '../jsforce.js';
 import type { SalesforceProviderOptions, SalesforceTokenRefresher } from '../options.js';
 
 /** Where the provider keeps its current refresh token (Salesforce may rotate it on every refresh). */
@@ -24,6 +25,7 @@ export function createSessionRefresher(
       ? oauth
       : {
           refresh: async (refreshToken) => {
+            const { OAuth2 } = loadJsforce();
             const response = await new OAuth2(oauth as ConstructorParameters<typeof OAuth2>[0]).refreshToken(
               refreshToken,
             );

@@ -95,7 +95,11 @@ export async function logEmailActivities(
     }
     if (valid.length) await logActivityBatch(context, valid, results, signal, counters);
     const failedSoFar = results.filter((r) => r && !r.success).length;
-    options.onProgress?.({ done: results.filter(Boolean).length, failed: failedSoFar });
+    options.onProgress?.({
+      done: results.filter(Boolean).length,
+      failed: failedSoFar,
+      apiCalls: counters.apiCalls,
+    });
   }
   const dense = Array.from({ length: index }, (_, i) => results[i] as CrmSyncResult);
   return bulkSyncResult(dense, counters, 'rest');

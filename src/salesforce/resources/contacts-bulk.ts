@@ -63,7 +63,7 @@ export async function bulkSyncContacts(
   throwIfAborted(signal);
   const counters: OperationCounters = { apiCalls: 0 };
   const keyField = context.externalIdField ?? 'Email';
-  const tally = createTally(options);
+  const tally = createTally(options, counters);
   const input = validatedRows(context, contacts, keyField, tally);
   const { route, rows, columns } = await chooseRoute(context, input.rows, mode, options.expectedCount);
   try {
@@ -97,7 +97,7 @@ function assertBulkArguments(contacts: unknown, options: CrmBulkSyncOptions): Bu
   return mode;
 }
 
-function createTally(options: CrmBulkSyncOptions): Tally {
+function createTally(options: CrmBulkSyncOptions, counters: OperationCounters): Tally {
   const results: CrmSyncResult[] = [];
   let done = 0;
   let failed = 0;
@@ -112,6 +112,7 @@ function createTally(options: CrmBulkSyncOptions): Tally {
       options.onProgress?.({
         done,
         failed,
+        apiCalls: counters.apiCalls,
         ...(options.expectedCount !== undefined ? { total: options.expectedCount } : {}),
       });
     },

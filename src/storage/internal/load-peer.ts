@@ -1,4 +1,4 @@
-import { CrmConfigurationError } from '../../core/errors.js';
+import { optionalPeerError } from '../../internal/optional-peer.js';
 
 /**
  * Import an optional peer dependency (a database driver) on first use, so that core and the other
@@ -15,13 +15,6 @@ export async function loadPeer<T>(
   try {
     return await importer();
   } catch (cause) {
-    const code = (cause as { code?: unknown } | null)?.code;
-    const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
-    throw new CrmConfigurationError(
-      missing
-        ? `${adapter} needs the optional peer dependency '${packageName}': run \`npm install ${packageName}\``
-        : `${adapter} could not load '${packageName}'`,
-      { cause, details: { reason: missing ? 'missing_driver' : 'driver_load_failed', package: packageName } },
-    );
+    throw optionalPeerError(packageName, adapter, cause);
   }
 }

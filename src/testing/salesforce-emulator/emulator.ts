@@ -11,6 +11,7 @@ import { TokenStore } from './oauth/token-store.js';
 import { type SalesforceEmulatorOptions, validateEmulatorOptions } from './options.js';
 import { BASE_RESOURCES, registerOrgRoutes } from './rest/org-routes.js';
 import { executeSoql } from './soql/execute.js';
+import { loadSoqlParser } from './soql/parser.js';
 import { createStats, type EmulatorStats, resetStats } from './stats.js';
 import type { EmulatorClock } from './store/org-store.js';
 import { OrgStore } from './store/org-store.js';
@@ -94,6 +95,7 @@ export async function startSalesforceEmulator(
   options: SalesforceEmulatorOptions = {},
 ): Promise<SalesforceEmulator> {
   validateEmulatorOptions(options);
+  loadSoqlParser(); // a missing optional peer fails here, not at the first query
   const clock = options.clock ?? SYSTEM_CLOCK;
   const ids = new IdGenerator();
   const createdAt = clock.now();

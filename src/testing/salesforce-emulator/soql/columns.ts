@@ -1,7 +1,8 @@
-import { type FieldType, parseQuery, type Query } from '@jetstreamapp/soql-parser-js';
+import type { FieldType, Query } from '@jetstreamapp/soql-parser-js';
 import { EmulatorHttpError } from '../http/errors.js';
 import type { OrgStore } from '../store/org-store.js';
 import type { ObjectSchema, ResolvedField } from '../store/schema.js';
+import { parseQuery } from './parser.js';
 
 /** One entry of the `columnMetadata` the query resource returns for `?columns=true`. */
 export interface QueryColumn {

@@ -1,10 +1,4 @@
-import {
-  type FieldType,
-  type OrderByClause,
-  parseQuery,
-  type Query,
-  type ValueQueryCondition,
-} from '@jetstreamapp/soql-parser-js';
+import type { FieldType, OrderByClause, Query, ValueQueryCondition } from '@jetstreamapp/soql-parser-js';
 import { EmulatorHttpError } from '../http/errors.js';
 import { isSalesforceIdShape, toId18 } from '../ids.js';
 import type { OrgStore } from '../store/org-store.js';
@@ -16,6 +10,7 @@ import {
   parseStringLiteral,
   type SoqlValue,
 } from './literals.js';
+import { parseQuery } from './parser.js';
 import { buildWhereTree, type WhereNode } from './where.js';
 
 /** A query result before paging: projected records shaped as the REST API returns them. */
