@@ -430,7 +430,7 @@ export class OrgStore {
           const id = toId18(operation.id);
           if (id) result.id = id;
         }
-        if (operation.kind === 'upsert') result.created = false;
+        if (operation.kind === 'upsert') result.created = error.wouldCreate;
         results.push(result);
       }
     }
@@ -449,7 +449,9 @@ export class OrgStore {
             },
           ],
         };
-        if (result.created !== undefined) rolled.created = false;
+        // A rolled-back upsert keeps what it would have been (created: true for inserts), as a
+        // real org reports on API ≥ 46.
+        if (result.created !== undefined) rolled.created = result.created;
         return rolled;
       });
     }
@@ -529,8 +531,13 @@ export class OrgStore {
           throw new RecordFailure('NOT_FOUND', 'The requested resource does not exist', [], 404);
         }
         const values = field.type === 'id' ? withoutKey(operation.values, 'Id') : operation.values;
-        const id = this.insertRow(table, values, options, journal);
-        return { id, success: true, errors: [], created: true };
+        try {
+          const id = this.insertRow(table, values, options, journal);
+          return { id, success: true, errors: [], created: true };
+        } catch (error) {
+          if (error instanceof RecordFailure) error.wouldCreate = true;
+          throw error;
+        }
       }
       case 'delete': {
         const { table, id } = this.locate(operation.id, operation.sobject);
