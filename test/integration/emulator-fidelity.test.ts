@@ -36,7 +36,7 @@ describe('Bulk API 2.0 ingest edge cases', () => {
       ...poll,
     });
     expect(result.failedResults).toEqual([]);
-    expect(result.successfulResults.map((r) => [r.sf__Created, r.Name])).toEqual([
+    expect(result.successfulResults.map((r) => [r.sf__Created, (r as Record<string, unknown>).Name])).toEqual([
       ['true', 'First'],
       ['true', 'Second'],
     ]);
@@ -72,7 +72,7 @@ describe('sObject Collections upsert with allOrNone', () => {
       { Name: 'Renamed', Ext__c: 'old' },
     ];
     const results = await conn.sobject('Account').upsert(records, 'Ext__c', { allOrNone: true });
-    expect(results.map((r) => [r.success, r.created, r.errors.map((e) => e.statusCode)])).toEqual([
+    expect(results.map((r) => [r.success, r.created, r.errors.map((e) => (e as unknown as { statusCode: string }).statusCode)])).toEqual([
       [false, true, ['ALL_OR_NONE_OPERATION_ROLLED_BACK']],
       [false, true, ['MALFORMED_ID']],
       [false, false, ['ALL_OR_NONE_OPERATION_ROLLED_BACK']],

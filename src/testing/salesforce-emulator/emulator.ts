@@ -15,6 +15,7 @@ import { createStats, type EmulatorStats, resetStats } from './stats.js';
 import type { EmulatorClock } from './store/org-store.js';
 import { OrgStore } from './store/org-store.js';
 import type { EmulatorFieldDefinition, EmulatorRecord } from './store/schema.js';
+import { seedSampleData } from './store/sample-data.js';
 import { standardObjectDefinitions } from './store/standard-objects.js';
 
 /** A running emulator and its test controls. */
@@ -134,6 +135,10 @@ export async function startSalesforceEmulator(
   store.update('Organization', [{ Id: orgId, CreatedById: userId, LastModifiedById: userId }], {
     bypassFieldPermissions: true,
   });
+  const seed = (): void => {
+    if (options.sampleData) seedSampleData(store, clock);
+  };
+  seed();
 
   const initialDailyApiLimit = options.dailyApiLimit ?? 100_000;
   const usage = { used: 0, max: initialDailyApiLimit };
@@ -259,6 +264,8 @@ export async function startSalesforceEmulator(
       resetStats(stats);
       usage.used = 0;
       usage.max = initialDailyApiLimit;
+      // Seeded before the modules reset, so the seed leaves no change events or outbound messages.
+      seed();
       for (const instance of instances) instance.reset?.();
     },
     stop: () => stopServer(server, instances),

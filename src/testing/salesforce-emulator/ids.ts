@@ -18,6 +18,9 @@ export const SALESFORCE_KEY_PREFIXES = {
   Task: '00T',
   User: '005',
   Organization: '00D',
+  Opportunity: '006',
+  OpportunityContactRole: '00K',
+  Individual: '0PK',
 } as const;
 
 /**

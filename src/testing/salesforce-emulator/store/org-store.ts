@@ -851,6 +851,7 @@ export class OrgStore {
   }
 
   private computeFields(schema: ObjectSchema, row: EmulatorRecord): void {
+    schema.derive?.(row);
     const name = schema.field('Name');
     if (name?.calculated && schema.field('LastName')) {
       row.Name =
@@ -1027,6 +1028,7 @@ export class OrgStore {
             !parent ||
             SYSTEM_FIELDS.has(field.name) ||
             field.name === 'OwnerId' ||
+            field.name === 'MasterRecordId' ||
             field.name.startsWith('Converted')
           ) {
             continue;
@@ -1035,6 +1037,8 @@ export class OrgStore {
             field.name === 'ParentId'
               ? `Child${child.schema.labelPlural.replace(/\s+/g, '')}`
               : child.schema.labelPlural.replace(/\s+/g, '');
+          // One name per parent: the first lookup wins (Task.WhatId's `Tasks`, not Task.AccountId).
+          if (parent.schema.childRelationships.some((r) => r.relationshipName === relationshipName)) continue;
           parent.schema.childRelationships.push({
             childSObject: child.schema.name,
             field: field.name,
