@@ -149,6 +149,7 @@ export async function startSalesforceEmulator(
   const clientId = options.clientId ?? '3MVG9emulator.markmail.crm';
   const clientSecret = options.clientSecret ?? randomBytes(24).toString('hex');
   const resources = [...BASE_RESOURCES];
+  const explainSources: Array<(id: string) => string | undefined> = [];
 
   const context: EmulatorModuleContext = {
     router,
@@ -164,6 +165,16 @@ export async function startSalesforceEmulator(
         apiVersion: queryOptions.apiVersion ?? 62,
         now: clock.now(),
       }),
+    registerExplainSource: (resolve) => {
+      explainSources.push(resolve);
+    },
+    resolveExplainSource: (id) => {
+      for (const resolve of explainSources) {
+        const soql = resolve(id);
+        if (soql !== undefined) return soql;
+      }
+      return undefined;
+    },
     registerResource: (name) => {
       if (!resources.includes(name)) resources.push(name);
     },

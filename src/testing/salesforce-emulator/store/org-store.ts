@@ -323,6 +323,22 @@ export class OrgStore {
     for (const row of table.rows.values()) if (options.includeDeleted || row.IsDeleted !== true) yield row;
   }
 
+  /**
+   * SOQL `FOR VIEW` (stamps `LastViewedDate` and `LastReferencedDate`) or `FOR REFERENCE` (only
+   * `LastReferencedDate`): not an edit, so audit fields, change events and journals are untouched,
+   * as on Salesforce. Objects without those fields are skipped.
+   */
+  markViewed(ids: Iterable<string>, kind: 'view' | 'reference'): void {
+    const stamp = formatDateTime(this.clock.now());
+    for (const id of ids) {
+      const table = this.byPrefix.get(id.slice(0, 3));
+      const row = table?.rows.get(id);
+      if (!table || !row || row.IsDeleted === true) continue;
+      if (kind === 'view' && table.schema.field('LastViewedDate')) row.LastViewedDate = stamp;
+      if (table.schema.field('LastReferencedDate')) row.LastReferencedDate = stamp;
+    }
+  }
+
   /** Number of live rows of an object. */
   count(sobject: string): number {
     let n = 0;
