@@ -43,6 +43,19 @@ describe('Bulk API 2.0 ingest edge cases', () => {
     expect(sf.records('Account').map((r) => r.Name).sort()).toEqual(['First', 'Second']);
   });
 
+  it('accepts an empty cell in a read-only column (nothing is written) but refuses a value there', async () => {
+    const result = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account',
+      operation: 'insert',
+      input: 'Name,JigsawCompanyId\nEmpty,\nFilled,123\n',
+      ...poll,
+    });
+    expect(result.successfulResults.map((r) => (r as Record<string, unknown>).Name)).toEqual(['Empty']);
+    expect(result.failedResults.map((r) => r.sf__Error)).toEqual([
+      expect.stringMatching(/^INVALID_FIELD_FOR_INSERT_UPDATE:Unable to create\/update fields: JigsawCompanyId/),
+    ]);
+  });
+
   it('still fails an upsert keyed on an external id whose column is missing', async () => {
     await expect(
       conn.bulk2.loadAndWaitForResults({

@@ -1,4 +1,5 @@
 import { bulkModule } from './bulk/bulk-module.js';
+import { bulk1Module } from './bulk1/bulk1-module.js';
 import type { EmulatorModule } from './module.js';
 import { cometdModule } from './realtime/cometd-module.js';
 import { outboundMessagesModule } from './realtime/outbound-messages-module.js';
@@ -14,6 +15,7 @@ export const builtInModules: readonly EmulatorModule[] = [
   uiModule,
   restModule,
   bulkModule,
+  bulk1Module,
   soapModule,
   cometdModule,
   outboundMessagesModule,

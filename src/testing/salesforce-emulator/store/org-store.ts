@@ -759,6 +759,9 @@ export class OrgStore {
     const readOnly: string[] = [];
     for (const [key, raw] of Object.entries(values)) {
       if (key === 'attributes' || key === 'Id' || key === 'id') continue;
+      // An empty CSV cell writes nothing, so an empty read-only column is no attempt to write it
+      // (a real org loads exports that carry read-only columns such as JigsawCompanyId).
+      if (options.valueFormat === 'csv' && raw === '' && schema.field(key)) continue;
       const foreign = this.foreignKey(schema, key, raw, options);
       if (foreign) {
         const allowed = mode === 'create' ? foreign.field.createable : foreign.field.updateable;
