@@ -7,12 +7,14 @@
 export * from './core/errors.js';
 export * from './core/logger.js';
 export * from './core/models.js';
+export * from './core/privacy.js';
 export * from './core/provider.js';
 export * from './core/registry.js';
 export * from './core/sleep.js';
 export * from './security/cipher.js';
 export { isSecretKey, REDACTED, redactText, redactValue } from './security/redact.js';
 export * from './storage/memory.js';
+export * from './storage/privacy.js';
 export * from './storage/types.js';
 export type { SyncApiBudget } from './sync/api-budget.js';
 export type { CrmChangeEvent, CrmChangeEventFields } from './sync/change-event.js';

@@ -12,6 +12,7 @@ import type {
   CrmListInput,
   CrmSyncResult,
 } from './models.js';
+import type { CrmContactExport, CrmContactRef, CrmForgetOptions, CrmForgetResult } from './privacy.js';
 
 /** Capabilities a provider may have. Check with {@link CrmProvider.supportsFeature}. */
 export const CrmFeatures = [
@@ -23,6 +24,7 @@ export const CrmFeatures = [
   'webhook_support',
   'real_time_sync',
   'incremental_pull',
+  'privacy',
 ] as const;
 /** One of {@link CrmFeatures}. */
 export type CrmFeature = (typeof CrmFeatures)[number];
@@ -125,6 +127,17 @@ export interface CrmProvider {
   getCustomFields(options?: CrmCallOptions): Promise<CrmCustomField[]>;
   /** Validate and accept a field mapping against the CRM's fields. */
   mapCustomFields(mapping: CrmFieldMappingInput[], options?: CrmCallOptions): Promise<void>;
+
+  /**
+   * Erase the person in the CRM (feature `privacy`; optional so older providers still compile).
+   * See `CrmPrivacyOperations.forgetContact`.
+   */
+  forgetContact?(ref: CrmContactRef, options?: CrmForgetOptions): Promise<CrmForgetResult>;
+  /**
+   * Everything the CRM holds about the person (feature `privacy`).
+   * See `CrmPrivacyOperations.exportContactData`.
+   */
+  exportContactData?(ref: CrmContactRef, options?: CrmCallOptions): Promise<CrmContactExport>;
 
   /** Latest known API usage, when the provider reports it. */
   readonly apiUsage?: CrmApiUsage | undefined;

@@ -1,4 +1,5 @@
 import type { CrmEntityType, CrmFieldMappingInput } from '../core/models.js';
+import type { CrmPrivacyStore } from './privacy.js';
 
 /**
  * The storage contract. Hosts implement these small interfaces on their own database, or use
@@ -292,6 +293,11 @@ export interface CrmStorage {
   readonly syncStatus: CrmSyncStatusStore;
   readonly cursors: CrmCursorStore;
   readonly leases: CrmLeaseStore;
+  /**
+   * OPTIONAL erasure, privacy audit, suppression and retention (`SyncEngine.forgetContact`,
+   * `applyRetention`). The built-in adapters have it; see `CrmPrivacyStore`.
+   */
+  readonly privacy?: CrmPrivacyStore;
   /** Release connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -18,7 +18,6 @@ import {
   parseModel,
 } from '../core/models.js';
 import type { CrmProvider } from '../core/provider.js';
-import { redactText } from '../security/redact.js';
 import {
   type CrmClock,
   type CrmConflictPolicy,
@@ -37,7 +36,7 @@ import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
 import { runPull, runReconcile, type SyncPullOptions, type SyncReconcileOptions } from './pull.js';
 import { isCleanStop, progressOf, runPush, type SyncProgress } from './push.js';
 import { runChangeEvent, type SyncChangeEventOptions } from './realtime.js';
-import { type SyncReport, SyncReportBuilder } from './report.js';
+import { type SyncReport, SyncReportBuilder, storedError } from './report.js';
 import { RetryPlanner, type SyncRetryPolicy } from './retry-policy.js';
 
 /** Options of {@link SyncEngine}. Unknown keys are refused. */
@@ -596,7 +595,7 @@ export class SyncEngine {
       direction: 'to_crm',
       contentHash: null,
       lastSyncedAt: row?.lastSyncedAt ?? null,
-      lastError: redactText(`${code}: ${message}`).slice(0, 1_000),
+      lastError: storedError(code, message),
       state: null,
     };
   }

@@ -1,11 +1,11 @@
 import { CrmDataConversionError, isCrmError, throwIfAborted } from '../core/errors.js';
 import type { CrmContactInput } from '../core/models.js';
 import type { CrmProgress } from '../core/provider.js';
-import { redactText } from '../security/redact.js';
+import { stripRecordValues } from '../security/record-values.js';
 import type { CrmSyncStatusRow } from '../storage/types.js';
 import { chunked, getStatusRows, type SyncRunContext, yieldToEventLoop } from './context.js';
 import type { SyncHostRecord, SyncMappedContact } from './mapping.js';
-import type { SyncReport } from './report.js';
+import { type SyncReport, storedError } from './report.js';
 import { readContactState, writeContactState } from './state.js';
 
 /** Progress of a push or pull run, reported after each batch. */
@@ -137,7 +137,7 @@ async function pushChunk(
       ctx.report.fail({
         externalId: externalId ?? '(missing id)',
         code: 'DATA_CONVERSION',
-        message: error.message,
+        message: stripRecordValues(error.message, record),
         fields: error.fields,
         retryable: false,
         attempts: 1,
@@ -153,7 +153,7 @@ async function pushChunk(
           direction: 'to_crm',
           contentHash: null,
           lastSyncedAt: null,
-          lastError: redactText(`DATA_CONVERSION: ${error.message}`).slice(0, 1_000),
+          lastError: storedError('DATA_CONVERSION', error.message, record),
           state: null,
         });
       }
@@ -334,7 +334,12 @@ function outcomeRow(
     };
   }
   const code = result?.error?.code ?? 'NO_RESULT';
-  const message = result?.error?.message ?? 'The provider returned no result for this record';
+  // The record's own values are known here, so they are dropped from the message before it is
+  // reported or stored, whatever the provider echoed.
+  const message = stripRecordValues(
+    result?.error?.message ?? 'The provider returned no result for this record',
+    mapped.contact,
+  );
   // Attempts only accumulate while the content stays the same; a changed record starts over.
   const previous = row?.contentHash === mapped.hash ? state.retry : undefined;
   const retry = ctx.retry.next(previous, code, now);
@@ -354,7 +359,7 @@ function outcomeRow(
     direction: 'to_crm',
     contentHash: mapped.hash,
     lastSyncedAt: row?.lastSyncedAt ?? null,
-    lastError: redactText(`${code}: ${message}`).slice(0, 1_000),
+    lastError: storedError(code, message),
     state: writeContactState({ ...state, retry }),
   };
 }

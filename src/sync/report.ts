@@ -1,5 +1,19 @@
 import type { CrmEntityType } from '../core/models.js';
+import { stripRecordValues } from '../security/record-values.js';
 import { redactText } from '../security/redact.js';
+
+/** Secrets and record values out: what may be reported, logged or stored about a failure. */
+function safeText(text: string, record?: unknown): string {
+  return stripRecordValues(redactText(text), record);
+}
+
+/**
+ * The `lastError` text of a status row: `CODE: message` without secrets or record values (the
+ * record's own values too, when given), at most 1,000 characters.
+ */
+export function storedError(code: string, message: string, record?: unknown): string {
+  return safeText(`${code}: ${message}`, record).slice(0, 1_000);
+}
 
 /** Why a run ended before it had processed everything. */
 export type SyncStopReason = 'aborted' | 'api_budget' | 'rate_limited' | 'lease_lost' | 'error';
@@ -117,7 +131,7 @@ export class SyncReportBuilder {
     const r = this.report;
     r.failed += 1;
     if (error.needsAttention) r.needsAttention += 1;
-    const safe = { ...error, message: redactText(error.message) };
+    const safe = { ...error, message: safeText(error.message) };
     if (r.errors.length < this.#maxErrors) r.errors.push(safe);
     this.group(error.code, error.retryable, safe.message, error.externalId);
   }
@@ -126,7 +140,7 @@ export class SyncReportBuilder {
   group(code: string, retryable: boolean, message: string, externalId: string): void {
     let group = this.report.errorsByCode[code];
     if (!group) {
-      group = { count: 0, retryable, message: redactText(message), externalIds: [] };
+      group = { count: 0, retryable, message: safeText(message), externalIds: [] };
       this.report.errorsByCode[code] = group;
     }
     group.count += 1;
@@ -136,7 +150,7 @@ export class SyncReportBuilder {
   /** Mark the run as stopped early. */
   stop(reason: SyncStopReason, message: string): void {
     this.report.stopReason = reason;
-    this.report.stopMessage = redactText(message);
+    this.report.stopMessage = safeText(message);
   }
 
   /** Finish the report. */

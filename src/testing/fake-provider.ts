@@ -4,6 +4,7 @@ import {
   CrmDataConversionError,
   CrmNotFoundError,
   CrmRateLimitError,
+  CrmUnsupportedFeatureError,
   createAbortError,
   throwIfAborted,
 } from '../core/errors.js';
@@ -29,6 +30,13 @@ import {
   type CrmSyncResult,
   parseModel,
 } from '../core/models.js';
+import {
+  type CrmContactExport,
+  type CrmContactRef,
+  type CrmForgetOptions,
+  type CrmForgetResult,
+  parseContactRef,
+} from '../core/privacy.js';
 import type {
   CrmBulkSyncOptions,
   CrmCallOptions,
@@ -112,6 +120,7 @@ const DEFAULT_FEATURES: ReadonlyArray<CrmFeature> = [
   'custom_fields',
   'bulk_operations',
   'incremental_pull',
+  'privacy',
 ];
 
 const STANDARD_FIELDS: ReadonlyArray<CrmCustomField> = [
@@ -520,6 +529,46 @@ export class FakeCrmProvider implements CrmProvider {
     }
   }
 
+  async forgetContact(ref: CrmContactRef, options: CrmForgetOptions = {}): Promise<CrmForgetResult> {
+    const parsed = this.#privacyRef(ref);
+    this.#begin('forgetContact', 1, 2, options.signal);
+    const contacts = this.#matchContacts(parsed);
+    const leads = this.#matchLeads(parsed);
+    for (const contact of contacts) {
+      this.#remove(contact.id as string);
+      for (const [key, activity] of this.#activities) {
+        if (activity.contactExternalId === contact.externalId) this.#activities.delete(key);
+      }
+    }
+    for (const lead of leads) this.#leads.delete(lead.id as string);
+    const deleted = { contact: contacts.length, lead: leads.length };
+    return {
+      provider: this.name,
+      outcome: contacts.length + leads.length > 0 ? 'erased' : 'not_found',
+      deleted,
+      actions: [],
+    };
+  }
+
+  async exportContactData(ref: CrmContactRef, options: CrmCallOptions = {}): Promise<CrmContactExport> {
+    const parsed = this.#privacyRef(ref);
+    this.#begin('exportContactData', 1, 2, options.signal);
+    const contacts = this.#matchContacts(parsed);
+    const externalIds = new Set(contacts.map((c) => c.externalId));
+    const json = (value: unknown) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+    return {
+      provider: this.name,
+      exportedAt: this.#clock.now().toISOString(),
+      records: {
+        contact: contacts.map(json),
+        lead: this.#matchLeads(parsed).map(json),
+        email_activity: [...this.#activities.values()]
+          .filter((a) => externalIds.has(a.contactExternalId))
+          .map(json),
+      },
+    };
+  }
+
   // ---- internals -----------------------------------------------------------------------------
 
   /** Record a call, charge it, and apply injected whole-call failures and the daily limit. */
@@ -548,6 +597,34 @@ export class FakeCrmProvider implements CrmProvider {
     const call: FakeCrmCall = { method, records, apiCalls, at: this.#clock.now() };
     if (mode) call.mode = mode;
     this.calls.push(call);
+  }
+
+  #privacyRef(ref: CrmContactRef): CrmContactRef {
+    if (!this.#features.has('privacy')) {
+      throw new CrmUnsupportedFeatureError(`${this.name} does not support privacy requests`, {
+        provider: this.name,
+      });
+    }
+    return parseContactRef(ref);
+  }
+
+  #matchContacts(ref: CrmContactRef): CrmContact[] {
+    const ids = new Set<string>();
+    if (ref.crmId && this.#contacts.has(ref.crmId)) ids.add(ref.crmId);
+    const byExternalId = ref.externalId ? this.#idByExternalId.get(ref.externalId) : undefined;
+    if (byExternalId) ids.add(byExternalId);
+    const byEmail = ref.email ? this.#idByEmail.get(ref.email.toLowerCase()) : undefined;
+    if (byEmail) ids.add(byEmail);
+    return [...ids].map((id) => this.#contacts.get(id) as CrmContact);
+  }
+
+  #matchLeads(ref: CrmContactRef): CrmLead[] {
+    return [...this.#leads.values()].filter(
+      (lead) =>
+        (ref.email !== undefined && lead.email.toLowerCase() === ref.email.toLowerCase()) ||
+        (ref.externalId !== undefined && lead.externalId === ref.externalId) ||
+        (ref.crmId !== undefined && lead.id === ref.crmId),
+    );
   }
 
   #recordFailure(contact: CrmContact): CrmSyncResult | null {

@@ -3,6 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import { type CrmContactInput, CrmCustomFieldSchema } from '../core/models.js';
 import { type CrmFeature, CrmFeatures, type CrmProvider } from '../core/provider.js';
+import {
+  type ProviderPrivacyConformanceContext,
+  registerProviderPrivacyConformance,
+} from './provider-privacy-conformance.js';
 
 /**
  * The test-runner functions the suite registers itself with (Vitest, Jest, Mocha and `node:test`
@@ -35,6 +39,13 @@ export interface ProviderConformanceOptions {
      */
     leadConversion?: boolean;
   };
+  /**
+   * Builds, from a test's unique contact, one the test CRM rejects with an error message that
+   * echoes a record value (Salesforce: a value longer than the field's length). With it, the
+   * privacy group proves that the echoed value never reaches storage while the field name does.
+   * @default none (that test is not registered)
+   */
+  valueEchoingFailure?: ProviderPrivacyConformanceContext['valueEchoingFailure'];
   /** Contacts pushed by the batch test. @default 25 */
   batchSize?: number;
   /** Per-test timeout in milliseconds, passed to `it`. @default 30000 */
@@ -153,6 +164,14 @@ export function runProviderConformance(
           );
         }
       });
+    });
+
+    registerProviderPrivacyConformance({
+      describe,
+      it,
+      provider: () => provider,
+      contact,
+      ...(options.valueEchoingFailure ? { valueEchoingFailure: options.valueEchoingFailure } : {}),
     });
 
     describe('contacts', () => {

@@ -7,18 +7,24 @@ import type {
   CrmCampaignInput,
   CrmContact,
   CrmContactChangeBatch,
+  CrmContactExport,
   CrmContactInput,
+  CrmContactRef,
   CrmCustomField,
   CrmEmailActivityInput,
   CrmFeature,
   CrmFieldMappingInput,
+  CrmForgetOptions,
+  CrmForgetResult,
   CrmLead,
   CrmLeadConversion,
   CrmLeadInput,
   CrmListInput,
   CrmListSyncResult,
+  CrmPrivacyStore,
   CrmProvider,
   CrmProviderFactory,
+  CrmStorage,
   CrmSyncResult,
 } from '../../src/index.js';
 import { type CrmFeatures, createProvider, ProviderRegistry } from '../../src/index.js';
@@ -35,11 +41,22 @@ describe('CrmProvider contract', () => {
       | 'webhook_support'
       | 'real_time_sync'
       | 'incremental_pull'
+      | 'privacy'
     >();
     expectTypeOf<(typeof CrmFeatures)[number]>().toEqualTypeOf<CrmFeature>();
     expectTypeOf<CrmProvider['supportsFeature']>().toEqualTypeOf<(feature: CrmFeature) => boolean>();
     expectTypeOf<CrmProvider['name']>().toEqualTypeOf<string>();
     expectTypeOf<CrmProvider['apiUsage']>().toEqualTypeOf<CrmApiUsage | undefined>();
+  });
+
+  it('privacy methods are optional and take a contact reference', () => {
+    expectTypeOf<CrmProvider['forgetContact']>().toEqualTypeOf<
+      ((ref: CrmContactRef, options?: CrmForgetOptions) => Promise<CrmForgetResult>) | undefined
+    >();
+    expectTypeOf<CrmProvider['exportContactData']>().toEqualTypeOf<
+      ((ref: CrmContactRef, options?: CrmCallOptions) => Promise<CrmContactExport>) | undefined
+    >();
+    expectTypeOf<CrmStorage['privacy']>().toEqualTypeOf<CrmPrivacyStore | undefined>();
   });
 
   it('contact methods', () => {
