@@ -240,3 +240,59 @@ describe('SOAP envelope handling', () => {
     expect(text).toContain('sf:UNSUPPORTED_API_VERSION');
   });
 });
+
+describe('SOAP undelete and describeTabs through jsforce', () => {
+  it('restores deleted records from the recycle bin and reports the others per id', async () => {
+    const created = await conn.sobject('Contact').create([{ LastName: 'Gone 1' }, { LastName: 'Gone 2' }]);
+    const ids = created.map((r) => r.id as string);
+    await conn.sobject('Contact').destroy(ids);
+    const live = sf.store.insert('Contact', [{ LastName: 'Alive' }])[0]?.id as string;
+    const results = await conn.soap.undelete([...ids, 'not an id', live]);
+    expect(results.map((r) => [r.success, r.errors.map((e) => e.statusCode)])).toEqual([
+      [true, []],
+      [true, []],
+      [false, ['MALFORMED_ID']],
+      [false, ['UNDELETE_FAILED']],
+    ]);
+    expect(results[0]?.id).toBe(ids[0]);
+    expect(sf.records('Contact').map((c) => c.LastName).sort()).toEqual(['Alive', 'Gone 1', 'Gone 2']);
+  });
+
+  it('refuses to undelete a record whose unique value was taken meanwhile', async () => {
+    const [first] = sf.store.insert('Contact', [{ LastName: 'A', MarkMail_ID__c: 'mm-9' }]);
+    sf.store.delete([first?.id as string]);
+    sf.store.insert('Contact', [{ LastName: 'B', MarkMail_ID__c: 'mm-9' }]);
+    const [result] = await conn.soap.undelete([first?.id as string]);
+    expect([result?.success, result?.errors[0]?.statusCode]).toEqual([false, 'DUPLICATE_VALUE']);
+  });
+
+  it('describes the apps and their tabs', async () => {
+    const apps = await conn.soap.describeTabs();
+    expect(apps.map((a) => [a.label, a.selected])).toEqual([
+      ['Sales', true],
+      ['Marketing', false],
+    ]);
+    const account = apps[0]?.tabs.find((t) => t.sobjectName === 'Account');
+    expect(account).toMatchObject({ name: 'standard-Account', label: 'Accounts', custom: false, url: `${sf.instanceUrl}/001/o` });
+  });
+});
+
+describe('convertLead creates an Opportunity', () => {
+  it('creates "<Company>-" at Prospecting with the contact as primary role, unless doNotCreateOpportunity', async () => {
+    const leadId = seedLead({ Company: 'Acme', LeadSource: 'Web' });
+    const result = await conn.soap.convertLead({ leadId, convertedStatus: 'Closed - Converted' });
+    const opportunity = sf.records('Opportunity').find((o) => o.Id === result.opportunityId);
+    expect(opportunity).toMatchObject({ Name: 'Acme-', StageName: 'Prospecting', AccountId: result.accountId, LeadSource: 'Web', IsClosed: false });
+    expect(sf.records('OpportunityContactRole')).toEqual([
+      expect.objectContaining({ OpportunityId: result.opportunityId, ContactId: result.contactId, IsPrimary: true }),
+    ]);
+    expect(sf.records('Lead').find((l) => l.Id === leadId)?.ConvertedOpportunityId).toBe(result.opportunityId);
+    const second = await conn.soap.convertLead({
+      leadId: seedLead({ Email: 'other@example.com' }),
+      convertedStatus: 'Closed - Converted',
+      doNotCreateOpportunity: true,
+    });
+    expect(second.opportunityId ?? null).toBeNull();
+    expect(sf.records('Opportunity')).toHaveLength(1);
+  });
+});

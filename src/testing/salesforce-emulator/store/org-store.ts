@@ -33,7 +33,8 @@ export type StoreWriteOperation =
   | { kind: 'update'; sobject?: string; id: string; values: Record<string, unknown> }
   | { kind: 'upsert'; sobject: string; externalIdField: string; values: Record<string, unknown> }
   | { kind: 'delete'; sobject?: string; id: string }
-  | { kind: 'hardDelete'; sobject?: string; id: string };
+  | { kind: 'hardDelete'; sobject?: string; id: string }
+  | { kind: 'undelete'; sobject?: string; id: string };
 
 /** A committed record change, as {@link OrgStore.onChange} observers see it. */
 export interface StoreChange {
@@ -417,6 +418,17 @@ export class OrgStore {
     );
   }
 
+  /**
+   * Restores records from the recycle bin (SOAP `undelete()`): `IsDeleted` back to false, unique
+   * values checked again; records deleted with them by a cascade stay deleted.
+   */
+  undelete(ids: string[], options: StoreWriteOptions = {}): EmulatorSaveResult[] {
+    return this.apply(
+      ids.map((id) => ({ kind: 'undelete', id })),
+      options,
+    );
+  }
+
   /** Removes records for good (Bulk `hardDelete`). */
   hardDelete(ids: string[], options: StoreWriteOptions = {}): EmulatorSaveResult[] {
     return this.apply(
@@ -442,7 +454,12 @@ export class OrgStore {
         if (!(error instanceof RecordFailure)) throw error;
         failed = true;
         const result: EmulatorSaveResult = { success: false, errors: [error.toSaveError()] };
-        if (operation.kind === 'update' || operation.kind === 'delete' || operation.kind === 'hardDelete') {
+        if (
+          operation.kind === 'update' ||
+          operation.kind === 'delete' ||
+          operation.kind === 'hardDelete' ||
+          operation.kind === 'undelete'
+        ) {
           const id = toId18(operation.id);
           if (id) result.id = id;
         }
@@ -572,6 +589,20 @@ export class OrgStore {
         table.deletions.push({ id, deletedDate: now });
         this.cascadeDelete(table, id, now, journal);
         return { id, success: true, errors: [] };
+      }
+      case 'undelete': {
+        const id18 = isSalesforceIdShape(operation.id) ? toId18(operation.id) : undefined;
+        if (!id18) throw new RecordFailure('MALFORMED_ID', `bad id ${operation.id}`, []);
+        const table = this.byPrefix.get(id18.slice(0, 3));
+        const before = table?.rows.get(id18);
+        if (!table || !before || before.IsDeleted !== true) {
+          throw new RecordFailure('UNDELETE_FAILED', 'Entity is not in the recycle bin', []);
+        }
+        const row: EmulatorRecord = { ...before, IsDeleted: false, SystemModstamp: formatDateTime(this.clock.now()) };
+        this.checkUnique(table, id18, row);
+        this.journal(journal, table, id18);
+        this.setRow(table, id18, row);
+        return { id: id18, success: true, errors: [] };
       }
       case 'hardDelete': {
         const id18 = toId18(operation.id);

@@ -2,20 +2,7 @@ import { EmulatorHttpError } from '../http/errors.js';
 import type { EmulatorModuleContext } from '../module.js';
 import { recordAttributes } from '../rest/record-format.js';
 import type { ObjectSchema } from '../store/schema.js';
-
-/** Objects with a tab in a new org's standard apps, in tab order. */
-const TAB_OBJECTS = ['Account', 'Contact', 'Lead', 'Opportunity', 'Campaign', 'Task', 'User', 'Individual'];
-/** Lightning (theme4) colours of the standard object icons. */
-const COLORS: Readonly<Record<string, string>> = {
-  Account: '7F8DE1',
-  Contact: 'A094ED',
-  Lead: 'F88962',
-  Opportunity: 'FCB95B',
-  Campaign: 'F49756',
-  Task: '4BC076',
-  User: '65CAE4',
-  Individual: '62B7ED',
-};
+import { standardTabs, tabIcon, tabObjects, themeColors } from './tabs.js';
 
 /**
  * `GET /recent` (records the user viewed — SOQL `FOR VIEW` — newest first, `?limit=` ≤ 200),
@@ -23,17 +10,6 @@ const COLORS: Readonly<Record<string, string>> = {
  */
 export function registerOrgUiRoutes(context: EmulatorModuleContext): void {
   const { router, store } = context;
-  const tabSchemas = (): ObjectSchema[] =>
-    TAB_OBJECTS.map((name) => store.schema(name)).filter((s): s is ObjectSchema => s !== undefined);
-  const icon = (request: { baseUrl: string }, name: string, size: number, type: 'svg' | 'png') => ({
-    contentType: type === 'svg' ? 'image/svg+xml' : 'image/png',
-    height: type === 'svg' ? 0 : size,
-    theme: 'theme4',
-    url: `${request.baseUrl}/img/icon/t4v35/standard/${name.toLowerCase()}${type === 'svg' ? '.svg' : `_${size}.png`}`,
-    width: type === 'svg' ? 0 : size,
-  });
-  const colors = (name: string) => [{ color: COLORS[name] ?? '9602C7', context: 'primary', theme: 'theme4' }];
-
   router.add({
     method: 'GET',
     pattern: '/services/data/:version/recent',
@@ -69,20 +45,7 @@ export function registerOrgUiRoutes(context: EmulatorModuleContext): void {
     method: 'GET',
     pattern: '/services/data/:version/tabs',
     kind: 'api',
-    handler: (request) => ({
-      status: 200,
-      body: tabSchemas().map((schema) => ({
-        colors: colors(schema.name),
-        custom: false,
-        iconUrl: icon(request, schema.name, 32, 'png').url,
-        icons: [icon(request, schema.name, 0, 'svg'), icon(request, schema.name, 60, 'png')],
-        label: schema.labelPlural,
-        miniIconUrl: icon(request, schema.name, 16, 'png').url,
-        name: `standard-${schema.name}`,
-        sobjectName: schema.name,
-        url: `${request.baseUrl}/${schema.keyPrefix}/o`,
-      })),
-    }),
+    handler: (request) => ({ status: 200, body: standardTabs(store, request.baseUrl) }),
   });
 
   router.add({
@@ -92,9 +55,9 @@ export function registerOrgUiRoutes(context: EmulatorModuleContext): void {
     handler: (request) => ({
       status: 200,
       body: {
-        themeItems: tabSchemas().map((schema) => ({
-          colors: colors(schema.name),
-          icons: [icon(request, schema.name, 0, 'svg'), icon(request, schema.name, 120, 'png')],
+        themeItems: tabObjects(store).map((schema) => ({
+          colors: themeColors(schema.name),
+          icons: [tabIcon(request.baseUrl, schema.name, 0, 'svg'), tabIcon(request.baseUrl, schema.name, 120, 'png')],
           name: schema.name,
         })),
       },
