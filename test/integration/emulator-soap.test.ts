@@ -296,3 +296,26 @@ describe('convertLead creates an Opportunity', () => {
     expect(sf.records('Opportunity')).toHaveLength(1);
   });
 });
+
+describe('Metadata API readMetadata', () => {
+  it('reads Lead.Status with its converted status, and LeadConvertSettings', async () => {
+    const conn37 = new jsforce.Connection({ instanceUrl: sf.instanceUrl, accessToken: sf.accessToken, version: '37.0' });
+    const status = (await conn37.metadata.read('CustomField', 'Lead.Status')) as unknown as {
+      fullName: string;
+      type: string;
+      picklist: { picklistValues: Array<{ fullName: string; converted?: unknown; default: unknown }> };
+    };
+    expect([status.fullName, status.type]).toEqual(['Lead.Status', 'Picklist']);
+    const converted = status.picklist.picklistValues.filter((pv) => String(pv.converted) === 'true').map((pv) => pv.fullName);
+    expect(converted).toEqual(['Closed - Converted']);
+    const settings = (await conn.metadata.read('LeadConvertSettings', 'LeadConvertSettings')) as unknown as Record<string, unknown>;
+    expect(settings).toMatchObject({ fullName: 'LeadConvertSettings', opportunityCreationOptions: 'VisibleOptional' });
+  });
+
+  it('answers an empty record for an unknown field and refuses a bad session', async () => {
+    const missing = (await conn.metadata.read('CustomField', 'Lead.Nope__c')) as unknown as { fullName?: string } | undefined;
+    expect(missing?.fullName).toBeUndefined();
+    const stranger = new jsforce.Connection({ instanceUrl: sf.instanceUrl, accessToken: 'nope', version: '62.0' });
+    await expect(stranger.metadata.read('CustomField', 'Lead.Status')).rejects.toThrow(/INVALID_SESSION_ID/);
+  });
+});

@@ -1,5 +1,6 @@
 import { bulkModule } from './bulk/bulk-module.js';
 import { bulk1Module } from './bulk1/bulk1-module.js';
+import { metadataModule } from './metadata/metadata-module.js';
 import type { EmulatorModule } from './module.js';
 import { cometdModule } from './realtime/cometd-module.js';
 import { outboundMessagesModule } from './realtime/outbound-messages-module.js';
@@ -17,6 +18,7 @@ export const builtInModules: readonly EmulatorModule[] = [
   bulkModule,
   bulk1Module,
   soapModule,
+  metadataModule,
   cometdModule,
   outboundMessagesModule,
 ];
