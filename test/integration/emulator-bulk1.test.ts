@@ -7,7 +7,11 @@ let conn: jsforce.Connection;
 
 beforeAll(async () => {
   sf = await startSalesforceEmulator();
-  conn = new jsforce.Connection({ instanceUrl: sf.instanceUrl, accessToken: sf.accessToken, version: '62.0' });
+  conn = new jsforce.Connection({
+    instanceUrl: sf.instanceUrl,
+    accessToken: sf.accessToken,
+    version: '62.0',
+  });
   conn.bulk.pollInterval = 20;
 });
 afterAll(async () => {
@@ -18,12 +22,20 @@ afterAll(async () => {
 const accounts = (prefix: string) => sf.records('Account').filter((a) => String(a.Name).startsWith(prefix));
 
 const ASYNC = '/services/async/62.0';
-async function call(path: string, init: RequestInit = {}, session = sf.accessToken): Promise<{ status: number; text: string; type: string }> {
+async function call(
+  path: string,
+  init: RequestInit = {},
+  session = sf.accessToken,
+): Promise<{ status: number; text: string; type: string }> {
   const response = await fetch(`${sf.instanceUrl}${ASYNC}${path}`, {
     ...init,
     headers: { 'X-SFDC-Session': session, 'Content-Type': 'application/xml; charset=utf-8', ...init.headers },
   });
-  return { status: response.status, text: await response.text(), type: response.headers.get('content-type') ?? '' };
+  return {
+    status: response.status,
+    text: await response.text(),
+    type: response.headers.get('content-type') ?? '',
+  };
 }
 const tag = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 async function waitForBatch(jobId: string, batchId: string): Promise<string> {
@@ -37,7 +49,10 @@ async function waitForBatch(jobId: string, batchId: string): Promise<string> {
 
 describe('Bulk API 1.0 through jsforce (CSV batches)', () => {
   it('inserts, reporting a failed row as STATUS:message:fields and the rest as created', async () => {
-    const results = await conn.bulk.load('Account', 'insert', [{ Name: 'Ins One', NumberOfEmployees: 5 }, { BillingState: 'CA' }]);
+    const results = await conn.bulk.load('Account', 'insert', [
+      { Name: 'Ins One', NumberOfEmployees: 5 },
+      { BillingState: 'CA' },
+    ]);
     expect(results[0]).toMatchObject({ success: true, created: true, errors: [] });
     expect(results[1]).toEqual({
       id: null,
@@ -52,7 +67,11 @@ describe('Bulk API 1.0 through jsforce (CSV batches)', () => {
   it('updates and deletes by Id, and upserts on an external id', async () => {
     const [inserted] = await conn.bulk.load('Account', 'insert', [{ Name: 'Upd Before' }]);
     const id = inserted?.id as string;
-    expect((await conn.bulk.load('Account', 'update', [{ Id: id, Name: 'Upd After' }]))[0]).toMatchObject({ id, success: true, created: false });
+    expect((await conn.bulk.load('Account', 'update', [{ Id: id, Name: 'Upd After' }]))[0]).toMatchObject({
+      id,
+      success: true,
+      created: false,
+    });
     expect(accounts('Upd ').map((a) => a.Name)).toEqual(['Upd After']);
     sf.store.insert('Contact', [{ LastName: 'Old', MarkMail_ID__c: 'mm-1' }]);
     const upserted = await conn.bulk.load('Contact', 'upsert', { extIdField: 'MarkMail_ID__c' }, [
@@ -69,8 +88,14 @@ describe('Bulk API 1.0 through jsforce (CSV batches)', () => {
 
   it('refuses an empty batch with ClientInputError and a bad session with InvalidSessionId', async () => {
     await expect(conn.bulk.load('Account', 'update', [])).rejects.toMatchObject({ name: 'ClientInputError' });
-    const stranger = new jsforce.Connection({ instanceUrl: sf.instanceUrl, accessToken: 'invalid_token', version: '62.0' });
-    await expect(stranger.bulk.load('Account', 'insert', [{ Name: 'X' }])).rejects.toMatchObject({ name: 'InvalidSessionId' });
+    const stranger = new jsforce.Connection({
+      instanceUrl: sf.instanceUrl,
+      accessToken: 'invalid_token',
+      version: '62.0',
+    });
+    await expect(stranger.bulk.load('Account', 'insert', [{ Name: 'X' }])).rejects.toMatchObject({
+      name: 'InvalidSessionId',
+    });
   });
 
   it('runs a query batch and streams its CSV result set', async () => {
@@ -111,7 +136,11 @@ describe('Bulk API 1.0 wire format', () => {
       method: 'POST',
       body: '<jobInfo xmlns="http://www.force.com/2009/06/asyncapi/dataload"><state>Closed</state></jobInfo>',
     });
-    expect([tag(closed.text, 'state'), tag(closed.text, 'numberBatchesCompleted'), tag(closed.text, 'numberRecordsProcessed')]).toEqual(['Closed', '1', '2']);
+    expect([
+      tag(closed.text, 'state'),
+      tag(closed.text, 'numberBatchesCompleted'),
+      tag(closed.text, 'numberRecordsProcessed'),
+    ]).toEqual(['Closed', '1', '2']);
     const late = await call(`/job/${jobId}/batch`, { method: 'POST', body: '<sObjects/>' });
     expect([late.status, tag(late.text, 'exceptionCode')]).toEqual([400, 'InvalidJobState']);
   });
@@ -124,10 +153,18 @@ describe('Bulk API 1.0 wire format', () => {
     });
     const { id } = JSON.parse(job.text) as { id: string };
     const batch = JSON.parse(
-      (await call(`/job/${id}/batch`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([{ Name: 'Json One' }]) })).text,
+      (
+        await call(`/job/${id}/batch`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify([{ Name: 'Json One' }]),
+        })
+      ).text,
     ) as { id: string };
     await waitForBatch(id, batch.id);
-    const results = JSON.parse((await call(`/job/${id}/batch/${batch.id}/result`)).text) as Array<{ success: boolean }>;
+    const results = JSON.parse((await call(`/job/${id}/batch/${batch.id}/result`)).text) as Array<{
+      success: boolean;
+    }>;
     expect(results).toEqual([expect.objectContaining({ success: true, created: true, errors: [] })]);
   });
 
@@ -137,9 +174,16 @@ describe('Bulk API 1.0 wire format', () => {
       body: '<jobInfo xmlns="http://www.force.com/2009/06/asyncapi/dataload"><operation>insert</operation><object>Account</object><contentType>CSV</contentType></jobInfo>',
     });
     const jobId = tag(job.text, 'id') as string;
-    const batch = await call(`/job/${jobId}/batch`, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: 'Name,Nope\nA,b\n' });
+    const batch = await call(`/job/${jobId}/batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/csv' },
+      body: 'Name,Nope\nA,b\n',
+    });
     const info = await waitForBatch(jobId, tag(batch.text, 'id') as string);
-    expect([tag(info, 'state'), tag(info, 'stateMessage')]).toEqual(['Failed', 'InvalidBatch : Field name not found : Nope']);
+    expect([tag(info, 'state'), tag(info, 'stateMessage')]).toEqual([
+      'Failed',
+      'InvalidBatch : Field name not found : Nope',
+    ]);
     expect(sf.records('Account').filter((a) => a.Name === 'A')).toHaveLength(0);
     const unknown = await call('/job/750000000000000AAA');
     expect([unknown.status, tag(unknown.text, 'exceptionCode')]).toEqual([400, 'InvalidJob']);

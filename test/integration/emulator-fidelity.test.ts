@@ -9,7 +9,11 @@ const poll = { pollInterval: 20, pollTimeout: 20_000 };
 
 beforeAll(async () => {
   sf = await startSalesforceEmulator();
-  conn = new jsforce.Connection({ instanceUrl: sf.instanceUrl, accessToken: sf.accessToken, version: '62.0' });
+  conn = new jsforce.Connection({
+    instanceUrl: sf.instanceUrl,
+    accessToken: sf.accessToken,
+    version: '62.0',
+  });
   sf.addCustomField('Account', { name: 'Ext__c', type: 'string', externalId: true });
 });
 afterAll(async () => {
@@ -22,7 +26,11 @@ beforeEach(() => {
 async function raw(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${sf.instanceUrl}${path}`, {
     ...init,
-    headers: { Authorization: `Bearer ${sf.accessToken}`, 'Content-Type': 'application/json', ...init.headers },
+    headers: {
+      Authorization: `Bearer ${sf.accessToken}`,
+      'Content-Type': 'application/json',
+      ...init.headers,
+    },
   });
 }
 
@@ -36,11 +44,18 @@ describe('Bulk API 2.0 ingest edge cases', () => {
       ...poll,
     });
     expect(result.failedResults).toEqual([]);
-    expect(result.successfulResults.map((r) => [r.sf__Created, (r as Record<string, unknown>).Name])).toEqual([
-      ['true', 'First'],
-      ['true', 'Second'],
-    ]);
-    expect(sf.records('Account').map((r) => r.Name).sort()).toEqual(['First', 'Second']);
+    expect(result.successfulResults.map((r) => [r.sf__Created, (r as Record<string, unknown>).Name])).toEqual(
+      [
+        ['true', 'First'],
+        ['true', 'Second'],
+      ],
+    );
+    expect(
+      sf
+        .records('Account')
+        .map((r) => r.Name)
+        .sort(),
+    ).toEqual(['First', 'Second']);
   });
 
   it('accepts an empty cell in a read-only column (nothing is written) but refuses a value there', async () => {
@@ -52,7 +67,9 @@ describe('Bulk API 2.0 ingest edge cases', () => {
     });
     expect(result.successfulResults.map((r) => (r as Record<string, unknown>).Name)).toEqual(['Empty']);
     expect(result.failedResults.map((r) => r.sf__Error)).toEqual([
-      expect.stringMatching(/^INVALID_FIELD_FOR_INSERT_UPDATE:Unable to create\/update fields: JigsawCompanyId/),
+      expect.stringMatching(
+        /^INVALID_FIELD_FOR_INSERT_UPDATE:Unable to create\/update fields: JigsawCompanyId/,
+      ),
     ]);
   });
 
@@ -70,7 +87,12 @@ describe('Bulk API 2.0 ingest edge cases', () => {
 
   it('completes update and delete jobs with no rows at all, with empty results', async () => {
     for (const operation of ['update', 'delete'] as const) {
-      const result = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation, input: [], ...poll });
+      const result = await conn.bulk2.loadAndWaitForResults({
+        object: 'Account',
+        operation,
+        input: [],
+        ...poll,
+      });
       expect(result).toEqual({ successfulResults: [], failedResults: [], unprocessedRecords: [] });
     }
   });
@@ -85,7 +107,13 @@ describe('sObject Collections upsert with allOrNone', () => {
       { Name: 'Renamed', Ext__c: 'old' },
     ];
     const results = await conn.sobject('Account').upsert(records, 'Ext__c', { allOrNone: true });
-    expect(results.map((r) => [r.success, r.created, r.errors.map((e) => (e as unknown as { statusCode: string }).statusCode)])).toEqual([
+    expect(
+      results.map((r) => [
+        r.success,
+        r.created,
+        r.errors.map((e) => (e as unknown as { statusCode: string }).statusCode),
+      ]),
+    ).toEqual([
       [false, true, ['ALL_OR_NONE_OPERATION_ROLLED_BACK']],
       [false, true, ['MALFORMED_ID']],
       [false, false, ['ALL_OR_NONE_OPERATION_ROLLED_BACK']],
@@ -115,8 +143,12 @@ describe('query plans (GET /query?explain=)', () => {
 
   it('reports an Index plan when the filter compares Id or an external id', async () => {
     const id = sf.store.insert('Account', [{ Name: 'One' }])[0]?.id as string;
-    const response = await raw(`/services/data/v62.0/query?explain=${encodeURIComponent(`SELECT Name FROM Account WHERE Id = '${id}'`)}`);
-    const body = (await response.json()) as { plans: Array<{ leadingOperationType: string; fields: string[] }> };
+    const response = await raw(
+      `/services/data/v62.0/query?explain=${encodeURIComponent(`SELECT Name FROM Account WHERE Id = '${id}'`)}`,
+    );
+    const body = (await response.json()) as {
+      plans: Array<{ leadingOperationType: string; fields: string[] }>;
+    };
     expect(body.plans[0]).toMatchObject({ leadingOperationType: 'Index', fields: ['Id'], cardinality: 1 });
   });
 
@@ -131,7 +163,10 @@ describe('query plans (GET /query?explain=)', () => {
 
 describe('405 and the version resource list', () => {
   it('lists only the methods a path accepts in a 405', async () => {
-    const response = await raw('/services/data/v62.0/composite/sobjects/Account', { method: 'PUT', body: '{}' });
+    const response = await raw('/services/data/v62.0/composite/sobjects/Account', {
+      method: 'PUT',
+      body: '{}',
+    });
     expect(response.status).toBe(405);
     const [error] = (await response.json()) as Array<{ message: string; errorCode: string }>;
     expect(error?.errorCode).toBe('METHOD_NOT_ALLOWED');

@@ -255,7 +255,12 @@ describe('SOAP undelete and describeTabs through jsforce', () => {
       [false, ['UNDELETE_FAILED']],
     ]);
     expect(results[0]?.id).toBe(ids[0]);
-    expect(sf.records('Contact').map((c) => c.LastName).sort()).toEqual(['Alive', 'Gone 1', 'Gone 2']);
+    expect(
+      sf
+        .records('Contact')
+        .map((c) => c.LastName)
+        .sort(),
+    ).toEqual(['Alive', 'Gone 1', 'Gone 2']);
   });
 
   it('refuses to undelete a record whose unique value was taken meanwhile', async () => {
@@ -273,7 +278,12 @@ describe('SOAP undelete and describeTabs through jsforce', () => {
       ['Marketing', false],
     ]);
     const account = apps[0]?.tabs.find((t) => t.sobjectName === 'Account');
-    expect(account).toMatchObject({ name: 'standard-Account', label: 'Accounts', custom: false, url: `${sf.instanceUrl}/001/o` });
+    expect(account).toMatchObject({
+      name: 'standard-Account',
+      label: 'Accounts',
+      custom: false,
+      url: `${sf.instanceUrl}/001/o`,
+    });
   });
 });
 
@@ -282,11 +292,23 @@ describe('convertLead creates an Opportunity', () => {
     const leadId = seedLead({ Company: 'Acme', LeadSource: 'Web' });
     const result = await conn.soap.convertLead({ leadId, convertedStatus: 'Closed - Converted' });
     const opportunity = sf.records('Opportunity').find((o) => o.Id === result.opportunityId);
-    expect(opportunity).toMatchObject({ Name: 'Acme-', StageName: 'Prospecting', AccountId: result.accountId, LeadSource: 'Web', IsClosed: false });
+    expect(opportunity).toMatchObject({
+      Name: 'Acme-',
+      StageName: 'Prospecting',
+      AccountId: result.accountId,
+      LeadSource: 'Web',
+      IsClosed: false,
+    });
     expect(sf.records('OpportunityContactRole')).toEqual([
-      expect.objectContaining({ OpportunityId: result.opportunityId, ContactId: result.contactId, IsPrimary: true }),
+      expect.objectContaining({
+        OpportunityId: result.opportunityId,
+        ContactId: result.contactId,
+        IsPrimary: true,
+      }),
     ]);
-    expect(sf.records('Lead').find((l) => l.Id === leadId)?.ConvertedOpportunityId).toBe(result.opportunityId);
+    expect(sf.records('Lead').find((l) => l.Id === leadId)?.ConvertedOpportunityId).toBe(
+      result.opportunityId,
+    );
     const second = await conn.soap.convertLead({
       leadId: seedLead({ Email: 'other@example.com' }),
       convertedStatus: 'Closed - Converted',
@@ -299,23 +321,41 @@ describe('convertLead creates an Opportunity', () => {
 
 describe('Metadata API readMetadata', () => {
   it('reads Lead.Status with its converted status, and LeadConvertSettings', async () => {
-    const conn37 = new jsforce.Connection({ instanceUrl: sf.instanceUrl, accessToken: sf.accessToken, version: '37.0' });
+    const conn37 = new jsforce.Connection({
+      instanceUrl: sf.instanceUrl,
+      accessToken: sf.accessToken,
+      version: '37.0',
+    });
     const status = (await conn37.metadata.read('CustomField', 'Lead.Status')) as unknown as {
       fullName: string;
       type: string;
       picklist: { picklistValues: Array<{ fullName: string; converted?: unknown; default: unknown }> };
     };
     expect([status.fullName, status.type]).toEqual(['Lead.Status', 'Picklist']);
-    const converted = status.picklist.picklistValues.filter((pv) => String(pv.converted) === 'true').map((pv) => pv.fullName);
+    const converted = status.picklist.picklistValues
+      .filter((pv) => String(pv.converted) === 'true')
+      .map((pv) => pv.fullName);
     expect(converted).toEqual(['Closed - Converted']);
-    const settings = (await conn.metadata.read('LeadConvertSettings', 'LeadConvertSettings')) as unknown as Record<string, unknown>;
-    expect(settings).toMatchObject({ fullName: 'LeadConvertSettings', opportunityCreationOptions: 'VisibleOptional' });
+    const settings = (await conn.metadata.read(
+      'LeadConvertSettings',
+      'LeadConvertSettings',
+    )) as unknown as Record<string, unknown>;
+    expect(settings).toMatchObject({
+      fullName: 'LeadConvertSettings',
+      opportunityCreationOptions: 'VisibleOptional',
+    });
   });
 
   it('answers an empty record for an unknown field and refuses a bad session', async () => {
-    const missing = (await conn.metadata.read('CustomField', 'Lead.Nope__c')) as unknown as { fullName?: string } | undefined;
+    const missing = (await conn.metadata.read('CustomField', 'Lead.Nope__c')) as unknown as
+      | { fullName?: string }
+      | undefined;
     expect(missing?.fullName).toBeUndefined();
-    const stranger = new jsforce.Connection({ instanceUrl: sf.instanceUrl, accessToken: 'nope', version: '62.0' });
+    const stranger = new jsforce.Connection({
+      instanceUrl: sf.instanceUrl,
+      accessToken: 'nope',
+      version: '62.0',
+    });
     await expect(stranger.metadata.read('CustomField', 'Lead.Status')).rejects.toThrow(/INVALID_SESSION_ID/);
   });
 });

@@ -9,7 +9,11 @@ let conn: jsforce.Connection;
 
 beforeAll(async () => {
   sf = await startSalesforceEmulator({ sampleData: true });
-  conn = new jsforce.Connection({ instanceUrl: sf.instanceUrl, accessToken: sf.accessToken, version: '62.0' });
+  conn = new jsforce.Connection({
+    instanceUrl: sf.instanceUrl,
+    accessToken: sf.accessToken,
+    version: '62.0',
+  });
 });
 afterAll(async () => {
   await sf.stop();
@@ -25,9 +29,13 @@ describe('layouts', () => {
     const [layout] = result.layouts;
     expect(layout?.id?.startsWith('00h')).toBe(true);
     const items = layout?.detailLayoutSections[0]?.layoutRows.flatMap((row) => row.layoutItems) ?? [];
-    expect(items.map((i) => i.layoutComponents[0]?.value)).toEqual(expect.arrayContaining(['Name', 'ParentId', 'Rating']));
+    expect(items.map((i) => i.layoutComponents[0]?.value)).toEqual(
+      expect.arrayContaining(['Name', 'ParentId', 'Rating']),
+    );
     expect(items.find((i) => i.layoutComponents[0]?.value === 'Name')?.required).toBe(true);
-    expect(layout?.relatedLists.map((r) => r.name)).toEqual(expect.arrayContaining(['Contacts', 'Opportunities']));
+    expect(layout?.relatedLists.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['Contacts', 'Opportunities']),
+    );
     // Stable across calls, as a real layout id is.
     expect((await conn.sobject('Account').layouts()).layouts[0]?.id).toBe(layout?.id);
   });
@@ -40,7 +48,10 @@ describe('layouts', () => {
   it('answers compact layouts (the system default) and approval layouts (none: no approval processes)', async () => {
     const compact = await conn.sobject('Account').compactLayouts();
     expect(compact.compactLayouts[0]).toMatchObject({ name: 'SYSTEM', objectType: 'Account', id: null });
-    expect(compact.compactLayouts[0]?.fieldItems.map((i) => i.layoutComponents[0]?.value)).toEqual(['Name', 'OwnerId']);
+    expect(compact.compactLayouts[0]?.fieldItems.map((i) => i.layoutComponents[0]?.value)).toEqual([
+      'Name',
+      'OwnerId',
+    ]);
     expect(await conn.sobject('Account').approvalLayouts()).toEqual({ approvalLayouts: [] });
   });
 });
@@ -61,16 +72,31 @@ describe('list views', () => {
     };
     expect(results.size).toBe(12);
     expect(results.done).toBe(true);
-    const first = (results.records[0] as unknown as { columns: Array<{ fieldNameOrPath: string; value: string | null }> }).columns;
-    expect(first.find((c) => c.fieldNameOrPath === 'Name')?.value).toBe('Burlington Textiles Corp of America');
+    const first = (
+      results.records[0] as unknown as { columns: Array<{ fieldNameOrPath: string; value: string | null }> }
+    ).columns;
+    expect(first.find((c) => c.fieldNameOrPath === 'Name')?.value).toBe(
+      'Burlington Textiles Corp of America',
+    );
     expect(first.find((c) => c.fieldNameOrPath === 'Owner.Alias')?.value).toBe('eadmin');
-    const plan = (await conn.sobject('Account').listview(all.id).explain()) as { plans: Array<Record<string, unknown>> };
-    expect(plan.plans[0]).toMatchObject({ sobjectType: 'Account', cardinality: 12, leadingOperationType: 'TableScan' });
+    const plan = (await conn.sobject('Account').listview(all.id).explain()) as {
+      plans: Array<Record<string, unknown>>;
+    };
+    expect(plan.plans[0]).toMatchObject({
+      sobjectType: 'Account',
+      cardinality: 12,
+      leadingOperationType: 'TableScan',
+    });
   });
 
   it('404s a list view id of another object', async () => {
     const { listviews } = (await conn.sobject('Account').listviews()) as ListViews;
-    await expect(conn.sobject('Contact').listview((listviews[0] as { id: string }).id).describe()).rejects.toMatchObject({
+    await expect(
+      conn
+        .sobject('Contact')
+        .listview((listviews[0] as { id: string }).id)
+        .describe(),
+    ).rejects.toMatchObject({
       errorCode: 'NOT_FOUND',
     });
   });
@@ -90,9 +116,13 @@ describe('recent, tabs and theme', () => {
 
   it('answers tabs and theme for the standard objects, and lists them as version resources', async () => {
     const tabs = (await conn.tabs()) as Array<{ name: string; label: string; url: string }>;
-    expect(tabs.map((t) => t.name)).toEqual(expect.arrayContaining(['standard-Account', 'standard-Opportunity']));
+    expect(tabs.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['standard-Account', 'standard-Opportunity']),
+    );
     expect(tabs.find((t) => t.name === 'standard-Account')?.url).toBe(`${sf.instanceUrl}/001/o`);
-    const theme = (await conn.theme()) as { themeItems: Array<{ name: string; colors: unknown[]; icons: unknown[] }> };
+    const theme = (await conn.theme()) as {
+      themeItems: Array<{ name: string; colors: unknown[]; icons: unknown[] }>;
+    };
     expect(theme.themeItems.find((t) => t.name === 'Account')?.colors).toHaveLength(1);
     const resources = (await conn.request('/services/data/v62.0')) as Record<string, string>;
     expect(Object.keys(resources)).toEqual(expect.arrayContaining(['recent', 'tabs', 'theme']));

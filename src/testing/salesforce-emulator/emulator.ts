@@ -14,8 +14,8 @@ import { executeSoql } from './soql/execute.js';
 import { createStats, type EmulatorStats, resetStats } from './stats.js';
 import type { EmulatorClock } from './store/org-store.js';
 import { OrgStore } from './store/org-store.js';
-import type { EmulatorFieldDefinition, EmulatorRecord } from './store/schema.js';
 import { seedSampleData } from './store/sample-data.js';
+import type { EmulatorFieldDefinition, EmulatorRecord } from './store/schema.js';
 import { standardObjectDefinitions } from './store/standard-objects.js';
 
 /** A running emulator and its test controls. */

@@ -146,7 +146,6 @@ async function runRows(
     await feeding;
     // No data at all (an empty upload, or none before UploadComplete): a real org completes the
     // job with empty result files (jsforce relies on it for an empty input).
-
   } finally {
     await Promise.all([
       closeStream(successful),

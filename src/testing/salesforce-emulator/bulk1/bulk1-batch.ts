@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import type { EmulatorModuleContext } from '../module.js';
-import type { EmulatorSaveError, EmulatorSaveResult } from '../store/record-error.js';
 import type { StoreWriteOperation } from '../store/org-store.js';
+import type { EmulatorSaveError, EmulatorSaveResult } from '../store/record-error.js';
 import type { ObjectSchema } from '../store/schema.js';
 import { AsyncApiError, parseXmlDocument } from './bulk1-wire.js';
 
@@ -44,7 +44,8 @@ export class BatchFailure extends Error {
  * @throws {AsyncApiError} `ClientInputError` for an empty body (Salesforce refuses the batch).
  */
 export function readBatchRecords(job: Bulk1JobSpec, body: string): Array<Record<string, unknown>> {
-  if (body.trim() === '') throw new AsyncApiError('ClientInputError', 'Stream is empty: the batch has no data');
+  if (body.trim() === '')
+    throw new AsyncApiError('ClientInputError', 'Stream is empty: the batch has no data');
   if (job.contentType === 'JSON') {
     let parsed: unknown;
     try {
@@ -52,7 +53,8 @@ export function readBatchRecords(job: Bulk1JobSpec, body: string): Array<Record<
     } catch (error) {
       throw new AsyncApiError('InvalidBatch', `Failed to parse JSON: ${(error as Error).message}`);
     }
-    if (!Array.isArray(parsed)) throw new AsyncApiError('InvalidBatch', 'A JSON batch must be an array of records');
+    if (!Array.isArray(parsed))
+      throw new AsyncApiError('InvalidBatch', 'A JSON batch must be an array of records');
     return parsed as Array<Record<string, unknown>>;
   }
   if (job.contentType === 'XML') {
@@ -91,7 +93,12 @@ function flattenXmlRecord(item: Record<string, unknown>): Record<string, unknown
 }
 
 /** Checks CSV/XML column names the way Bulk API does before touching any record. */
-function checkColumns(job: Bulk1JobSpec, schema: ObjectSchema, names: Iterable<string>, context: EmulatorModuleContext): void {
+function checkColumns(
+  job: Bulk1JobSpec,
+  schema: ObjectSchema,
+  names: Iterable<string>,
+  context: EmulatorModuleContext,
+): void {
   const deleting = job.operation === 'delete' || job.operation === 'hardDelete';
   const seen = new Set<string>();
   for (const name of names) {
@@ -106,7 +113,11 @@ function checkColumns(job: Bulk1JobSpec, schema: ObjectSchema, names: Iterable<s
   if ((deleting || job.operation === 'update') && !seen.has('id')) {
     throw new BatchFailure('InvalidBatch : Field name not found : Id');
   }
-  if (job.operation === 'upsert' && job.externalIdFieldName?.toLowerCase() !== 'id' && !seen.has(job.externalIdFieldName?.toLowerCase() ?? '')) {
+  if (
+    job.operation === 'upsert' &&
+    job.externalIdFieldName?.toLowerCase() !== 'id' &&
+    !seen.has(job.externalIdFieldName?.toLowerCase() ?? '')
+  ) {
     throw new BatchFailure(`InvalidBatch : Field name not found : ${job.externalIdFieldName}`);
   }
 }
@@ -116,11 +127,19 @@ function checkColumns(job: Bulk1JobSpec, schema: ObjectSchema, names: Iterable<s
  *
  * @throws {BatchFailure} when the batch fails as a whole (unknown column, too many records, bad SOQL).
  */
-export function processBatch(context: EmulatorModuleContext, job: Bulk1JobSpec, body: string): Bulk1BatchOutcome {
+export function processBatch(
+  context: EmulatorModuleContext,
+  job: Bulk1JobSpec,
+  body: string,
+): Bulk1BatchOutcome {
   if (job.operation === 'query' || job.operation === 'queryAll') {
     try {
-      const result = context.query(body.trim(), { includeDeleted: job.operation === 'queryAll', apiVersion: job.apiVersion });
-      if (result.isCount) throw new BatchFailure('InvalidBatch : Aggregate queries are not supported by the Bulk API');
+      const result = context.query(body.trim(), {
+        includeDeleted: job.operation === 'queryAll',
+        apiVersion: job.apiVersion,
+      });
+      if (result.isCount)
+        throw new BatchFailure('InvalidBatch : Aggregate queries are not supported by the Bulk API');
       return { kind: 'query', columns: result.columns, records: result.records };
     } catch (error) {
       if (error instanceof BatchFailure) throw error;
@@ -131,7 +150,9 @@ export function processBatch(context: EmulatorModuleContext, job: Bulk1JobSpec, 
   const schema = context.store.schema(job.object) as ObjectSchema;
   const records = readBatchRecords(job, body);
   if (records.length > MAX_BATCH_RECORDS) {
-    throw new BatchFailure(`InvalidBatch : Records in a single batch exceeds ${MAX_BATCH_RECORDS}: ${records.length}`);
+    throw new BatchFailure(
+      `InvalidBatch : Records in a single batch exceeds ${MAX_BATCH_RECORDS}: ${records.length}`,
+    );
   }
   const names = new Set<string>();
   for (const record of records) for (const name of Object.keys(record)) names.add(name);
@@ -149,7 +170,12 @@ export function processBatch(context: EmulatorModuleContext, job: Bulk1JobSpec, 
         if (idKey !== undefined) delete values[idKey];
         return { kind: 'update', sobject: schema.name, id, values };
       case 'upsert':
-        return { kind: 'upsert', sobject: schema.name, externalIdField: job.externalIdFieldName as string, values };
+        return {
+          kind: 'upsert',
+          sobject: schema.name,
+          externalIdField: job.externalIdFieldName as string,
+          values,
+        };
       default:
         return { kind: job.operation as 'delete' | 'hardDelete', sobject: schema.name, id };
     }
@@ -161,9 +187,15 @@ export function processBatch(context: EmulatorModuleContext, job: Bulk1JobSpec, 
       const operation = operations[i] as StoreWriteOperation;
       const rowId = 'id' in operation ? operation.id : '';
       return {
-        id: result.success ? (result.id ?? '') : job.operation === 'insert' || job.operation === 'upsert' ? '' : rowId,
+        id: result.success
+          ? (result.id ?? '')
+          : job.operation === 'insert' || job.operation === 'upsert'
+            ? ''
+            : rowId,
         success: result.success,
-        created: result.success && (job.operation === 'insert' || (job.operation === 'upsert' && result.created === true)),
+        created:
+          result.success &&
+          (job.operation === 'insert' || (job.operation === 'upsert' && result.created === true)),
         errors: result.errors,
       };
     }),

@@ -2,19 +2,27 @@ import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js'
 import type { EmulatorModule, EmulatorModuleContext } from '../module.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../versions.js';
 import {
+  BatchFailure,
   type Bulk1BatchOutcome,
   type Bulk1ContentType,
   type Bulk1JobSpec,
   type Bulk1Operation,
-  BatchFailure,
   processBatch,
   readBatchRecords,
 } from './bulk1-batch.js';
-import { bulk1Results, queryResultList, queryResultBody } from './bulk1-results.js';
+import { bulk1Results, queryResultBody, queryResultList } from './bulk1-results.js';
 import { AsyncApiError, encode, encodeError, parseXmlDocument, type WireFormat } from './bulk1-wire.js';
 
 const BASE = '/services/async/:asyncVersion/job';
-const OPERATIONS: readonly Bulk1Operation[] = ['insert', 'update', 'upsert', 'delete', 'hardDelete', 'query', 'queryAll'];
+const OPERATIONS: readonly Bulk1Operation[] = [
+  'insert',
+  'update',
+  'upsert',
+  'delete',
+  'hardDelete',
+  'query',
+  'queryAll',
+];
 
 type JobState = 'Open' | 'Closed' | 'Aborted' | 'Failed';
 type BatchState = 'Queued' | 'InProgress' | 'Completed' | 'Failed' | 'NotProcessed';
@@ -72,27 +80,42 @@ export const bulk1Module: EmulatorModule = {
   },
 };
 
-function registerRoutes(context: EmulatorModuleContext, jobs: Map<string, Job>, pending: Set<NodeJS.Immediate>): void {
+function registerRoutes(
+  context: EmulatorModuleContext,
+  jobs: Map<string, Job>,
+  pending: Set<NodeJS.Immediate>,
+): void {
   const { router, clock, ids } = context;
   // Bulk API 1.0 dates are ISO 8601 with `Z` (`2013-05-08T21:20:00.000Z`).
   const now = (): string => clock.now().toISOString();
 
   /** Authenticates, counts the call and turns AsyncApiError into the API's error document. */
   const handle =
-    (fn: (request: EmulatorRequestContext, version: number) => Promise<EmulatorResponse> | EmulatorResponse) =>
+    (
+      fn: (request: EmulatorRequestContext, version: number) => Promise<EmulatorResponse> | EmulatorResponse,
+    ) =>
     async (request: EmulatorRequestContext): Promise<EmulatorResponse> => {
       const wire: WireFormat = /json/i.test(String(request.headers['content-type'] ?? '')) ? 'json' : 'xml';
       try {
         const version = Number(request.params.asyncVersion);
-        if (!/^\d{2}\.0$/.test(request.params.asyncVersion ?? '') || version < MIN_API_VERSION || version > MAX_API_VERSION) {
-          throw new AsyncApiError('InvalidVersion', `Invalid api version specified on URL: ${request.params.asyncVersion ?? ''}`, 404);
+        if (
+          !/^\d{2}\.0$/.test(request.params.asyncVersion ?? '') ||
+          version < MIN_API_VERSION ||
+          version > MAX_API_VERSION
+        ) {
+          throw new AsyncApiError(
+            'InvalidVersion',
+            `Invalid api version specified on URL: ${request.params.asyncVersion ?? ''}`,
+            404,
+          );
         }
         const header = request.headers['x-sfdc-session'];
         const token = (Array.isArray(header) ? header[0] : header)?.replace(/^(Bearer|OAuth)\s+/i, '');
         if (!token || !context.authenticate(token)) {
           throw new AsyncApiError('InvalidSessionId', 'Invalid session id');
         }
-        if (!context.consumeApiCall()) throw new AsyncApiError('ExceededQuota', 'TotalRequests Limit exceeded.', 403);
+        if (!context.consumeApiCall())
+          throw new AsyncApiError('ExceededQuota', 'TotalRequests Limit exceeded.', 403);
         return await fn(request, version);
       } catch (error) {
         if (!(error instanceof AsyncApiError)) throw error;
@@ -108,7 +131,8 @@ function registerRoutes(context: EmulatorModuleContext, jobs: Map<string, Job>, 
   const requireBatch = (request: EmulatorRequestContext): { job: Job; batch: Batch } => {
     const job = requireJob(request);
     const batch = job.batches.find((b) => b.id === request.params.batchId);
-    if (!batch) throw new AsyncApiError('InvalidBatch', `Unable to find batch for id: ${request.params.batchId ?? ''}`);
+    if (!batch)
+      throw new AsyncApiError('InvalidBatch', `Unable to find batch for id: ${request.params.batchId ?? ''}`);
     return { job, batch };
   };
   const readDocument = async (request: EmulatorRequestContext): Promise<Record<string, unknown>> => {
@@ -129,15 +153,20 @@ function registerRoutes(context: EmulatorModuleContext, jobs: Map<string, Job>, 
     kind: 'public',
     handler: handle(async (request, version) => {
       const doc = await readDocument(request);
-      const operation = OPERATIONS.find((op) => op.toLowerCase() === String(doc.operation ?? '').toLowerCase());
-      if (!operation) throw new AsyncApiError('InvalidJob', `Invalid operation: ${String(doc.operation ?? '')}`);
+      const operation = OPERATIONS.find(
+        (op) => op.toLowerCase() === String(doc.operation ?? '').toLowerCase(),
+      );
+      if (!operation)
+        throw new AsyncApiError('InvalidJob', `Invalid operation: ${String(doc.operation ?? '')}`);
       const schema = context.store.schema(String(doc.object ?? ''));
-      if (!schema) throw new AsyncApiError('InvalidJob', `Unable to find object: ${String(doc.object ?? '')}`);
+      if (!schema)
+        throw new AsyncApiError('InvalidJob', `Unable to find object: ${String(doc.object ?? '')}`);
       const contentType = String(doc.contentType ?? 'XML').toUpperCase();
       if (contentType !== 'CSV' && contentType !== 'XML' && contentType !== 'JSON') {
         throw new AsyncApiError('InvalidJob', `Unsupported content type: ${contentType}`);
       }
-      const externalIdFieldName = doc.externalIdFieldName === undefined ? undefined : String(doc.externalIdFieldName);
+      const externalIdFieldName =
+        doc.externalIdFieldName === undefined ? undefined : String(doc.externalIdFieldName);
       if (operation === 'upsert') {
         const key = externalIdFieldName === undefined ? undefined : schema.field(externalIdFieldName);
         if (!key || !(key.externalId || key.idLookup || key.type === 'id')) {
@@ -186,7 +215,10 @@ function registerRoutes(context: EmulatorModuleContext, jobs: Map<string, Job>, 
       const job = requireJob(request);
       const state = String((await readDocument(request)).state ?? '');
       if (state !== 'Closed' && state !== 'Aborted') {
-        throw new AsyncApiError('InvalidJobState', `Invalid state: ${state}; a job can only be Closed or Aborted`);
+        throw new AsyncApiError(
+          'InvalidJobState',
+          `Invalid state: ${state}; a job can only be Closed or Aborted`,
+        );
       }
       if (job.state !== 'Open' && !(state === 'Aborted' && job.state === 'Closed')) {
         throw new AsyncApiError('InvalidJobState', `Job ${job.id} is already ${job.state}`);
@@ -211,10 +243,12 @@ function registerRoutes(context: EmulatorModuleContext, jobs: Map<string, Job>, 
     kind: 'public',
     handler: handle(async (request) => {
       const job = requireJob(request);
-      if (job.state !== 'Open') throw new AsyncApiError('InvalidJobState', `Job ${job.id} is not open: ${job.state}`);
+      if (job.state !== 'Open')
+        throw new AsyncApiError('InvalidJobState', `Job ${job.id} is not open: ${job.state}`);
       const body = (await request.body()).toString('utf8');
       if (job.operation !== 'query' && job.operation !== 'queryAll') readBatchRecords(job, body);
-      else if (body.trim() === '') throw new AsyncApiError('ClientInputError', 'Stream is empty: the batch has no query');
+      else if (body.trim() === '')
+        throw new AsyncApiError('ClientInputError', 'Stream is empty: the batch has no query');
       const stamp = now();
       const batch: Batch = {
         id: ids.next('751'),
@@ -296,7 +330,10 @@ function registerRoutes(context: EmulatorModuleContext, jobs: Map<string, Job>, 
     handler: handle((request) => {
       const { job, batch } = requireBatch(request);
       if (batch.outcome?.kind !== 'query' || batch.resultId !== request.params.resultId) {
-        throw new AsyncApiError('InvalidBatch', `Unable to find result for id: ${request.params.resultId ?? ''}`);
+        throw new AsyncApiError(
+          'InvalidBatch',
+          `Unable to find result for id: ${request.params.resultId ?? ''}`,
+        );
       }
       return queryResultBody(job.contentType, batch.outcome);
     }),
@@ -321,7 +358,8 @@ function runBatch(context: EmulatorModuleContext, job: Job, batch: Batch, now: (
   } catch (error) {
     if (!(error instanceof BatchFailure) && !(error instanceof AsyncApiError)) throw error;
     batch.state = 'Failed';
-    batch.stateMessage = error instanceof AsyncApiError ? `${error.exceptionCode} : ${error.message}` : error.message;
+    batch.stateMessage =
+      error instanceof AsyncApiError ? `${error.exceptionCode} : ${error.message}` : error.message;
   } finally {
     batch.totalProcessingTime = Date.now() - started;
     batch.systemModstamp = now();

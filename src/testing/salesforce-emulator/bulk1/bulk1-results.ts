@@ -14,7 +14,8 @@ function errorText(row: Bulk1RowResult): string {
 export function bulk1Results(contentType: Bulk1ContentType, rows: Bulk1RowResult[]): EmulatorResponse {
   if (contentType === 'CSV') {
     let body = csvLine(['Id', 'Success', 'Created', 'Error'], CSV, true);
-    for (const row of rows) body += csvLine([row.id, String(row.success), String(row.created), errorText(row)], CSV, true);
+    for (const row of rows)
+      body += csvLine([row.id, String(row.success), String(row.created), errorText(row)], CSV, true);
     return { status: 200, headers: { 'Content-Type': 'text/csv; charset=UTF-8' }, body };
   }
   const results = rows.map((row) => ({
@@ -23,8 +24,13 @@ export function bulk1Results(contentType: Bulk1ContentType, rows: Bulk1RowResult
     created: row.created,
     errors: row.errors.map((e) => ({ fields: e.fields, message: e.message, statusCode: e.statusCode })),
   }));
-  if (contentType === 'JSON') return { status: 200, ...encode('json', 'results', results as unknown as Record<string, unknown>) };
-  return { status: 200, headers: { 'Content-Type': 'application/xml' }, body: toXml('results', { result: results }) };
+  if (contentType === 'JSON')
+    return { status: 200, ...encode('json', 'results', results as unknown as Record<string, unknown>) };
+  return {
+    status: 200,
+    headers: { 'Content-Type': 'application/xml' },
+    body: toXml('results', { result: results }),
+  };
 }
 
 /** A query batch's result list: one result id. */
@@ -32,7 +38,11 @@ export function queryResultList(contentType: Bulk1ContentType, resultId: string)
   if (contentType === 'JSON') {
     return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([resultId]) };
   }
-  return { status: 200, headers: { 'Content-Type': 'application/xml' }, body: toXml('result-list', { result: resultId }) };
+  return {
+    status: 200,
+    headers: { 'Content-Type': 'application/xml' },
+    body: toXml('result-list', { result: resultId }),
+  };
 }
 
 /** Flattens `Account: {Name}` into `Account.Name` cells, as the CSV result columns name them. */
@@ -48,19 +58,36 @@ export function queryResultBody(
   outcome: Extract<Bulk1BatchOutcome, { kind: 'query' }>,
 ): EmulatorResponse {
   if (contentType === 'JSON') {
-    return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(outcome.records) };
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(outcome.records),
+    };
   }
   if (contentType === 'XML') {
     const records = outcome.records.map(({ attributes, ...fields }) => ({
       type: (attributes as { type?: string } | undefined)?.type,
       ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v ?? ''])),
     }));
-    return { status: 200, headers: { 'Content-Type': 'application/xml' }, body: toXml('queryResult', { records }) };
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'application/xml' },
+      body: toXml('queryResult', { records }),
+    };
   }
   if (outcome.records.length === 0) {
-    return { status: 200, headers: { 'Content-Type': 'text/csv; charset=UTF-8' }, body: 'Records not found for this query' };
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'text/csv; charset=UTF-8' },
+      body: 'Records not found for this query',
+    };
   }
   let body = csvLine(outcome.columns, CSV, true);
-  for (const record of outcome.records) body += csvLine(outcome.columns.map((c) => cell(record, c)), CSV, true);
+  for (const record of outcome.records)
+    body += csvLine(
+      outcome.columns.map((c) => cell(record, c)),
+      CSV,
+      true,
+    );
   return { status: 200, headers: { 'Content-Type': 'text/csv; charset=UTF-8' }, body };
 }

@@ -69,6 +69,9 @@ export function encode(
 }
 
 /** The error document (XML, or JSON for JSON requests). */
-export function encodeError(error: AsyncApiError, format: WireFormat): { headers: Record<string, string>; body: string } {
+export function encodeError(
+  error: AsyncApiError,
+  format: WireFormat,
+): { headers: Record<string, string>; body: string } {
   return encode(format, 'error', { exceptionCode: error.exceptionCode, exceptionMessage: error.message });
 }

@@ -46,7 +46,11 @@ export class EmulatorRouter {
       if (!params) continue;
       const routeMethod = compiled.route.method;
       if (routeMethod === method || (method === 'HEAD' && routeMethod === 'GET')) {
-        return { match: { route: compiled.route, name: compiled.name, params }, pathExists: true, allowed: [] };
+        return {
+          match: { route: compiled.route, name: compiled.name, params },
+          pathExists: true,
+          allowed: [],
+        };
       }
       allowed.add(routeMethod);
       if (routeMethod === 'GET') allowed.add('HEAD');

@@ -51,13 +51,19 @@ export const metadataModule: EmulatorModule = {
   },
 };
 
-async function handle(context: EmulatorModuleContext, request: EmulatorRequestContext): Promise<EmulatorResponse> {
+async function handle(
+  context: EmulatorModuleContext,
+  request: EmulatorRequestContext,
+): Promise<EmulatorResponse> {
   try {
     const version = /^(\d{2})\.0$/.exec(request.params.soapVersion ?? '');
     const number = version ? Number(version[1]) : Number.NaN;
     if (!(number >= MIN_API_VERSION && number <= MAX_API_VERSION)) {
       request.req.resume();
-      throw new SoapFault('UNSUPPORTED_API_VERSION', `Invalid Api version specified on URL: ${request.params.soapVersion}`);
+      throw new SoapFault(
+        'UNSUPPORTED_API_VERSION',
+        `Invalid Api version specified on URL: ${request.params.soapVersion}`,
+      );
     }
     if (Number(request.headers['content-length'] ?? 0) > MAX_SOAP_BODY_BYTES) {
       request.req.resume();
@@ -67,7 +73,8 @@ async function handle(context: EmulatorModuleContext, request: EmulatorRequestCo
     if (!soap.sessionId || !context.authenticate(soap.sessionId)) {
       throw new SoapFault('INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader: Illegal Session');
     }
-    if (!context.consumeApiCall()) throw new SoapFault('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+    if (!context.consumeApiCall())
+      throw new SoapFault('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
     if (soap.operation !== 'readMetadata') {
       throw new SoapFault(
         'soapenv:Client',
@@ -77,7 +84,9 @@ async function handle(context: EmulatorModuleContext, request: EmulatorRequestCo
     }
     const type = String(soap.body.type ?? '');
     const raw = soap.body.fullNames;
-    const fullNames = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((n) => String(n).trim());
+    const fullNames = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((n) =>
+      String(n).trim(),
+    );
     if (fullNames.length > 10) {
       throw new SoapFault('INVALID_CROSS_REFERENCE_KEY', 'readMetadata accepts at most 10 full names');
     }
@@ -122,7 +131,8 @@ function fieldXml(schema: ObjectSchema, field: ResolvedField): string {
   let xml = xmlElement('fullName', `${schema.name}.${field.name}`);
   if (field.externalId) xml += xmlElement('externalId', true);
   xml += xmlElement('label', field.label);
-  if (field.length > 0 && (field.type === 'string' || field.type === 'textarea')) xml += xmlElement('length', String(field.length));
+  if (field.length > 0 && (field.type === 'string' || field.type === 'textarea'))
+    xml += xmlElement('length', String(field.length));
   if (field.picklistValues.length > 0) {
     const converted = schema.name === 'Lead' && field.name === 'Status';
     xml +=

@@ -32,14 +32,19 @@ export function explainQuery(
 ): EmulatorResponse {
   const soql = /^\s*select\s/i.test(explain) ? explain : resolveId(explain.trim());
   if (soql === undefined) {
-    throw new EmulatorHttpError(400, 'MALFORMED_QUERY', `explain: ${explain} is neither a query, a list view nor a report id`);
+    throw new EmulatorHttpError(
+      400,
+      'MALFORMED_QUERY',
+      `explain: ${explain} is neither a query, a list view nor a report id`,
+    );
   }
   const result = context.query(soql);
   const schema = context.store.schema(result.sobject);
   const sobjectCardinality = context.store.count(result.sobject);
   const cardinality = result.isCount ? result.totalSize : result.records.length;
   const indexed = (schema?.indexedFields() ?? []).map((f) => f.name);
-  const where = /\swhere\s([\s\S]*?)(\sorder\s+by\s|\sgroup\s+by\s|\slimit\s|\soffset\s|$)/i.exec(soql)?.[1] ?? '';
+  const where =
+    /\swhere\s([\s\S]*?)(\sorder\s+by\s|\sgroup\s+by\s|\slimit\s|\soffset\s|$)/i.exec(soql)?.[1] ?? '';
   const used = indexed.filter((name) => new RegExp(`\\b${name}\\s*(=|in\\b)`, 'i').test(where));
   const plan: EmulatorQueryPlan =
     used.length > 0
@@ -57,7 +62,8 @@ export function explainQuery(
           fields: [],
           leadingOperationType: 'TableScan',
           notes: [],
-          relativeCost: sobjectCardinality === 0 ? 0 : Math.round((cardinality / sobjectCardinality) * 1e4) / 1e4,
+          relativeCost:
+            sobjectCardinality === 0 ? 0 : Math.round((cardinality / sobjectCardinality) * 1e4) / 1e4,
           sobjectCardinality,
           sobjectType: result.sobject,
         };

@@ -156,7 +156,9 @@ export function convertLead(
     let opportunityId: string | null = null;
     if (!request.doNotCreateOpportunity) {
       const now = clock.now();
-      const quarterEnd = new Date(Date.UTC(now.getUTCFullYear(), Math.floor(now.getUTCMonth() / 3) * 3 + 3, 0));
+      const quarterEnd = new Date(
+        Date.UTC(now.getUTCFullYear(), Math.floor(now.getUTCMonth() / 3) * 3 + 3, 0),
+      );
       const values: Record<string, unknown> = {
         Name: `${String(lead.Company ?? '')}-`,
         AccountId: accountId,

@@ -16,11 +16,17 @@ export type SoapOperation = (call: SoapCall) => string;
 
 /** Apps `describeTabs` reports: the standard Sales and Marketing apps of a new org. */
 const APPS: Array<{ label: string; namespace: null; selected: boolean; tabs: string[] }> = [
-  { label: 'Sales', namespace: null, selected: true, tabs: ['Account', 'Contact', 'Lead', 'Opportunity', 'Campaign', 'Task'] },
+  {
+    label: 'Sales',
+    namespace: null,
+    selected: true,
+    tabs: ['Account', 'Contact', 'Lead', 'Opportunity', 'Campaign', 'Task'],
+  },
   { label: 'Marketing', namespace: null, selected: false, tabs: ['Campaign', 'Lead', 'Contact', 'Account'] },
 ];
 
-const many = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const many = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 function errorsXml(errors: Array<{ fields: string[]; message: string; statusCode: string }>): string {
   return errors
@@ -76,7 +82,10 @@ export const SOAP_OPERATIONS: Readonly<Record<string, SoapOperation>> = {
   undelete: ({ body, context }) => {
     const ids = many(body.ids).map((id) => String(id).trim());
     if (ids.length > 200) {
-      throw new SoapFault('EXCEEDED_ID_LIMIT', 'record limit reached. cannot submit more than 200 records into this call');
+      throw new SoapFault(
+        'EXCEEDED_ID_LIMIT',
+        'record limit reached. cannot submit more than 200 records into this call',
+      );
     }
     return context.store.undelete(ids).map(undeleteResultXml).join('');
   },

@@ -598,7 +598,11 @@ export class OrgStore {
         if (!table || !before || before.IsDeleted !== true) {
           throw new RecordFailure('UNDELETE_FAILED', 'Entity is not in the recycle bin', []);
         }
-        const row: EmulatorRecord = { ...before, IsDeleted: false, SystemModstamp: formatDateTime(this.clock.now()) };
+        const row: EmulatorRecord = {
+          ...before,
+          IsDeleted: false,
+          SystemModstamp: formatDateTime(this.clock.now()),
+        };
         this.checkUnique(table, id18, row);
         this.journal(journal, table, id18);
         this.setRow(table, id18, row);

@@ -10,7 +10,14 @@ const NAMED_LAYOUTS: Readonly<Record<string, readonly string[]>> = { User: ['Use
 
 /** Fields a page layout shows: everything a user can see except system and audit plumbing. */
 function layoutFields(schema: ObjectSchema): ResolvedField[] {
-  const hidden = new Set(['Id', 'IsDeleted', 'SystemModstamp', 'MasterRecordId', 'LastViewedDate', 'LastReferencedDate']);
+  const hidden = new Set([
+    'Id',
+    'IsDeleted',
+    'SystemModstamp',
+    'MasterRecordId',
+    'LastViewedDate',
+    'LastReferencedDate',
+  ]);
   return schema.fields.filter((f) => !hidden.has(f.name));
 }
 
@@ -131,7 +138,13 @@ export function registerLayoutRoutes(context: EmulatorModuleContext): void {
   };
   const layouts = (schema: ObjectSchema, name: string) => ({
     // 00h = Layout, 01B = layout section.
-    layouts: [pageLayout(schema, stableId('00h', `${schema.name}/${name}`), stableId('01B', `${schema.name}/${name}`))],
+    layouts: [
+      pageLayout(
+        schema,
+        stableId('00h', `${schema.name}/${name}`),
+        stableId('01B', `${schema.name}/${name}`),
+      ),
+    ],
     recordTypeMappings: [],
     recordTypeSelectorRequired: [false],
   });

@@ -150,7 +150,13 @@ export function registerListViewRoutes(context: EmulatorModuleContext): void {
       }));
       return {
         status: 200,
-        body: { done: true, listviews, nextRecordsUrl: null, size: listviews.length, sobjectType: schema.name },
+        body: {
+          done: true,
+          listviews,
+          nextRecordsUrl: null,
+          size: listviews.length,
+          sobjectType: schema.name,
+        },
       };
     },
   });
@@ -168,7 +174,11 @@ export function registerListViewRoutes(context: EmulatorModuleContext): void {
           columns,
           id: view.id,
           orderBy: [
-            { fieldNameOrPath: columns[0]?.fieldNameOrPath, nullsPosition: 'first', sortDirection: 'ascending' },
+            {
+              fieldNameOrPath: columns[0]?.fieldNameOrPath,
+              nullsPosition: 'first',
+              sortDirection: 'ascending',
+            },
             { fieldNameOrPath: 'Id', nullsPosition: 'first', sortDirection: 'ascending' },
           ],
           query: soqlOf(view, schema),
@@ -202,7 +212,10 @@ export function registerListViewRoutes(context: EmulatorModuleContext): void {
           id: view.id,
           label: view.label,
           records: page.map((record) => ({
-            columns: columns.map((c) => ({ fieldNameOrPath: c.fieldNameOrPath, value: valueAt(record, c.fieldNameOrPath) })),
+            columns: columns.map((c) => ({
+              fieldNameOrPath: c.fieldNameOrPath,
+              value: valueAt(record, c.fieldNameOrPath),
+            })),
           })),
           size: page.length,
         },
@@ -211,12 +224,22 @@ export function registerListViewRoutes(context: EmulatorModuleContext): void {
   });
 }
 
-function numberParam(request: EmulatorRequestContext, name: string, fallback: number, min: number, max: number): number {
+function numberParam(
+  request: EmulatorRequestContext,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = request.query.get(name);
   if (raw === null) return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new EmulatorHttpError(400, 'INVALID_QUERY_FILTER_OPERATOR', `${name} must be an integer between ${min} and ${max}`);
+    throw new EmulatorHttpError(
+      400,
+      'INVALID_QUERY_FILTER_OPERATOR',
+      `${name} must be an integer between ${min} and ${max}`,
+    );
   }
   return value;
 }

@@ -18,7 +18,11 @@ export function registerOrgUiRoutes(context: EmulatorModuleContext): void {
       const raw = request.query.get('limit');
       const limit = raw === null ? 200 : Number(raw);
       if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
-        throw new EmulatorHttpError(400, 'INVALID_QUERY_FILTER_OPERATOR', 'limit must be an integer between 1 and 200');
+        throw new EmulatorHttpError(
+          400,
+          'INVALID_QUERY_FILTER_OPERATOR',
+          'limit must be an integer between 1 and 200',
+        );
       }
       const viewed: Array<{ schema: ObjectSchema; id: string; name: unknown; at: string }> = [];
       for (const schema of store.schemas()) {
@@ -57,7 +61,10 @@ export function registerOrgUiRoutes(context: EmulatorModuleContext): void {
       body: {
         themeItems: tabObjects(store).map((schema) => ({
           colors: themeColors(schema.name),
-          icons: [tabIcon(request.baseUrl, schema.name, 0, 'svg'), tabIcon(request.baseUrl, schema.name, 120, 'png')],
+          icons: [
+            tabIcon(request.baseUrl, schema.name, 0, 'svg'),
+            tabIcon(request.baseUrl, schema.name, 120, 'png'),
+          ],
           name: schema.name,
         })),
       },

@@ -17,12 +17,31 @@ export function campaignDefinition(): EmulatorObjectDefinition {
     fields: [
       ...systemFields(),
       { name: 'Name', type: 'string', label: 'Campaign Name', length: 80, required: true, idLookup: true },
-      { name: 'ParentId', type: 'reference', label: 'Parent Campaign ID', referenceTo: ['Campaign'], relationshipName: 'Parent' },
+      {
+        name: 'ParentId',
+        type: 'reference',
+        label: 'Parent Campaign ID',
+        referenceTo: ['Campaign'],
+        relationshipName: 'Parent',
+      },
       {
         name: 'Type',
         type: 'picklist',
         length: 255,
-        picklistValues: ['Conference', 'Webinar', 'Trade Show', 'Public Relations', 'Partners', 'Referral Program', 'Advertisement', 'Banner Ads', 'Direct Mail', 'Email', 'Telemarketing', 'Other'],
+        picklistValues: [
+          'Conference',
+          'Webinar',
+          'Trade Show',
+          'Public Relations',
+          'Partners',
+          'Referral Program',
+          'Advertisement',
+          'Banner Ads',
+          'Direct Mail',
+          'Email',
+          'Telemarketing',
+          'Other',
+        ],
       },
       {
         name: 'Status',

@@ -9,12 +9,25 @@ export function systemFields(): EmulatorFieldDefinition[] {
     readOnlyUser('CreatedById', 'CreatedBy'),
     { name: 'LastModifiedDate', type: 'datetime', createable: false, updateable: false },
     readOnlyUser('LastModifiedById', 'LastModifiedBy'),
-    { name: 'SystemModstamp', type: 'datetime', label: 'System Modstamp', createable: false, updateable: false },
+    {
+      name: 'SystemModstamp',
+      type: 'datetime',
+      label: 'System Modstamp',
+      createable: false,
+      updateable: false,
+    },
   ];
 }
 
 function readOnlyUser(name: string, relationshipName: string): EmulatorFieldDefinition {
-  return { name, type: 'reference', referenceTo: ['User'], relationshipName, createable: false, updateable: false };
+  return {
+    name,
+    type: 'reference',
+    referenceTo: ['User'],
+    relationshipName,
+    createable: false,
+    updateable: false,
+  };
 }
 
 /** `OwnerId` (defaults to the API user). */
@@ -63,7 +76,19 @@ export function address(prefix: string): EmulatorFieldDefinition[] {
       name: `${prefix}GeocodeAccuracy`,
       type: 'picklist',
       length: 40,
-      picklistValues: ['Address', 'NearAddress', 'Block', 'Street', 'ExtendedZip', 'Zip', 'Neighborhood', 'City', 'County', 'State', 'Unknown'],
+      picklistValues: [
+        'Address',
+        'NearAddress',
+        'Block',
+        'Street',
+        'ExtendedZip',
+        'Zip',
+        'Neighborhood',
+        'City',
+        'County',
+        'State',
+        'Unknown',
+      ],
     },
   ];
 }
@@ -78,7 +103,16 @@ export function dataComFields(idField: string): EmulatorFieldDefinition[] {
       type: 'picklist',
       label: 'Clean Status',
       length: 40,
-      picklistValues: ['Matched', 'Different', 'Acknowledged', 'NotFound', 'Inactive', 'Pending', 'SelectMatch', 'Skipped'],
+      picklistValues: [
+        'Matched',
+        'Different',
+        'Acknowledged',
+        'NotFound',
+        'Inactive',
+        'Pending',
+        'SelectMatch',
+        'Skipped',
+      ],
     },
   ];
 }
@@ -88,11 +122,38 @@ export const LEAD_SOURCES = ['Web', 'Phone Inquiry', 'Partner Referral', 'Purcha
 
 /** The standard Industry picklist. */
 export const INDUSTRIES = [
-  'Agriculture', 'Apparel', 'Banking', 'Biotechnology', 'Chemicals', 'Communications', 'Construction',
-  'Consulting', 'Education', 'Electronics', 'Energy', 'Engineering', 'Entertainment', 'Environmental',
-  'Finance', 'Food & Beverage', 'Government', 'Healthcare', 'Hospitality', 'Insurance', 'Machinery',
-  'Manufacturing', 'Media', 'Not For Profit', 'Recreation', 'Retail', 'Shipping', 'Technology',
-  'Telecommunications', 'Transportation', 'Utilities', 'Other',
+  'Agriculture',
+  'Apparel',
+  'Banking',
+  'Biotechnology',
+  'Chemicals',
+  'Communications',
+  'Construction',
+  'Consulting',
+  'Education',
+  'Electronics',
+  'Energy',
+  'Engineering',
+  'Entertainment',
+  'Environmental',
+  'Finance',
+  'Food & Beverage',
+  'Government',
+  'Healthcare',
+  'Hospitality',
+  'Insurance',
+  'Machinery',
+  'Manufacturing',
+  'Media',
+  'Not For Profit',
+  'Recreation',
+  'Retail',
+  'Shipping',
+  'Technology',
+  'Telecommunications',
+  'Transportation',
+  'Utilities',
+  'Other',
 ];
 
 /** The standard Salutation picklist. */

@@ -8,7 +8,12 @@ import { masterRecord, owner, recentlyViewedFields, SALUTATIONS, systemFields } 
  * records" is on, as in new scratch orgs.
  */
 export function individualDefinition(): EmulatorObjectDefinition {
-  const flag = (name: string, label: string) => ({ name, type: 'boolean' as const, label, defaultValue: false });
+  const flag = (name: string, label: string) => ({
+    name,
+    type: 'boolean' as const,
+    label,
+    defaultValue: false,
+  });
   return {
     name: 'Individual',
     label: 'Individual',
@@ -31,9 +36,20 @@ export function individualDefinition(): EmulatorObjectDefinition {
       flag('CanStorePiiElsewhere', 'OK to Store PII Data Elsewhere'),
       flag('HasOptedOutGeoTracking', "Don't Track Location"),
       { name: 'BirthDate', type: 'date', label: 'Birth Date' },
-      { name: 'IndividualsAge', type: 'picklist', label: "Individual's Age", length: 40, picklistValues: ['13 or Older', '16 or Older', 'Under 13', 'Under 16'] },
+      {
+        name: 'IndividualsAge',
+        type: 'picklist',
+        label: "Individual's Age",
+        length: 40,
+        picklistValues: ['13 or Older', '16 or Older', 'Under 13', 'Under 16'],
+      },
       { name: 'ConsumerCreditScore', type: 'int', label: 'Consumer Credit Score', precision: 9 },
-      { name: 'ConsumerCreditScoreProviderName', type: 'string', label: 'Consumer Credit Score Provider', length: 255 },
+      {
+        name: 'ConsumerCreditScoreProviderName',
+        type: 'string',
+        label: 'Consumer Credit Score Provider',
+        length: 255,
+      },
       ...recentlyViewedFields(),
     ],
   };

@@ -3,8 +3,8 @@ import type { EmulatorObjectDefinition } from '../schema.js';
 import {
   address,
   dataComFields,
-  individualId,
   INDUSTRIES,
+  individualId,
   LEAD_SOURCES,
   markMailId,
   masterRecord,

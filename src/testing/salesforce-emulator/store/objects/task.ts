@@ -11,7 +11,13 @@ export function taskDefinition(): EmulatorObjectDefinition {
     keyPrefix: SALESFORCE_KEY_PREFIXES.Task,
     fields: [
       ...systemFields(),
-      { name: 'WhoId', type: 'reference', label: 'Name ID', referenceTo: ['Contact', 'Lead'], relationshipName: 'Who' },
+      {
+        name: 'WhoId',
+        type: 'reference',
+        label: 'Name ID',
+        referenceTo: ['Contact', 'Lead'],
+        relationshipName: 'Who',
+      },
       {
         name: 'WhatId',
         type: 'reference',
@@ -53,8 +59,20 @@ export function taskDefinition(): EmulatorObjectDefinition {
       { name: 'CallObject', type: 'string', label: 'Call Object Identifier', length: 255 },
       { name: 'ReminderDateTime', type: 'datetime', label: 'Reminder Date/Time' },
       { name: 'IsReminderSet', type: 'boolean', label: 'Reminder Set', defaultValue: false },
-      { name: 'CompletedDateTime', type: 'datetime', label: 'Completed Date/Time', createable: false, updateable: false },
-      { name: 'TaskSubtype', type: 'picklist', label: 'Task Subtype', length: 40, picklistValues: ['Task', 'Email', 'ListEmail', 'Cadence', 'Call', 'LinkedIn'] },
+      {
+        name: 'CompletedDateTime',
+        type: 'datetime',
+        label: 'Completed Date/Time',
+        createable: false,
+        updateable: false,
+      },
+      {
+        name: 'TaskSubtype',
+        type: 'picklist',
+        label: 'Task Subtype',
+        length: 40,
+        picklistValues: ['Task', 'Email', 'ListEmail', 'Cadence', 'Call', 'LinkedIn'],
+      },
     ],
   };
 }
