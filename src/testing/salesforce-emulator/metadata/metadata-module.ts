@@ -1,16 +1,9 @@
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import type { EmulatorModule, EmulatorModuleContext } from '../module.js';
 import { CONVERTED_STATUSES } from '../soap/convert-lead.js';
-import {
-  MAX_SOAP_BODY_BYTES,
-  parseSoapRequest,
-  SoapFault,
-  soapFaultXml,
-  xmlElement,
-  xmlText,
-} from '../soap/soap-envelope.js';
+import { readSoapCall } from '../soap/soap-endpoint.js';
+import { SoapFault, soapFaultXml, xmlElement, xmlText } from '../soap/soap-envelope.js';
 import type { ObjectSchema, ResolvedField } from '../store/schema.js';
-import { MAX_API_VERSION, MIN_API_VERSION } from '../versions.js';
 
 const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
 const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
@@ -56,25 +49,7 @@ async function handle(
   request: EmulatorRequestContext,
 ): Promise<EmulatorResponse> {
   try {
-    const version = /^(\d{2})\.0$/.exec(request.params.soapVersion ?? '');
-    const number = version ? Number(version[1]) : Number.NaN;
-    if (!(number >= MIN_API_VERSION && number <= MAX_API_VERSION)) {
-      request.req.resume();
-      throw new SoapFault(
-        'UNSUPPORTED_API_VERSION',
-        `Invalid Api version specified on URL: ${request.params.soapVersion}`,
-      );
-    }
-    if (Number(request.headers['content-length'] ?? 0) > MAX_SOAP_BODY_BYTES) {
-      request.req.resume();
-      throw new SoapFault('soapenv:Client', 'The request body is too large', true);
-    }
-    const soap = parseSoapRequest((await request.body()).toString('utf8'));
-    if (!soap.sessionId || !context.authenticate(soap.sessionId)) {
-      throw new SoapFault('INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader: Illegal Session');
-    }
-    if (!context.consumeApiCall())
-      throw new SoapFault('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+    const soap = await readSoapCall(context, request);
     if (soap.operation !== 'readMetadata') {
       throw new SoapFault(
         'soapenv:Client',

@@ -1,14 +1,8 @@
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import type { EmulatorModule, EmulatorModuleContext } from '../module.js';
 import { requestChangeOrigin } from '../realtime/change-origin.js';
-import { MAX_API_VERSION, MIN_API_VERSION } from '../versions.js';
-import {
-  MAX_SOAP_BODY_BYTES,
-  parseSoapRequest,
-  SoapFault,
-  soapFaultXml,
-  soapResponse,
-} from './soap-envelope.js';
+import { readSoapCall } from './soap-endpoint.js';
+import { SoapFault, soapFaultXml, soapResponse } from './soap-envelope.js';
 import { SOAP_OPERATIONS } from './soap-operations.js';
 
 const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
@@ -36,28 +30,7 @@ async function handleSoap(
   request: EmulatorRequestContext,
 ): Promise<EmulatorResponse> {
   try {
-    const version = /^(\d{2})\.0$/.exec(request.params.soapVersion ?? '');
-    const number = version ? Number(version[1]) : Number.NaN;
-    if (!(number >= MIN_API_VERSION && number <= MAX_API_VERSION)) {
-      request.req.resume();
-      throw new SoapFault(
-        'UNSUPPORTED_API_VERSION',
-        `Invalid Api version specified on URL: ${request.params.soapVersion}`,
-      );
-    }
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > MAX_SOAP_BODY_BYTES) {
-      request.req.resume();
-      throw new SoapFault('soapenv:Client', 'The request body is too large', true);
-    }
-    const xml = (await request.body()).toString('utf8');
-    const soap = parseSoapRequest(xml);
-    const session = soap.sessionId === undefined ? undefined : context.authenticate(soap.sessionId);
-    if (!session) {
-      throw new SoapFault('INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader: Illegal Session');
-    }
-    if (!context.consumeApiCall())
-      throw new SoapFault('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+    const soap = await readSoapCall(context, request);
     const operation = SOAP_OPERATIONS[soap.operation];
     if (!operation) {
       throw new SoapFault(
