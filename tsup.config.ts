@@ -9,6 +9,7 @@ export default defineConfig({
     'bin/emulator': 'src/bin/emulator.ts',
     'storage/sqlite': 'src/storage/sqlite.ts',
     'storage/postgres': 'src/storage/postgres.ts',
+    'http/index': 'src/http/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^@markmail\/crm\/testing$/, replacement: src('testing/index.ts') },
       { find: /^@markmail\/crm\/storage\/sqlite$/, replacement: src('storage/sqlite.ts') },
       { find: /^@markmail\/crm\/storage\/postgres$/, replacement: src('storage/postgres.ts') },
+      { find: /^@markmail\/crm\/http$/, replacement: src('http/index.ts') },
     ],
   },
   test: {

@@ -5,6 +5,13 @@
  * @packageDocumentation
  */
 export * from './core/errors.js';
+export {
+  type CrmFieldSuggestion,
+  type CrmSuggestionCrmField,
+  type CrmSuggestionHostField,
+  type SuggestFieldMappingsInput,
+  suggestFieldMappings,
+} from './core/field-suggestions.js';
 export * from './core/logger.js';
 export * from './core/models.js';
 export * from './core/privacy.js';

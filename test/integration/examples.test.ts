@@ -31,13 +31,13 @@ interface ExampleRun {
   stderr: string;
 }
 
-function runExample(name: string): Promise<ExampleRun> {
+function runExample(name: string, args: string[] = []): Promise<ExampleRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   for (const key of REAL_TARGET_VARS) delete env[key];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', `examples/${name}`],
+      ['--import', 'tsx', `examples/${name}`, ...args],
       { cwd: root, env, timeout: TIMEOUT_MS, maxBuffer: 10 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
@@ -155,5 +155,28 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     expect(events).toEqual([1, 2, 3, 4]);
     expect(run.stdout).toContain('run 2 (resumes from the stored replay id)');
     expect(run.stdout).toContain("'Ada Lovelace (Analyst)'");
+  });
+
+  it('host-server.ts serves the HTTP API and dashboard: connect, map, sync and grouped errors (--once)', async () => {
+    const run = await runExample('host-server.ts', ['--once']);
+    expectSuccess(run);
+    expect(run.stdout).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\/api\/crm\/ui/);
+    expect(run.stdout).toContain('GET /ui → 200 text/html');
+    expect(run.stdout).toContain('OAuth callback → 302 /api/crm/ui');
+    expect(run.stdout).toContain('suggestion lastName → LastName');
+    expect(run.stdout).toContain('PUT field-mappings → 200 (5 saved)');
+    expect(run.stdout).toContain('POST /sync/contacts → 202 (running)');
+    expect(run.stdout).toContain('Sync succeeded: 250 processed, 249 created, 1 failed');
+    expect(run.stdout).toContain('REQUIRED_FIELD_MISSING: 1 record(s), e.g. sub-7');
+  });
+
+  it('http-hono.ts mounts the handler in Hono and syncs over HTTP', async () => {
+    const run = await runExample('http-hono.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('POST /integrations → 201, credentials in the answer: false');
+    expect(run.stdout).toContain('GET /integrations without a user → 401');
+    expect(run.stdout).toContain('POST /sync/campaigns → 202; then succeeded: 1 created');
+    expect(run.stdout).toContain('POST /sync/contacts → 202; then succeeded: 2 created');
+    expect(run.stdout).toContain('2 sync runs logged');
   });
 });
