@@ -108,3 +108,19 @@ describe('welcomeSubscriber against the Salesforce emulator', () => {
     expect(crm.apiUsage?.used).toBe(sf.apiUsage().used);
   });
 });
+
+describe('code that reads a populated org (sampleData: true)', () => {
+  it('sees the accounts, contacts and opportunities a scratch org with sample data carries', async () => {
+    // The sample data of a scratch org created with "hasSampleData": true; reset() seeds it again.
+    const org = await startSalesforceEmulator({ sampleData: true });
+    try {
+      const accounts = org.records('Account');
+      const open = org.records('Opportunity').filter((o) => o.IsClosed === false);
+      expect(accounts.map((a) => a.Name)).toContain('Edge Communications');
+      expect(open.every((o) => typeof o.ForecastCategoryName === 'string')).toBe(true);
+      expect(org.records('Contact')).toHaveLength(20);
+    } finally {
+      await org.stop();
+    }
+  });
+});

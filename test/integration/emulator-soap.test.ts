@@ -240,3 +240,122 @@ describe('SOAP envelope handling', () => {
     expect(text).toContain('sf:UNSUPPORTED_API_VERSION');
   });
 });
+
+describe('SOAP undelete and describeTabs through jsforce', () => {
+  it('restores deleted records from the recycle bin and reports the others per id', async () => {
+    const created = await conn.sobject('Contact').create([{ LastName: 'Gone 1' }, { LastName: 'Gone 2' }]);
+    const ids = created.map((r) => r.id as string);
+    await conn.sobject('Contact').destroy(ids);
+    const live = sf.store.insert('Contact', [{ LastName: 'Alive' }])[0]?.id as string;
+    const results = await conn.soap.undelete([...ids, 'not an id', live]);
+    expect(results.map((r) => [r.success, r.errors.map((e) => e.statusCode)])).toEqual([
+      [true, []],
+      [true, []],
+      [false, ['MALFORMED_ID']],
+      [false, ['UNDELETE_FAILED']],
+    ]);
+    expect(results[0]?.id).toBe(ids[0]);
+    expect(
+      sf
+        .records('Contact')
+        .map((c) => c.LastName)
+        .sort(),
+    ).toEqual(['Alive', 'Gone 1', 'Gone 2']);
+  });
+
+  it('refuses to undelete a record whose unique value was taken meanwhile', async () => {
+    const [first] = sf.store.insert('Contact', [{ LastName: 'A', MarkMail_ID__c: 'mm-9' }]);
+    sf.store.delete([first?.id as string]);
+    sf.store.insert('Contact', [{ LastName: 'B', MarkMail_ID__c: 'mm-9' }]);
+    const [result] = await conn.soap.undelete([first?.id as string]);
+    expect([result?.success, result?.errors[0]?.statusCode]).toEqual([false, 'DUPLICATE_VALUE']);
+  });
+
+  it('describes the apps and their tabs', async () => {
+    const apps = await conn.soap.describeTabs();
+    expect(apps.map((a) => [a.label, a.selected])).toEqual([
+      ['Sales', true],
+      ['Marketing', false],
+    ]);
+    const account = apps[0]?.tabs.find((t) => t.sobjectName === 'Account');
+    expect(account).toMatchObject({
+      name: 'standard-Account',
+      label: 'Accounts',
+      custom: false,
+      url: `${sf.instanceUrl}/001/o`,
+    });
+  });
+});
+
+describe('convertLead creates an Opportunity', () => {
+  it('creates "<Company>-" at Prospecting with the contact as primary role, unless doNotCreateOpportunity', async () => {
+    const leadId = seedLead({ Company: 'Acme', LeadSource: 'Web' });
+    const result = await conn.soap.convertLead({ leadId, convertedStatus: 'Closed - Converted' });
+    const opportunity = sf.records('Opportunity').find((o) => o.Id === result.opportunityId);
+    expect(opportunity).toMatchObject({
+      Name: 'Acme-',
+      StageName: 'Prospecting',
+      AccountId: result.accountId,
+      LeadSource: 'Web',
+      IsClosed: false,
+    });
+    expect(sf.records('OpportunityContactRole')).toEqual([
+      expect.objectContaining({
+        OpportunityId: result.opportunityId,
+        ContactId: result.contactId,
+        IsPrimary: true,
+      }),
+    ]);
+    expect(sf.records('Lead').find((l) => l.Id === leadId)?.ConvertedOpportunityId).toBe(
+      result.opportunityId,
+    );
+    const second = await conn.soap.convertLead({
+      leadId: seedLead({ Email: 'other@example.com' }),
+      convertedStatus: 'Closed - Converted',
+      doNotCreateOpportunity: true,
+    });
+    expect(second.opportunityId ?? null).toBeNull();
+    expect(sf.records('Opportunity')).toHaveLength(1);
+  });
+});
+
+describe('Metadata API readMetadata', () => {
+  it('reads Lead.Status with its converted status, and LeadConvertSettings', async () => {
+    const conn37 = new jsforce.Connection({
+      instanceUrl: sf.instanceUrl,
+      accessToken: sf.accessToken,
+      version: '37.0',
+    });
+    const status = (await conn37.metadata.read('CustomField', 'Lead.Status')) as unknown as {
+      fullName: string;
+      type: string;
+      picklist: { picklistValues: Array<{ fullName: string; converted?: unknown; default: unknown }> };
+    };
+    expect([status.fullName, status.type]).toEqual(['Lead.Status', 'Picklist']);
+    const converted = status.picklist.picklistValues
+      .filter((pv) => String(pv.converted) === 'true')
+      .map((pv) => pv.fullName);
+    expect(converted).toEqual(['Closed - Converted']);
+    const settings = (await conn.metadata.read(
+      'LeadConvertSettings',
+      'LeadConvertSettings',
+    )) as unknown as Record<string, unknown>;
+    expect(settings).toMatchObject({
+      fullName: 'LeadConvertSettings',
+      opportunityCreationOptions: 'VisibleOptional',
+    });
+  });
+
+  it('answers an empty record for an unknown field and refuses a bad session', async () => {
+    const missing = (await conn.metadata.read('CustomField', 'Lead.Nope__c')) as unknown as
+      | { fullName?: string }
+      | undefined;
+    expect(missing?.fullName).toBeUndefined();
+    const stranger = new jsforce.Connection({
+      instanceUrl: sf.instanceUrl,
+      accessToken: 'nope',
+      version: '62.0',
+    });
+    await expect(stranger.metadata.read('CustomField', 'Lead.Status')).rejects.toThrow(/INVALID_SESSION_ID/);
+  });
+});

@@ -15,6 +15,7 @@ import { loadSoqlParser } from './soql/parser.js';
 import { createStats, type EmulatorStats, resetStats } from './stats.js';
 import type { EmulatorClock } from './store/org-store.js';
 import { OrgStore } from './store/org-store.js';
+import { seedSampleData } from './store/sample-data.js';
 import type { EmulatorFieldDefinition, EmulatorRecord } from './store/schema.js';
 import { standardObjectDefinitions } from './store/standard-objects.js';
 
@@ -136,6 +137,10 @@ export async function startSalesforceEmulator(
   store.update('Organization', [{ Id: orgId, CreatedById: userId, LastModifiedById: userId }], {
     bypassFieldPermissions: true,
   });
+  const seed = (): void => {
+    if (options.sampleData) seedSampleData(store, clock);
+  };
+  seed();
 
   const initialDailyApiLimit = options.dailyApiLimit ?? 100_000;
   const usage = { used: 0, max: initialDailyApiLimit };
@@ -146,6 +151,7 @@ export async function startSalesforceEmulator(
   const clientId = options.clientId ?? '3MVG9emulator.markmail.crm';
   const clientSecret = options.clientSecret ?? randomBytes(24).toString('hex');
   const resources = [...BASE_RESOURCES];
+  const explainSources: Array<(id: string) => string | undefined> = [];
 
   const context: EmulatorModuleContext = {
     router,
@@ -161,6 +167,16 @@ export async function startSalesforceEmulator(
         apiVersion: queryOptions.apiVersion ?? 62,
         now: clock.now(),
       }),
+    registerExplainSource: (resolve) => {
+      explainSources.push(resolve);
+    },
+    resolveExplainSource: (id) => {
+      for (const resolve of explainSources) {
+        const soql = resolve(id);
+        if (soql !== undefined) return soql;
+      }
+      return undefined;
+    },
     registerResource: (name) => {
       if (!resources.includes(name)) resources.push(name);
     },
@@ -261,6 +277,8 @@ export async function startSalesforceEmulator(
       resetStats(stats);
       usage.used = 0;
       usage.max = initialDailyApiLimit;
+      // Seeded before the modules reset, so the seed leaves no change events or outbound messages.
+      seed();
       for (const instance of instances) instance.reset?.();
     },
     stop: () => stopServer(server, instances),

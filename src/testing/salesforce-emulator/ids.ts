@@ -19,6 +19,8 @@ export const SALESFORCE_KEY_PREFIXES = {
   Individual: '0PK',
   User: '005',
   Organization: '00D',
+  Opportunity: '006',
+  OpportunityContactRole: '00K',
 } as const;
 
 /**

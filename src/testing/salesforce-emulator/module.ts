@@ -20,6 +20,13 @@ export interface EmulatorModuleContext {
   userId: string;
   /** Adds an entry to the `GET /services/data/vXX.X` resource list, e.g. `('jobs/ingest')`. */
   registerResource(name: string): void;
+  /**
+   * Lets a module answer `GET /query?explain=<id>` for ids it owns (list views, reports): the
+   * resolver returns the SOQL behind the id, or `undefined` when the id is not its own.
+   */
+  registerExplainSource(resolve: (id: string) => string | undefined): void;
+  /** The SOQL behind a list view or report id (see {@link registerExplainSource}). */
+  resolveExplainSource(id: string): string | undefined;
   /** Daily API usage (what `Sforce-Limit-Info` and `/limits` report). */
   apiUsage(): { used: number; max: number };
   /** When the org was created (earliest date `sobjects/X/deleted` can cover). */

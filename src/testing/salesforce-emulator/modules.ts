@@ -1,18 +1,24 @@
 import { bulkModule } from './bulk/bulk-module.js';
+import { bulk1Module } from './bulk1/bulk1-module.js';
+import { metadataModule } from './metadata/metadata-module.js';
 import type { EmulatorModule } from './module.js';
 import { cometdModule } from './realtime/cometd-module.js';
 import { outboundMessagesModule } from './realtime/outbound-messages-module.js';
 import { restModule } from './rest/rest-module.js';
 import { soapModule } from './soap/soap-module.js';
+import { uiModule } from './ui/ui-module.js';
 
 /**
  * Modules every emulator installs, in order. Bulk API 2.0 and SOAP register here too (one import
  * and one entry each) — see docs/emulator-rules.md.
  */
 export const builtInModules: readonly EmulatorModule[] = [
+  uiModule,
   restModule,
   bulkModule,
+  bulk1Module,
   soapModule,
+  metadataModule,
   cometdModule,
   outboundMessagesModule,
 ];

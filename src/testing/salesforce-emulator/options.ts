@@ -36,6 +36,12 @@ export interface SalesforceEmulatorOptions {
   deviceCodeIntervalSeconds?: number;
   /** Device code lifetime, seconds. @default 600 */
   deviceCodeTtlSeconds?: number;
+  /**
+   * Seed the sample data of a scratch org created with `"hasSampleData": true` (12 accounts, 20
+   * contacts, 31 opportunities, 18 leads, 4 campaigns — see `store/sample-data.ts`); `reset()`
+   * seeds it again. @default false
+   */
+  sampleData?: boolean;
   /** Extra modules (routes) to install after the built-in ones. @default [] */
   modules?: EmulatorModule[];
   /** Receives unexpected handler errors (they answer 500 UNKNOWN_EXCEPTION). @default ignored */
@@ -59,6 +65,7 @@ const KNOWN_KEYS = new Set<keyof SalesforceEmulatorOptions>([
   'deviceCodeTtlSeconds',
   'modules',
   'onError',
+  'sampleData',
 ]);
 
 /**

@@ -183,7 +183,8 @@ async function runRows(
       await applyChunk(job, schema, header, bindings, chunk, deps, successful, failed, rowFault);
     }
     await feeding;
-    if (!header) throw new JobFailure('InvalidBatch : The CSV data has no header row');
+    // No data at all (an empty upload, or none before UploadComplete): a real org completes the
+    // job with empty result files (jsforce relies on it for an empty input).
   } finally {
     await Promise.all([
       closeStream(successful),
@@ -239,7 +240,9 @@ function bindColumns(
   }
   if (job.operation === 'upsert') {
     const external = job.externalIdFieldName?.toLowerCase();
-    const hasKey = header.some((name) => name.toLowerCase() === external);
+    // Keyed on `Id` without an Id column, every row is new: a real org inserts each one
+    // (`sf__Created=true`), which jsforce's org setup relies on to seed BigTable__c.
+    const hasKey = external === 'id' || header.some((name) => name.toLowerCase() === external);
     if (!hasKey) throw new JobFailure(`InvalidBatch : Field name not found : ${job.externalIdFieldName}`);
   }
   return bindings;

@@ -32,21 +32,30 @@ export class EmulatorRouter {
 
   /**
    * Finds the route for a request. `pathExists` is true when some route matched the path with
-   * another method (the caller then answers 405 rather than 404).
+   * another method (the caller then answers 405 rather than 404); `allowed` lists those methods
+   * (plus `HEAD` when `GET` is among them) for the 405's "Allowed are …".
    */
-  match(method: EmulatorHttpMethod, path: string): { match?: RouteMatch; pathExists: boolean } {
+  match(
+    method: EmulatorHttpMethod,
+    path: string,
+  ): { match?: RouteMatch; pathExists: boolean; allowed: EmulatorHttpMethod[] } {
     const parts = path.split('/').filter((s) => s.length > 0);
-    let pathExists = false;
+    const allowed = new Set<EmulatorHttpMethod>();
     for (const compiled of this.routes) {
       const params = matchSegments(compiled, parts);
       if (!params) continue;
       const routeMethod = compiled.route.method;
       if (routeMethod === method || (method === 'HEAD' && routeMethod === 'GET')) {
-        return { match: { route: compiled.route, name: compiled.name, params }, pathExists: true };
+        return {
+          match: { route: compiled.route, name: compiled.name, params },
+          pathExists: true,
+          allowed: [],
+        };
       }
-      pathExists = true;
+      allowed.add(routeMethod);
+      if (routeMethod === 'GET') allowed.add('HEAD');
     }
-    return { pathExists };
+    return { pathExists: allowed.size > 0, allowed: [...allowed] };
   }
 }
 

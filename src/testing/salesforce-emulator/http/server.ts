@@ -96,7 +96,7 @@ async function handle(
     if (!METHODS.has(method)) {
       throw new EmulatorHttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed.`);
     }
-    const { match, pathExists } = deps.router.match(method as EmulatorHttpMethod, path);
+    const { match, pathExists, allowed } = deps.router.match(method as EmulatorHttpMethod, path);
     if (!match) {
       deps.stats.byRoute.unmatched = (deps.stats.byRoute.unmatched ?? 0) + 1;
       req.resume();
@@ -104,7 +104,7 @@ async function handle(
         throw new EmulatorHttpError(
           405,
           'METHOD_NOT_ALLOWED',
-          `HTTP Method '${method}' not allowed. Allowed are GET,PATCH,DELETE,HEAD`,
+          `HTTP Method '${method}' not allowed. Allowed are ${allowed.join(',')}`,
         );
       }
       throw notFound();

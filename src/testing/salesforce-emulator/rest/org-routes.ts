@@ -1,45 +1,12 @@
 import type { EmulatorModuleContext } from '../module.js';
 import { listVersions } from '../versions.js';
 
-/** Resources listed by `GET /services/data/vXX.X` before modules add theirs. */
-export const BASE_RESOURCES = [
-  'tooling',
-  'metadata',
-  'eclair',
-  'folders',
-  'prechatForms',
-  'chatter',
-  'tabs',
-  'appMenu',
-  'quickActions',
-  'queryAll',
-  'commerce',
-  'wave',
-  'iot',
-  'analytics',
-  'search',
-  'identity',
-  'composite',
-  'parameterizedSearch',
-  'theme',
-  'nouns',
-  'event',
-  'serviceTemplates',
-  'recent',
-  'connect',
-  'licensing',
-  'limits',
-  'process',
-  'async-queries',
-  'query',
-  'match',
-  'emailConnect',
-  'compactLayouts',
-  'knowledgeManagement',
-  'sobjects',
-  'actions',
-  'support',
-];
+/**
+ * Resources listed by `GET /services/data/vXX.X` before modules add theirs (`registerResource`).
+ * Only what the emulator serves: a listed resource that answers 404 misleads discovery-driven
+ * clients (jsforce, the sf CLI), so nothing is advertised without its routes.
+ */
+export const BASE_RESOURCES = ['sobjects', 'query', 'queryAll', 'composite', 'limits', 'identity'];
 
 /**
  * Registers the versions list (public, not counted, no `Sforce-Limit-Info` — as documented), the

@@ -2,6 +2,7 @@ import { EmulatorHttpError } from '../http/errors.js';
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import type { EmulatorModuleContext } from '../module.js';
 import { describeQueryColumns } from '../soql/columns.js';
+import { type ExplainSourceResolver, explainQuery } from './query-explain.js';
 
 /** Default and maximum query batch (`Sforce-Query-Options: batchSize=` may lower it to 200). */
 export const DEFAULT_QUERY_BATCH_SIZE = 2000;
@@ -52,8 +53,15 @@ export function batchSizeOf(request: EmulatorRequestContext): number {
   return Math.min(DEFAULT_QUERY_BATCH_SIZE, Math.max(MIN_QUERY_BATCH_SIZE, Number(match[1])));
 }
 
-/** Registers `query`, `queryAll` and their locator pages. */
-export function registerQueryRoutes(context: EmulatorModuleContext, cursors: QueryCursors): void {
+/**
+ * Registers `query`, `queryAll` (with `?explain=` query plans) and their locator pages.
+ * `resolveExplain` maps a list view or report id given to `explain` to its SOQL.
+ */
+export function registerQueryRoutes(
+  context: EmulatorModuleContext,
+  cursors: QueryCursors,
+  resolveExplain: ExplainSourceResolver = () => undefined,
+): void {
   const page = (
     request: EmulatorRequestContext,
     cursorId: string,
@@ -72,6 +80,8 @@ export function registerQueryRoutes(context: EmulatorModuleContext, cursors: Que
   const run =
     (resource: 'query' | 'queryAll') =>
     (request: EmulatorRequestContext): EmulatorResponse => {
+      const explain = request.query.get('explain');
+      if (explain !== null && explain.trim() !== '') return explainQuery(context, explain, resolveExplain);
       const soql = request.query.get('q');
       if (soql === null || soql.trim() === '') {
         throw new EmulatorHttpError(400, 'MALFORMED_QUERY', 'A query string has to be specified');

@@ -9,7 +9,7 @@ export const restModule: EmulatorModule = {
   name: 'rest',
   create(context) {
     const cursors = new QueryCursors();
-    registerQueryRoutes(context, cursors);
+    registerQueryRoutes(context, cursors, (id) => context.resolveExplainSource(id));
     registerCollectionRoutes(context);
     registerCompositeRoutes(context);
     registerSObjectRoutes(context);

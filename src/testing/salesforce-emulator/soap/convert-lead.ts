@@ -20,6 +20,8 @@ export interface LeadConvertOutcome {
   leadId: string;
   accountId: string | null;
   contactId: string | null;
+  /** The Opportunity created (unless `doNotCreateOpportunity`), or null. */
+  opportunityId: string | null;
   success: boolean;
   errors: Array<{ statusCode: string; message: string; fields: string[] }>;
 }
@@ -101,7 +103,9 @@ export function readLeadConverts(body: Record<string, unknown>): LeadConvertRequ
  * status. Data problems become result errors (`success:false`), as `LeadConvertResult.errors`
  * documents; anything created for a failed conversion is removed again.
  *
- * No Opportunity object exists in the emulator, so `opportunityId` is always nil.
+ * Unless `doNotCreateOpportunity`, an Opportunity named `<Company>-` is created on the account
+ * (stage Prospecting, close date the last day of the current quarter, the lead's source and
+ * campaign-free) with the contact as its primary contact role, and `ConvertedOpportunityId` set.
  */
 export function convertLead(
   store: OrgStore,
@@ -149,6 +153,31 @@ export function convertLead(
       created.push(contactId);
     }
 
+    let opportunityId: string | null = null;
+    if (!request.doNotCreateOpportunity) {
+      const now = clock.now();
+      const quarterEnd = new Date(
+        Date.UTC(now.getUTCFullYear(), Math.floor(now.getUTCMonth() / 3) * 3 + 3, 0),
+      );
+      const values: Record<string, unknown> = {
+        Name: `${String(lead.Company ?? '')}-`,
+        AccountId: accountId,
+        StageName: 'Prospecting',
+        CloseDate: formatDate(quarterEnd),
+        LeadSource: lead.LeadSource ?? null,
+        ContactId: contactId,
+      };
+      if (ownerId !== undefined) values.OwnerId = ownerId;
+      opportunityId = store.applySingle({ kind: 'insert', sobject: 'Opportunity', values }).id as string;
+      created.push(opportunityId);
+      const role = store.applySingle({
+        kind: 'insert',
+        sobject: 'OpportunityContactRole',
+        values: { OpportunityId: opportunityId, ContactId: contactId, IsPrimary: true },
+      });
+      created.push(role.id as string);
+    }
+
     store.applySingle(
       {
         kind: 'update',
@@ -160,11 +189,12 @@ export function convertLead(
           ConvertedDate: formatDate(clock.now()),
           ConvertedAccountId: accountId,
           ConvertedContactId: contactId,
+          ConvertedOpportunityId: opportunityId,
         },
       },
       { bypassFieldPermissions: true },
     );
-    return { leadId: lead.Id as string, accountId, contactId, success: true, errors: [] };
+    return { leadId: lead.Id as string, accountId, contactId, opportunityId, success: true, errors: [] };
   } catch (error) {
     if (!(error instanceof RecordFailure)) throw error;
     if (created.length > 0) store.hardDelete(created.reverse());
@@ -172,6 +202,7 @@ export function convertLead(
       leadId: request.leadId,
       accountId: null,
       contactId: null,
+      opportunityId: null,
       success: false,
       errors: [error.toSaveError()],
     };

@@ -1,22 +1,15 @@
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import type { EmulatorModule, EmulatorModuleContext } from '../module.js';
 import { requestChangeOrigin } from '../realtime/change-origin.js';
-import { MAX_API_VERSION, MIN_API_VERSION } from '../versions.js';
-import { convertLead, type LeadConvertOutcome, readLeadConverts } from './convert-lead.js';
-import {
-  MAX_SOAP_BODY_BYTES,
-  parseSoapRequest,
-  SoapFault,
-  soapFaultXml,
-  soapResponse,
-  xmlElement,
-} from './soap-envelope.js';
+import { readSoapCall } from './soap-endpoint.js';
+import { SoapFault, soapFaultXml, soapResponse } from './soap-envelope.js';
+import { SOAP_OPERATIONS } from './soap-operations.js';
 
 const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
 
 /**
  * A minimal partner SOAP API at `POST /services/Soap/u/{version}` (and `…/{version}/{orgId}`, the
- * `serverUrl` form): `convertLead`, enough for jsforce's `conn.soap.convertLead(...)`. The session
+ * `serverUrl` form): `convertLead`, `undelete` and `describeTabs` (see `soap-operations.ts`). The session
  * comes from the `SessionHeader` in the envelope (jsforce sends no `Authorization` header for SOAP);
  * each call counts against the daily API limit. Other operations answer a SOAP fault.
  */
@@ -37,29 +30,9 @@ async function handleSoap(
   request: EmulatorRequestContext,
 ): Promise<EmulatorResponse> {
   try {
-    const version = /^(\d{2})\.0$/.exec(request.params.soapVersion ?? '');
-    const number = version ? Number(version[1]) : Number.NaN;
-    if (!(number >= MIN_API_VERSION && number <= MAX_API_VERSION)) {
-      request.req.resume();
-      throw new SoapFault(
-        'UNSUPPORTED_API_VERSION',
-        `Invalid Api version specified on URL: ${request.params.soapVersion}`,
-      );
-    }
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > MAX_SOAP_BODY_BYTES) {
-      request.req.resume();
-      throw new SoapFault('soapenv:Client', 'The request body is too large', true);
-    }
-    const xml = (await request.body()).toString('utf8');
-    const soap = parseSoapRequest(xml);
-    const session = soap.sessionId === undefined ? undefined : context.authenticate(soap.sessionId);
-    if (!session) {
-      throw new SoapFault('INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader: Illegal Session');
-    }
-    if (!context.consumeApiCall())
-      throw new SoapFault('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
-    if (soap.operation !== 'convertLead') {
+    const soap = await readSoapCall(context, request);
+    const operation = SOAP_OPERATIONS[soap.operation];
+    if (!operation) {
       throw new SoapFault(
         'soapenv:Client',
         `No operation available for request {urn:partner.soap.sforce.com}${soap.operation}, please check the WSDL for the service.`,
@@ -68,36 +41,16 @@ async function handleSoap(
     }
     // Change events carry the API and the caller's `Sforce-Call-Options` client tag (HTTP header).
     const origin = requestChangeOrigin(request, 'soap');
-    const outcomes = readLeadConverts(soap.body).map((item) =>
-      context.store.withOrigin(origin, () => convertLead(context.store, context.clock, item)),
+    const results = context.store.withOrigin(origin, () =>
+      operation({ body: soap.body, context, baseUrl: request.baseUrl }),
     );
     return {
       status: 200,
       headers: { 'Content-Type': XML_CONTENT_TYPE },
-      body: soapResponse('convertLead', outcomes.map(resultXml).join(''), context.apiUsage()),
+      body: soapResponse(soap.operation, results, context.apiUsage()),
     };
   } catch (error) {
     if (!(error instanceof SoapFault)) throw error;
     return { status: 500, headers: { 'Content-Type': XML_CONTENT_TYPE }, body: soapFaultXml(error) };
   }
-}
-
-function resultXml(outcome: LeadConvertOutcome): string {
-  const errors = outcome.errors
-    .map(
-      (error) =>
-        `<errors>${error.fields.map((field) => xmlElement('fields', field)).join('')}` +
-        `${xmlElement('message', error.message)}${xmlElement('statusCode', error.statusCode)}</errors>`,
-    )
-    .join('');
-  return (
-    '<result>' +
-    xmlElement('accountId', outcome.accountId) +
-    xmlElement('contactId', outcome.contactId) +
-    errors +
-    xmlElement('leadId', outcome.leadId) +
-    xmlElement('opportunityId', null) +
-    xmlElement('success', outcome.success) +
-    '</result>'
-  );
 }

@@ -60,7 +60,12 @@ export function executeSoql(store: OrgStore, soql: string, options: ExecuteSoqlO
   } catch (error) {
     throw new EmulatorHttpError(400, 'MALFORMED_QUERY', `unexpected token: ${firstLine(error)}`);
   }
-  return new QueryRunner(store, soql, options).run(parsed);
+  const result = new QueryRunner(store, soql, options).run(parsed);
+  if ((parsed.for === 'VIEW' || parsed.for === 'REFERENCE') && !result.isCount) {
+    const ids = result.records.map((r) => r.Id).filter((id): id is string => typeof id === 'string');
+    store.markViewed(ids, parsed.for === 'VIEW' ? 'view' : 'reference');
+  }
+  return result;
 }
 
 function firstLine(error: unknown): string {

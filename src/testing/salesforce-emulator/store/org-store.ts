@@ -35,7 +35,8 @@ export type StoreWriteOperation =
   | { kind: 'update'; sobject?: string; id: string; values: Record<string, unknown> }
   | { kind: 'upsert'; sobject: string; externalIdField: string; values: Record<string, unknown> }
   | { kind: 'delete'; sobject?: string; id: string }
-  | { kind: 'hardDelete'; sobject?: string; id: string };
+  | { kind: 'hardDelete'; sobject?: string; id: string }
+  | { kind: 'undelete'; sobject?: string; id: string };
 
 /** A committed record change, as {@link OrgStore.onChange} observers see it. */
 export interface StoreChange {
@@ -325,6 +326,22 @@ export class OrgStore {
     for (const row of table.rows.values()) if (options.includeDeleted || row.IsDeleted !== true) yield row;
   }
 
+  /**
+   * SOQL `FOR VIEW` (stamps `LastViewedDate` and `LastReferencedDate`) or `FOR REFERENCE` (only
+   * `LastReferencedDate`): not an edit, so audit fields, change events and journals are untouched,
+   * as on Salesforce. Objects without those fields are skipped.
+   */
+  markViewed(ids: Iterable<string>, kind: 'view' | 'reference'): void {
+    const stamp = formatDateTime(this.clock.now());
+    for (const id of ids) {
+      const table = this.byPrefix.get(id.slice(0, 3));
+      const row = table?.rows.get(id);
+      if (!table || !row || row.IsDeleted === true) continue;
+      if (kind === 'view' && table.schema.field('LastViewedDate')) row.LastViewedDate = stamp;
+      if (table.schema.field('LastReferencedDate')) row.LastReferencedDate = stamp;
+    }
+  }
+
   /** Number of live rows of an object. */
   count(sobject: string): number {
     let n = 0;
@@ -403,6 +420,17 @@ export class OrgStore {
     );
   }
 
+  /**
+   * Restores records from the recycle bin (SOAP `undelete()`): `IsDeleted` back to false, unique
+   * values checked again; records deleted with them by a cascade stay deleted.
+   */
+  undelete(ids: string[], options: StoreWriteOptions = {}): EmulatorSaveResult[] {
+    return this.apply(
+      ids.map((id) => ({ kind: 'undelete', id })),
+      options,
+    );
+  }
+
   /** Removes records for good (Bulk `hardDelete`). */
   hardDelete(ids: string[], options: StoreWriteOptions = {}): EmulatorSaveResult[] {
     return this.apply(
@@ -428,11 +456,16 @@ export class OrgStore {
         if (!(error instanceof RecordFailure)) throw error;
         failed = true;
         const result: EmulatorSaveResult = { success: false, errors: [error.toSaveError()] };
-        if (operation.kind === 'update' || operation.kind === 'delete' || operation.kind === 'hardDelete') {
+        if (
+          operation.kind === 'update' ||
+          operation.kind === 'delete' ||
+          operation.kind === 'hardDelete' ||
+          operation.kind === 'undelete'
+        ) {
           const id = toId18(operation.id);
           if (id) result.id = id;
         }
-        if (operation.kind === 'upsert') result.created = false;
+        if (operation.kind === 'upsert') result.created = error.wouldCreate;
         results.push(result);
       }
     }
@@ -451,7 +484,9 @@ export class OrgStore {
             },
           ],
         };
-        if (result.created !== undefined) rolled.created = false;
+        // A rolled-back upsert keeps what it would have been (created: true for inserts), as a
+        // real org reports on API ≥ 46.
+        if (result.created !== undefined) rolled.created = result.created;
         return rolled;
       });
     }
@@ -531,8 +566,13 @@ export class OrgStore {
           throw new RecordFailure('NOT_FOUND', 'The requested resource does not exist', [], 404);
         }
         const values = field.type === 'id' ? withoutKey(operation.values, 'Id') : operation.values;
-        const id = this.insertRow(table, values, options, journal);
-        return { id, success: true, errors: [], created: true };
+        try {
+          const id = this.insertRow(table, values, options, journal);
+          return { id, success: true, errors: [], created: true };
+        } catch (error) {
+          if (error instanceof RecordFailure) error.wouldCreate = true;
+          throw error;
+        }
       }
       case 'delete': {
         const { table, id } = this.locate(operation.id, operation.sobject);
@@ -551,6 +591,24 @@ export class OrgStore {
         table.deletions.push({ id, deletedDate: now });
         this.cascadeDelete(table, id, now, journal);
         return { id, success: true, errors: [] };
+      }
+      case 'undelete': {
+        const id18 = isSalesforceIdShape(operation.id) ? toId18(operation.id) : undefined;
+        if (!id18) throw new RecordFailure('MALFORMED_ID', `bad id ${operation.id}`, []);
+        const table = this.byPrefix.get(id18.slice(0, 3));
+        const before = table?.rows.get(id18);
+        if (!table || !before || before.IsDeleted !== true) {
+          throw new RecordFailure('UNDELETE_FAILED', 'Entity is not in the recycle bin', []);
+        }
+        const row: EmulatorRecord = {
+          ...before,
+          IsDeleted: false,
+          SystemModstamp: formatDateTime(this.clock.now()),
+        };
+        this.checkUnique(table, id18, row);
+        this.journal(journal, table, id18);
+        this.setRow(table, id18, row);
+        return { id: id18, success: true, errors: [] };
       }
       case 'hardDelete': {
         const id18 = toId18(operation.id);
@@ -738,6 +796,9 @@ export class OrgStore {
     const readOnly: string[] = [];
     for (const [key, raw] of Object.entries(values)) {
       if (key === 'attributes' || key === 'Id' || key === 'id') continue;
+      // An empty CSV cell writes nothing, so an empty read-only column is no attempt to write it
+      // (a real org loads exports that carry read-only columns such as JigsawCompanyId).
+      if (options.valueFormat === 'csv' && raw === '' && schema.field(key)) continue;
       const foreign = this.foreignKey(schema, key, raw, options);
       if (foreign) {
         const allowed = mode === 'create' ? foreign.field.createable : foreign.field.updateable;
@@ -846,6 +907,7 @@ export class OrgStore {
   }
 
   private computeFields(schema: ObjectSchema, row: EmulatorRecord): void {
+    schema.derive?.(row);
     const name = schema.field('Name');
     if (name?.calculated && schema.field('LastName')) {
       row.Name =
@@ -1022,6 +1084,7 @@ export class OrgStore {
             !parent ||
             SYSTEM_FIELDS.has(field.name) ||
             field.name === 'OwnerId' ||
+            field.name === 'MasterRecordId' ||
             field.name.startsWith('Converted')
           ) {
             continue;
@@ -1030,6 +1093,8 @@ export class OrgStore {
             field.name === 'ParentId'
               ? `Child${child.schema.labelPlural.replace(/\s+/g, '')}`
               : child.schema.labelPlural.replace(/\s+/g, '');
+          // One name per parent: the first lookup wins (Task.WhatId's `Tasks`, not Task.AccountId).
+          if (parent.schema.childRelationships.some((r) => r.relationshipName === relationshipName)) continue;
           parent.schema.childRelationships.push({
             childSObject: child.schema.name,
             field: field.name,

@@ -36,6 +36,12 @@ export class RecordFailure extends Error {
     super(message);
   }
 
+  /**
+   * Upsert only: the key matched no record, so the write was an insert. Salesforce (API ≥ 46)
+   * reports `created: true` for such a row even when it fails or is rolled back.
+   */
+  wouldCreate = false;
+
   /** The collection-style error object. */
   toSaveError(): EmulatorSaveError {
     return { statusCode: this.statusCode, message: this.message, fields: this.fields };

@@ -86,6 +86,11 @@ export interface EmulatorObjectDefinition {
    * null), e.g. CampaignMember's `[CampaignId, ContactId]` → "Already a campaign member.".
    */
   uniqueTogether?: Array<{ fields: string[]; message: string }>;
+  /**
+   * Sets fields Salesforce derives from others on every write (e.g. Opportunity `IsClosed` from
+   * `StageName`); gets the full row after the write's values are merged.
+   */
+  derive?: (row: EmulatorRecord) => void;
 }
 
 /** A field with every default filled in. */
@@ -119,6 +124,7 @@ export class ObjectSchema {
   private readonly byLowerRelationship = new Map<string, ResolvedField>();
   readonly childRelationships: ChildRelationship[] = [];
   readonly uniqueTogether: Array<{ fields: string[]; message: string }>;
+  readonly derive: ((row: EmulatorRecord) => void) | undefined;
 
   constructor(definition: EmulatorObjectDefinition) {
     this.name = definition.name;
@@ -129,6 +135,7 @@ export class ObjectSchema {
     this.updateable = definition.updateable ?? true;
     this.deletable = definition.deletable ?? true;
     this.uniqueTogether = definition.uniqueTogether ?? [];
+    this.derive = definition.derive;
     for (const field of definition.fields) this.addField(field);
   }
 

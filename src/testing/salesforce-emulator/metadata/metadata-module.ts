@@ -1,0 +1,133 @@
+import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
+import type { EmulatorModule, EmulatorModuleContext } from '../module.js';
+import { CONVERTED_STATUSES } from '../soap/convert-lead.js';
+import { readSoapCall } from '../soap/soap-endpoint.js';
+import { SoapFault, soapFaultXml, xmlElement, xmlText } from '../soap/soap-envelope.js';
+import type { ObjectSchema, ResolvedField } from '../store/schema.js';
+
+const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
+const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
+
+/** Metadata API field types by describe type. */
+const FIELD_TYPES: Readonly<Record<string, string>> = {
+  string: 'Text',
+  textarea: 'LongTextArea',
+  email: 'Email',
+  boolean: 'Checkbox',
+  picklist: 'Picklist',
+  multipicklist: 'MultiselectPicklist',
+  reference: 'Lookup',
+  date: 'Date',
+  datetime: 'DateTime',
+  double: 'Number',
+  int: 'Number',
+  currency: 'Currency',
+  percent: 'Percent',
+  phone: 'Phone',
+  url: 'Url',
+};
+
+/**
+ * The Metadata API's `readMetadata` (`POST /services/Soap/m/{version}`) for what the emulator
+ * knows: `CustomField` (`Object.Field` of any emulated field, picklist values with `default` and,
+ * on Lead.Status, `converted`) and `LeadConvertSettings`. An unknown type or full name answers an
+ * empty record; other operations a SOAP fault. Session from the `SessionHeader`.
+ */
+export const metadataModule: EmulatorModule = {
+  name: 'metadata',
+  create(context) {
+    const handler = (request: EmulatorRequestContext): Promise<EmulatorResponse> => handle(context, request);
+    for (const pattern of ['/services/Soap/m/:soapVersion', '/services/Soap/m/:soapVersion/:orgId']) {
+      context.router.add({ method: 'POST', pattern, kind: 'public', name: `POST ${pattern}`, handler });
+    }
+    return undefined;
+  },
+};
+
+async function handle(
+  context: EmulatorModuleContext,
+  request: EmulatorRequestContext,
+): Promise<EmulatorResponse> {
+  try {
+    const soap = await readSoapCall(context, request);
+    if (soap.operation !== 'readMetadata') {
+      throw new SoapFault(
+        'soapenv:Client',
+        `No operation available for request {${METADATA_NS}}${soap.operation}, please check the WSDL for the service.`,
+        true,
+      );
+    }
+    const type = String(soap.body.type ?? '');
+    const raw = soap.body.fullNames;
+    const fullNames = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((n) =>
+      String(n).trim(),
+    );
+    if (fullNames.length > 10) {
+      throw new SoapFault('INVALID_CROSS_REFERENCE_KEY', 'readMetadata accepts at most 10 full names');
+    }
+    // An unknown component still gets its (empty) record, so results line up with fullNames.
+    const records = fullNames
+      .map((fullName) => readRecord(context, type, fullName) ?? `<records xsi:type="${xmlText(type)}"/>`)
+      .join('');
+    return {
+      status: 200,
+      headers: { 'Content-Type': XML_CONTENT_TYPE },
+      body:
+        '<?xml version="1.0" encoding="UTF-8"?>' +
+        `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="${METADATA_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
+        `<soapenv:Body><readMetadataResponse><result>${records}</result></readMetadataResponse></soapenv:Body></soapenv:Envelope>`,
+    };
+  } catch (error) {
+    if (!(error instanceof SoapFault)) throw error;
+    return { status: 500, headers: { 'Content-Type': XML_CONTENT_TYPE }, body: soapFaultXml(error) };
+  }
+}
+
+/** One `<records xsi:type="…">`, or undefined when the component does not exist. */
+function readRecord(context: EmulatorModuleContext, type: string, fullName: string): string | undefined {
+  if (type === 'LeadConvertSettings' && fullName === 'LeadConvertSettings') {
+    return (
+      '<records xsi:type="LeadConvertSettings">' +
+      xmlElement('fullName', fullName) +
+      xmlElement('allowOwnerChange', true) +
+      xmlElement('opportunityCreationOptions', 'VisibleOptional') +
+      '</records>'
+    );
+  }
+  if (type !== 'CustomField') return undefined;
+  const dot = fullName.indexOf('.');
+  const schema: ObjectSchema | undefined = dot > 0 ? context.store.schema(fullName.slice(0, dot)) : undefined;
+  const field = schema?.field(fullName.slice(dot + 1));
+  if (!schema || !field) return undefined;
+  return `<records xsi:type="CustomField">${fieldXml(schema, field)}</records>`;
+}
+
+function fieldXml(schema: ObjectSchema, field: ResolvedField): string {
+  let xml = xmlElement('fullName', `${schema.name}.${field.name}`);
+  if (field.externalId) xml += xmlElement('externalId', true);
+  xml += xmlElement('label', field.label);
+  if (field.length > 0 && (field.type === 'string' || field.type === 'textarea'))
+    xml += xmlElement('length', String(field.length));
+  if (field.picklistValues.length > 0) {
+    const converted = schema.name === 'Lead' && field.name === 'Status';
+    xml +=
+      '<picklist>' +
+      field.picklistValues
+        .map(
+          (value) =>
+            '<picklistValues>' +
+            xmlElement('fullName', value) +
+            (converted ? xmlElement('converted', CONVERTED_STATUSES.has(value)) : '') +
+            xmlElement('default', field.defaultValue === value) +
+            '</picklistValues>',
+        )
+        .join('') +
+      xmlElement('sorted', false) +
+      '</picklist>';
+  }
+  if (field.referenceTo.length > 0) xml += xmlElement('referenceTo', field.referenceTo[0] ?? '');
+  if (field.required) xml += xmlElement('required', true);
+  xml += xmlElement('type', FIELD_TYPES[field.type] ?? 'Text');
+  if (field.unique) xml += xmlElement('unique', true);
+  return xml;
+}
