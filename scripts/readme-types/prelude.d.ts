@@ -63,3 +63,17 @@ declare const user: { id: string };
 declare function hostFieldsOf(user: {
   id: string;
 }): Promise<Parameters<typeof import('@markmail/crm').suggestFieldMappings>[0]['hostFields']>;
+
+/** Values the host has at hand in the error, HubSpot and scale-out sections. */
+declare const err: unknown;
+declare function retryLater(): void;
+declare const contacts: CrmContactInput[];
+declare const clientId: string;
+declare const clientSecret: string;
+declare const redirectUri: string;
+declare const state: string;
+declare const codeFromRedirect: string;
+declare function syncIntegration(
+  integration: import('@markmail/crm').CrmIntegration,
+  signal: AbortSignal,
+): Promise<unknown>;
