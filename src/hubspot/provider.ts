@@ -25,6 +25,8 @@ import type {
   CrmProvider,
 } from '../core/provider.js';
 import { sleep } from '../core/sleep.js';
+import { INSPECT_CUSTOM, inspectSummary, type SafeSummary } from '../security/inspect.js';
+import { REDACTED } from '../security/redact.js';
 import * as activities from './activities.js';
 import * as campaigns from './campaigns.js';
 import * as changes from './changes.js';
@@ -101,6 +103,26 @@ export class HubSpotProvider implements CrmProvider {
   /** The validated field mapping from the last {@link mapCustomFields}. */
   get fieldMappings(): readonly CrmFieldMapping[] {
     return this.#fieldMappings;
+  }
+
+  /** A summary without credentials: what `JSON.stringify(provider)` shows. */
+  toJSON(): SafeSummary {
+    return {
+      name: this.name,
+      apiVersion: this.#context.apiVersion,
+      externalIdProperty: this.#context.externalIdProperty,
+      // Always set: the constructor refuses a provider without a token or token source.
+      accessToken: REDACTED,
+    };
+  }
+
+  /** `console.log(provider)` shows {@link toJSON}'s summary, never the token. */
+  [INSPECT_CUSTOM](
+    _depth: number,
+    options: unknown,
+    inspect?: (value: unknown, options: unknown) => string,
+  ): string {
+    return inspectSummary('HubSpotProvider', this.toJSON(), options, inspect);
   }
 
   supportsFeature(feature: CrmFeature): boolean {

@@ -29,6 +29,13 @@ import type {
 } from '../core/provider.js';
 import type { ProviderRegistry } from '../core/registry.js';
 import { sleep } from '../core/sleep.js';
+import {
+  INSPECT_CUSTOM,
+  inspectSummary,
+  installRedactedView,
+  maskSecret,
+  type SafeSummary,
+} from '../security/inspect.js';
 import { createSessionRefresher, type RefreshTokenHolder } from './auth/session-refresh.js';
 import { DEFAULT_BULK } from './bulk.js';
 import { SalesforceClient } from './client.js';
@@ -96,6 +103,7 @@ export class SalesforceProvider implements CrmProvider {
   readonly apiVersion: string;
 
   readonly #context: SalesforceContext;
+  readonly #tokens: RefreshTokenHolder;
 
   /**
    * @throws {CrmConfigurationError} on unknown or invalid options, or neither a connection nor
@@ -132,6 +140,14 @@ export class SalesforceProvider implements CrmProvider {
         ...(opts.clientName ? { callOptions: { client: opts.clientName } } : {}),
       });
     }
+    const connection = this.connection;
+    installRedactedView(connection, 'Connection', () => ({
+      instanceUrl: connection.instanceUrl,
+      version: connection.version,
+      accessToken: maskSecret(connection.accessToken),
+      refreshToken: maskSecret(connection.refreshToken),
+    }));
+    this.#tokens = tokens;
     const clock = opts.clock ?? { now: () => new Date() };
     const client = new SalesforceClient({
       connection: this.connection,
@@ -185,6 +201,27 @@ export class SalesforceProvider implements CrmProvider {
   /** The contact field mappings in force (from options or {@link mapCustomFields}). */
   get fieldMappings(): readonly CrmFieldMapping[] {
     return this.#context.fieldMappings;
+  }
+
+  /** A summary without credentials: what `JSON.stringify(provider)` shows. */
+  toJSON(): SafeSummary {
+    return {
+      name: this.name,
+      instanceUrl: this.connection.instanceUrl,
+      apiVersion: this.apiVersion,
+      externalIdField: this.#context.externalIdField,
+      accessToken: maskSecret(this.connection.accessToken),
+      refreshToken: maskSecret(this.#tokens.refreshToken ?? this.connection.refreshToken),
+    };
+  }
+
+  /** `console.log(provider)` shows {@link toJSON}'s summary, never the tokens. */
+  [INSPECT_CUSTOM](
+    _depth: number,
+    options: unknown,
+    inspect?: (value: unknown, options: unknown) => string,
+  ): string {
+    return inspectSummary('SalesforceProvider', this.toJSON(), options, inspect);
   }
 
   /** Whether this provider supports `feature` (Salesforce supports all of them). */
