@@ -46,6 +46,15 @@ function setup(responses: Array<() => Response> = []) {
   return { fake, oauth, storage, stateStore, logger };
 }
 
+function seenSet() {
+  const seen = new Set<string>();
+  return async (nonce: string) => {
+    if (seen.has(nonce)) return false;
+    seen.add(nonce);
+    return true;
+  };
+}
+
 function callback(query: Record<string, string>): Request {
   const url = new URL(REDIRECT_URI);
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
@@ -231,6 +240,32 @@ describe('beginOAuthAuthorization + createOAuthCallbackHandler', () => {
     expect(ctx.fake.requests).toHaveLength(0);
     expect(await ctx.storage.integrations.list()).toEqual([]);
   });
+
+  for (const kind of ['memory', 'sealed'] as const) {
+    it(`a refused cross-user callback leaves the victim's state usable (${kind} store)`, async () => {
+      ctx.fake.push(() => json(200, tokenResponse()));
+      const stateStore =
+        kind === 'memory' ? ctx.stateStore : new SealedOAuthStateStore({ cipher, seen: seenSet() });
+      const handler = createOAuthCallbackHandler({
+        oauth: ctx.oauth,
+        storage: ctx.storage,
+        cipher,
+        stateStore,
+        resolveUser: (request) => request.headers.get('x-user'),
+      });
+      const { state } = await beginOAuthAuthorization({ oauth: ctx.oauth, stateStore, userId: 'victim' });
+      const as = (user: string | null) =>
+        new Request(callback({ code: 'c', state }), { headers: user ? { 'x-user': user } : {} });
+      expect((await handler(as('attacker'))).status).toBe(403);
+      expect((await handler(as(null))).status).toBe(401);
+      expect(ctx.fake.requests).toHaveLength(0);
+      // The victim finishes their own login with the same state.
+      expect((await handler(as('victim'))).status).toBe(200);
+      expect(await ctx.storage.integrations.list()).toHaveLength(1);
+      // Still single use.
+      expect((await handler(as('victim'))).status).toBe(400);
+    });
+  }
 
   it('maps a refused code exchange (wrong verifier) to 400 and a storage failure to 500', async () => {
     ctx.fake.push(() => json(400, { error: 'invalid_grant', error_description: 'invalid code verifier' }));

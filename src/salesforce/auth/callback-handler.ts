@@ -209,6 +209,13 @@ export function createOAuthCallbackHandler(
     const state = query.get('state');
     const code = query.get('code');
     const oauthError = query.get('error');
+    // Check the signed-in user against a peeked state before taking it, so a refused callback
+    // (another user, or nobody) leaves the rightful user's state usable.
+    const peeked =
+      state && code && !oauthError && options.resolveUser && options.stateStore.peek
+        ? await options.stateStore.peek(state)
+        : null;
+    const signedIn = peeked ? await resolveUserId(request, peeked) : undefined;
     const pending = state ? await options.stateStore.take(state) : null;
     if (oauthError) {
       // The user declined or Salesforce refused; the state is consumed either way.
@@ -232,7 +239,8 @@ export function createOAuthCallbackHandler(
         status: 400,
       });
     }
-    const userId = await resolveUserId(request, pending);
+    const userId =
+      signedIn !== undefined ? checkUser(signedIn, pending) : await resolveUserId(request, pending);
     const tokens = await options.oauth.exchangeCode({
       code,
       codeVerifier: pending.codeVerifier,
@@ -259,17 +267,7 @@ export function createOAuthCallbackHandler(
           status: 401,
         });
       }
-      if (pending.userId !== undefined && pending.userId !== current) {
-        throw new CrmAuthenticationError(
-          'OAuth callback belongs to a different user than the one signed in',
-          {
-            provider: SALESFORCE_PROVIDER_NAME,
-            providerCode: 'user_mismatch',
-            status: 403,
-          },
-        );
-      }
-      return current;
+      return checkUser(current, pending);
     }
     const userId = pending.userId ?? options.userId;
     if (!userId) {
@@ -279,6 +277,17 @@ export function createOAuthCallbackHandler(
       );
     }
     return userId;
+  }
+
+  function checkUser(current: string, pending: SalesforcePendingAuthorization): string {
+    if (pending.userId !== undefined && pending.userId !== current) {
+      throw new CrmAuthenticationError('OAuth callback belongs to a different user than the one signed in', {
+        provider: SALESFORCE_PROVIDER_NAME,
+        providerCode: 'user_mismatch',
+        status: 403,
+      });
+    }
+    return current;
   }
 
   async function storeIntegration(

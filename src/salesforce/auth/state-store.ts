@@ -37,6 +37,13 @@ export interface OAuthStateStore {
   save(pending: SalesforcePendingAuthorization, ttlMs: number): Promise<string>;
   /** Return and forget the pending data for `state`; `null` when unknown, used or expired. */
   take(state: string): Promise<SalesforcePendingAuthorization | null>;
+  /**
+   * Return the pending data for `state` without consuming it; `null` when unknown, used or
+   * expired. Optional: with it, a callback refused for its user (someone else signed in, or
+   * nobody) leaves the rightful user's state usable, so an attacker who learns a victim's state
+   * cannot burn it. Stores without it consume the state on every callback.
+   */
+  peek?(state: string): Promise<SalesforcePendingAuthorization | null>;
 }
 
 /**
@@ -76,6 +83,11 @@ export class MemoryOAuthStateStore implements OAuthStateStore {
     const state = randomBytes(32).toString('base64url');
     this.#entries.set(state, { pending: { ...pending }, expiresAt: now + ttlMs });
     return state;
+  }
+
+  async peek(state: string): Promise<SalesforcePendingAuthorization | null> {
+    const entry = this.#entries.get(state);
+    return entry && entry.expiresAt > this.#clock.now().getTime() ? { ...entry.pending } : null;
   }
 
   async take(state: string): Promise<SalesforcePendingAuthorization | null> {
@@ -129,7 +141,20 @@ export class SealedOAuthStateStore implements OAuthStateStore {
     return Buffer.from(ciphertext, 'utf8').toString('base64url');
   }
 
+  async peek(state: string): Promise<SalesforcePendingAuthorization | null> {
+    const sealed = await this.#open(state);
+    return sealed ? sealed.p : null;
+  }
+
   async take(state: string): Promise<SalesforcePendingAuthorization | null> {
+    const sealed = await this.#open(state);
+    if (!sealed) return null;
+    if (this.#seen && !(await this.#seen(sealed.n, new Date(sealed.e)))) return null;
+    return sealed.p;
+  }
+
+  /** Decrypt and check a state's shape and expiry; `null` when it does not pass. */
+  async #open(state: string): Promise<{ p: SalesforcePendingAuthorization; e: number; n: string } | null> {
     let sealed: { p?: SalesforcePendingAuthorization; e?: number; n?: string };
     try {
       const ciphertext = Buffer.from(state, 'base64url').toString('utf8');
@@ -140,7 +165,6 @@ export class SealedOAuthStateStore implements OAuthStateStore {
     }
     if (!sealed.p || typeof sealed.e !== 'number' || typeof sealed.n !== 'string') return null;
     if (sealed.e <= this.#clock.now().getTime()) return null;
-    if (this.#seen && !(await this.#seen(sealed.n, new Date(sealed.e)))) return null;
-    return sealed.p;
+    return { p: sealed.p, e: sealed.e, n: sealed.n };
   }
 }
