@@ -105,6 +105,11 @@ export interface CrmErrorOptions {
   details?: CrmErrorDetails;
   /** Override whether the operation may be retried. Each class has a sensible default. */
   retryable?: boolean;
+  /**
+   * Exact secret values to remove from the message and cause (on top of the shape-based
+   * redaction), e.g. a client secret the host registered. Not kept on the error.
+   */
+  knownSecrets?: Iterable<string>;
 }
 
 /** API consumption reported by a provider (Salesforce: the `Sforce-Limit-Info` header). */
@@ -158,7 +163,8 @@ export class CrmError extends Error {
   declare readonly cause: unknown;
 
   constructor(message: string, options: CrmErrorOptions = {}) {
-    super(redactText(message));
+    const known = [...(options.knownSecrets ?? [])];
+    super(redactText(message, known));
     this.retryable = options.retryable ?? false;
     this.status = options.status;
     this.providerCode = options.providerCode;
@@ -166,7 +172,7 @@ export class CrmError extends Error {
     this.details = options.details;
     // Non-enumerable so loggers that walk own properties do not dump raw payloads.
     Object.defineProperty(this, 'cause', {
-      value: redactCause(options.cause),
+      value: redactCause(options.cause, known),
       enumerable: false,
       writable: false,
     });
@@ -226,14 +232,16 @@ export class CrmError extends Error {
  * (`errorCode`, …); the error its creator holds is never mutated. An error with nothing to redact
  * is kept as it is (same identity).
  */
-function redactCause(cause: unknown, depth = 0): unknown {
-  if (typeof cause === 'string') return redactText(cause);
-  if (!(cause instanceof Error) || depth > 8) return cause;
+function redactCause(cause: unknown, known: readonly string[], depth = 0): unknown {
+  if (typeof cause === 'string') return redactText(cause, known);
+  if (!(cause instanceof Error) || depth > 8) return known.length > 0 ? redactValue(cause, known) : cause;
   try {
-    const message = redactText(cause.message);
-    const stack = typeof cause.stack === 'string' ? redactText(cause.stack) : cause.stack;
+    const message = redactText(cause.message, known);
+    const stack = typeof cause.stack === 'string' ? redactText(cause.stack, known) : cause.stack;
     const inner =
-      cause.cause !== undefined && cause.cause !== cause ? redactCause(cause.cause, depth + 1) : cause.cause;
+      cause.cause !== undefined && cause.cause !== cause
+        ? redactCause(cause.cause, known, depth + 1)
+        : cause.cause;
     if (message === cause.message && stack === cause.stack && inner === cause.cause) return cause;
     const copy = Object.create(
       Object.getPrototypeOf(cause),

@@ -56,6 +56,8 @@ export interface SalesforceClientOptions {
   logger: CrmLogger;
   maxApiUsageRatio: number | undefined;
   refreshAccessToken: (() => Promise<SalesforceRefreshResult>) | undefined;
+  /** Host secrets removed from a failed refresh's error (see the provider's `secrets` option). */
+  knownSecrets?: () => Iterable<string>;
   random?: () => number;
   /**
    * While the guard refuses, re-read usage from the org (`GET /limits`) at most this often, ms:
@@ -318,12 +320,15 @@ export class SalesforceClient {
           this.connection.instanceUrl = result.instanceUrl;
         this.#options.logger.info('Salesforce session refreshed');
       } catch (error) {
+        // A CrmError passes through as it is (whoever built it chose its message); anything else is
+        // wrapped with the host's registered secrets removed from its message and stack.
         throw isCrmError(error)
           ? error
           : new CrmAuthenticationError('Salesforce session refresh failed', {
               cause: error,
               provider: SALESFORCE_PROVIDER,
               providerCode: 'REFRESH_FAILED',
+              knownSecrets: this.#options.knownSecrets?.() ?? [],
             });
       } finally {
         this.#refreshing = undefined;

@@ -69,6 +69,14 @@ export interface SalesforceProviderOptions {
   /** Told about every refresh done with `refreshToken` + `oauth`; persist a rotated refresh token here. */
   onTokenRefresh?: (tokens: SalesforceRefreshedTokens) => void | Promise<void>;
   /**
+   * Secrets of the host's own that could reach an error or a log line through this provider (e.g.
+   * the client secret a `refreshAccessToken` of yours puts in its error). Read on every log line
+   * and every refresh failure; their exact values (8 characters or longer) become `[REDACTED]`.
+   * A `CrmError` your refresher throws is passed on unchanged: give it `knownSecrets` yourself.
+   * The provider's own access and refresh tokens are always redacted.
+   */
+  secrets?: () => Iterable<string>;
+  /**
    * Contact field holding the host id (an External ID field). `null`: match contacts by Email.
    * @default 'MarkMail_ID__c'
    */
@@ -170,6 +178,7 @@ const OptionsSchema = z.strictObject({
     .optional(),
   refreshAccessToken: functionSchema.optional(),
   onTokenRefresh: functionSchema.optional(),
+  secrets: functionSchema.optional(),
   externalIdField: fieldName.nullable().optional(),
   campaignExternalIdField: fieldName.optional(),
   leadExternalIdField: fieldName.nullable().optional(),

@@ -113,8 +113,11 @@ export class SalesforceProvider implements CrmProvider {
     const opts = validateProviderOptions(options);
     this.apiVersion = opts.apiVersion ?? DEFAULT_SALESFORCE_API_VERSION;
     const tokens: RefreshTokenHolder = { refreshToken: opts.refreshToken };
+    const hostSecrets = opts.secrets ?? (() => []);
     const secrets = () =>
-      [this.connection?.accessToken, tokens.refreshToken].filter((s): s is string => typeof s === 'string');
+      [this.connection?.accessToken, tokens.refreshToken, ...hostSecrets()].filter(
+        (s): s is string => typeof s === 'string',
+      );
     const logger = createRedactingLogger(opts.logger ?? silentLogger, secrets);
     const wait = opts.sleep ?? sleep;
     const retry = resolveRetryOptions(opts.retry);
@@ -156,6 +159,7 @@ export class SalesforceProvider implements CrmProvider {
       logger,
       maxApiUsageRatio: opts.maxApiUsageRatio === null ? undefined : (opts.maxApiUsageRatio ?? 0.9),
       refreshAccessToken: createSessionRefresher(opts, tokens),
+      knownSecrets: hostSecrets,
       now: () => clock.now().getTime(),
       ...(opts.apiUsageRecheckMs !== undefined ? { usageRecheckMs: opts.apiUsageRecheckMs } : {}),
       ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
