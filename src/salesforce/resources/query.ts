@@ -3,7 +3,7 @@ import type { CrmSyncResult } from '../../core/models.js';
 import type { SalesforceRecord } from '../mapping.js';
 import type { OperationCounters } from '../transport.js';
 import { apiUrl, jsonRequest, type SalesforceContext } from './context.js';
-import { type SaveResult, syncResult } from './results.js';
+import { recordError, recordFailure, type SaveResult, syncResult } from './results.js';
 
 /** sObject Collections accept at most 200 records per request. */
 export const COLLECTION_LIMIT = 200;
@@ -103,11 +103,47 @@ export function upsertByExternalId(
   body: SalesforceRecord,
   options: { signal: AbortSignal | undefined; counters?: OperationCounters },
 ): Promise<SaveResult | undefined> {
+  if (isDotSegment(key)) return upsertOneInCollection(context, sobject, field, key, body, options);
   return context.client.request<SaveResult | undefined>(
     `upsert ${sobject}`,
     jsonRequest(context, 'PATCH', `/sobjects/${sobject}/${field}/${encodeURIComponent(key)}`, body),
     { idempotent: true, signal: options.signal, counters: options.counters },
   );
+}
+
+/**
+ * `.` and `..` are dot segments: URL normalisation (WHATWG, proxies, Salesforce's front end) turns
+ * `/Contact/Ext__c/..` into `/Contact`, also when percent-encoded (`%2E`), so such a key cannot be
+ * put in the upsert resource's path.
+ */
+function isDotSegment(key: string): boolean {
+  return key === '.' || key === '..';
+}
+
+/**
+ * Upsert one record through sObject Collections, with the key in the body: the path holds only the
+ * field name. A refused record throws, as the single-record resource does.
+ */
+async function upsertOneInCollection(
+  context: SalesforceContext,
+  sobject: string,
+  field: string,
+  key: string,
+  body: SalesforceRecord,
+  options: { signal: AbortSignal | undefined; counters?: OperationCounters },
+): Promise<SaveResult> {
+  const [result] = await upsertCollection(
+    context,
+    sobject,
+    field,
+    [{ ...body, [field]: key }],
+    options.signal,
+    options.counters,
+  );
+  const operation = `upsert ${sobject}`;
+  if (!result) throw recordFailure(operation, { code: 'NO_RESULT', message: 'No result returned' });
+  if (!result.success) throw recordFailure(operation, recordError(result.errors?.[0] ?? {}));
+  return result;
 }
 
 /**
