@@ -1,6 +1,6 @@
 import { CrmDataConversionError, isCrmError, throwIfAborted } from '../core/errors.js';
 import type { CrmContactInput } from '../core/models.js';
-import type { CrmProgress } from '../core/provider.js';
+import type { CrmProgress, CrmProvider } from '../core/provider.js';
 import { chunked } from '../internal/chunks.js';
 import { CLEARABLE_CONTACT_FIELDS } from '../internal/contact-fields.js';
 import { stripRecordValues } from '../security/record-values.js';
@@ -227,10 +227,17 @@ async function pushChunk(
           apiCalls: report.apiCalls + (p.apiCalls ?? 0),
         });
       };
-      const result = await ctx.provider.bulkSyncContacts(
-        toSend.map((c) => withClears(c)),
-        { mode: ctx.bulkMode, expectedCount: toSend.length, signal: ctx.signal, onProgress: relay },
-      );
+      let result: Awaited<ReturnType<CrmProvider['bulkSyncContacts']>>;
+      try {
+        result = await ctx.provider.bulkSyncContacts(
+          toSend.map((c) => withClears(c)),
+          { mode: ctx.bulkMode, expectedCount: toSend.length, signal: ctx.signal, onProgress: relay },
+        );
+      } catch (error) {
+        // A rate limit is a clean stop (`stopReason: 'rate_limited'`), not a failure of the records.
+        if (!ctx.signal.aborted && !isCleanStop(error)) countBatchFailure(ctx, toSend, error);
+        throw error;
+      }
       run.sent = sentBase + toSend.length;
       report.apiCalls += result.apiCalls;
       const byId = new Map(result.results.map((r) => [r.externalId, r]));
@@ -387,6 +394,26 @@ function outcomeRow(
     lastError: storedError(code, message),
     state: writeContactState({ ...state, retry }),
   };
+}
+
+/**
+ * A batch the provider refused as a whole: each of its records counts as failed under the error's
+ * code, so the report and the sync log show the failure by code, not only in `stopMessage`. Their
+ * status rows are left as they were, so the next run sends them again.
+ */
+function countBatchFailure(ctx: SyncRunContext, batch: readonly Candidate[], error: unknown): void {
+  const code = isCrmError(error) ? (error.providerCode ?? error.code) : 'BATCH_FAILED';
+  const message = isCrmError(error) ? error.message : 'The batch failed as a whole';
+  for (const candidate of batch) {
+    ctx.report.fail({
+      externalId: candidate.mapped.externalId,
+      code,
+      message: stripRecordValues(message, candidate.mapped.contact),
+      retryable: true,
+      attempts: 1,
+      needsAttention: false,
+    });
+  }
 }
 
 /** Whether `error` should end a run cleanly (report returned) rather than be thrown. */

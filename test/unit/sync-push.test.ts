@@ -367,6 +367,24 @@ describe('SyncEngine.pushContacts', () => {
     expect(await storage.leases.acquire(engine.leaseKey, 1_000)).not.toBeNull();
   });
 
+  it('counts the records of a batch that failed as a whole, by code, in the report and the sync log', async () => {
+    const { storage, provider, engine } = setup({ batchSize: 5 });
+    provider.failCall(
+      'bulkSyncContacts',
+      new CrmConnectionError('socket hang up', { providerCode: 'ECONNRESET' }),
+    );
+    const error = await engine.pushContacts(contacts(3)).catch((e: unknown) => e);
+    const report = getSyncReport(error);
+    expect(report).toMatchObject({ failed: 3, needsAttention: 0 });
+    expect(report?.errorsByCode.ECONNRESET).toMatchObject({ count: 3, retryable: true });
+    const [log] = await storage.syncLogs.list(INTEGRATION);
+    expect(log?.errorCount).toBe(3);
+    expect(log?.errorDetails).toMatchObject({ errorsByCode: { ECONNRESET: { count: 3 } } });
+    // Not marked failed in storage: the next run sends them again.
+    expect(await statusRows(storage)).toHaveLength(0);
+    expect((await engine.pushContacts(contacts(3))).created).toBe(3);
+  });
+
   it('surfaces a storage failure as CrmStorageError and keeps earlier batches consistent', async () => {
     const { storage, provider, engine } = setup({ batchSize: 10 });
     const upsertMany = storage.syncStatus.upsertMany.bind(storage.syncStatus);
