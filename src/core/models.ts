@@ -306,6 +306,8 @@ export const CrmBulkSyncResultSchema = z.object({
   failed: Count,
   results: z.array(CrmSyncResultSchema),
   apiCalls: Count,
+  /** Calls the provider sent again after a transient failure and that then went on. Optional: not every provider counts them. */
+  retries: Count.optional(),
   mode: z.enum(['rest', 'bulk']),
 });
 /** A batch sync outcome. */

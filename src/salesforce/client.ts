@@ -266,6 +266,7 @@ export class SalesforceClient {
           this.#options.random,
         );
         if (delay === undefined) throw error;
+        counters.retries = (counters.retries ?? 0) + 1;
         this.#options.logger.warn('Salesforce call failed; retrying', {
           operation,
           code: error.providerCode ?? error.code,

@@ -15,6 +15,8 @@ export interface AttemptRecord {
 export interface OperationCounters {
   /** HTTP requests sent (Salesforce counts each REST call against the daily limit). */
   apiCalls: number;
+  /** Calls sent again after a transient failure (a session refresh is not counted). */
+  retries?: number;
 }
 
 /** Per-request context, passed to jsforce as part of `conn.request(request, options)`. */

@@ -240,6 +240,7 @@ async function pushChunk(
       }
       run.sent = sentBase + toSend.length;
       report.apiCalls += result.apiCalls;
+      report.retries += result.retries ?? 0;
       const byId = new Map(result.results.map((r) => [r.externalId, r]));
       for (const candidate of toSend) {
         finalRows.set(

@@ -82,6 +82,11 @@ export interface SyncReport {
   errorsByCode: Record<string, SyncErrorGroup>;
   /** API calls spent by this run. */
   apiCalls: number;
+  /**
+   * Push: provider calls sent again after a transient failure (5xx, dropped connection, timeout)
+   * during this run, as the provider reports them; otherwise only visible as log warnings.
+   */
+  retries: number;
   durationMs: number;
   startedAt: Date;
   completedAt: Date;
@@ -127,6 +132,7 @@ export class SyncReportBuilder {
       errors: [],
       errorsByCode: {},
       apiCalls: 0,
+      retries: 0,
       durationMs: 0,
       startedAt: init.startedAt,
       completedAt: init.startedAt,
@@ -176,7 +182,7 @@ export class SyncReportBuilder {
   /** The JSON-safe `errorDetails` for the run's log entry, or `null` for a clean run. */
   logDetails(): Record<string, unknown> | null {
     const r = this.report;
-    if (r.failed === 0 && r.stopReason === null && r.conflicts === 0) return null;
+    if (r.failed === 0 && r.stopReason === null && r.conflicts === 0 && r.retries === 0) return null;
     return {
       stopReason: r.stopReason,
       stopMessage: r.stopMessage,
@@ -193,6 +199,7 @@ export class SyncReportBuilder {
         suppressed: r.suppressed,
         needsAttention: r.needsAttention,
         apiCalls: r.apiCalls,
+        retries: r.retries,
       },
     };
   }

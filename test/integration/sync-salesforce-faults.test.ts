@@ -196,6 +196,25 @@ describe('a failed Bulk API 2.0 job strands nothing', () => {
   });
 });
 
+describe('Retries are counted, not only logged', () => {
+  it('a Collections call that succeeds on retry after a 503 counts in report.retries and the sync log', async () => {
+    const { engine, storage } = setup();
+    const contacts = hostContacts(10);
+    sf.faults.add({ method: 'PATCH', path: /\/composite\/sobjects\//, status: 503 });
+    const report = await engine.pushContacts(contacts);
+    expect(report).toMatchObject({ created: 10, failed: 0, retries: 1, complete: true });
+    await expectConverged(storage, contacts);
+    const [log] = await storage.syncLogs.list('int-faults');
+    expect(log?.errorCount).toBe(0);
+    expect(log?.errorDetails).toMatchObject({ counts: { retries: 1 } });
+  });
+
+  it('a clean run reports no retries', async () => {
+    const { engine } = setup();
+    expect((await engine.pushContacts(hostContacts(5))).retries).toBe(0);
+  });
+});
+
 describe('Bulk path through the refresh and retry layer', () => {
   it('one transient 503 on the upload does not end the run; the orphaned job is aborted', async () => {
     const { engine, storage } = setup();

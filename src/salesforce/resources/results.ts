@@ -94,6 +94,7 @@ export function bulkSyncResult(
     failed: results.filter((r) => !r.success).length,
     results,
     apiCalls: counters.apiCalls,
+    retries: counters.retries ?? 0,
     mode: route,
   };
 }
