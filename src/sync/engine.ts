@@ -380,6 +380,33 @@ export class SyncEngine {
     });
   }
 
+  /**
+   * Every run of this integration holds its lease while its log is open, so a log still open when
+   * we have just taken the lease belongs to a run that died (killed, or lost its lease): close it
+   * as interrupted, keeping its counts. Best effort: a failure here does not stop the new run.
+   */
+  async #closeInterruptedLogs(now: Date): Promise<void> {
+    try {
+      for (const log of await this.#storage.syncLogs.list(this.#integrationId)) {
+        if (log.completedAt !== null) continue;
+        await this.#storage.syncLogs.complete(log.id, {
+          entityCount: log.entityCount,
+          successCount: log.successCount,
+          errorCount: log.errorCount,
+          errorDetails: {
+            ...(log.errorDetails ?? {}),
+            stopReason: 'interrupted',
+            stopMessage: 'The run ended without closing its log; its lease expired and was taken over',
+          },
+          completedAt: now,
+        });
+        this.#logger.warn('closed the log of an interrupted sync run', { logId: log.id });
+      }
+    } catch (error) {
+      this.#logger.warn('could not close the logs of interrupted runs', { error: String(error) });
+    }
+  }
+
   async #withLease<T>(signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
     throwIfAborted(signal);
     // Erasure is a handful of quick calls: a lost lease cannot be acted on mid-way, so it is ignored.
@@ -748,6 +775,7 @@ export class SyncEngine {
       maxErrors: this.#maxErrors,
     });
     try {
+      if (!spec.dryRun) await this.#closeInterruptedLogs(startedAt);
       const log = spec.dryRun
         ? null
         : await this.#storage.syncLogs.start({

@@ -187,7 +187,11 @@ describe('SyncEngine crash safety (child process + SIGKILL, Salesforce emulator,
       const logs = await storage.syncLogs.list(INTEGRATION);
       expect(logs).toHaveLength(2);
       expect(logs[0]).toMatchObject({ completedAt: expect.any(Date), errorCount: 0, successCount: total });
-      expect(logs[1]?.completedAt).toBeNull();
+      // The killed run's log was closed as interrupted when the lease was taken over.
+      expect(logs[1]).toMatchObject({
+        completedAt: expect.any(Date),
+        errorDetails: { stopReason: 'interrupted' },
+      });
     } finally {
       await storage.close();
     }

@@ -367,6 +367,28 @@ describe('SyncEngine.pushContacts', () => {
     expect(await storage.leases.acquire(engine.leaseKey, 1_000)).not.toBeNull();
   });
 
+  it("closes a killed run's open sync log as interrupted when its lease is taken over", async () => {
+    const { clock, storage, engine } = setup({ leaseTtlMs: 60_000 });
+    // A run that died: it holds the lease and left its log open.
+    expect(await storage.leases.acquire(engine.leaseKey, 60_000)).not.toBeNull();
+    const dead = await storage.syncLogs.start({
+      integrationId: INTEGRATION,
+      syncType: 'scheduled',
+      entityType: 'contact',
+    });
+    clock.advance(61_000);
+    const report = await engine.pushContacts(contacts(2));
+    expect(report.created).toBe(2);
+    const logs = await storage.syncLogs.list(INTEGRATION);
+    expect(logs).toHaveLength(2);
+    const closed = logs.find((l) => l.id === dead.id);
+    expect(closed).toMatchObject({
+      completedAt: expect.any(Date),
+      errorDetails: { stopReason: 'interrupted' },
+    });
+    expect(logs.every((l) => l.completedAt !== null)).toBe(true);
+  });
+
   it('counts the records of a batch that failed as a whole, by code, in the report and the sync log', async () => {
     const { storage, provider, engine } = setup({ batchSize: 5 });
     provider.failCall(
