@@ -409,3 +409,35 @@ describe('SOAP merge through jsforce', () => {
     expect(sf.store.get(other as string)).toMatchObject({ IsDeleted: false });
   });
 });
+
+describe('Metadata API listMetadata', () => {
+  it('lists every object for CustomObject, custom fields for CustomField, nothing for other types', async () => {
+    sf.addCustomField('Contact', { name: 'Listed__c', type: 'string' });
+    const objects = await conn.metadata.list({ type: 'CustomObject' });
+    expect(objects.map((o) => o.fullName)).toEqual(expect.arrayContaining(['Account', 'Contact', 'Lead']));
+    expect(objects.find((o) => o.fullName === 'Account')).toMatchObject({
+      type: 'CustomObject',
+      fileName: 'objects/Account.object',
+      manageableState: 'unmanaged',
+    });
+    const fields = await conn.metadata.list([{ type: 'CustomField' }, { type: 'ApexClass' }]);
+    expect(fields.map((f) => f.fullName)).toContain('Contact.Listed__c');
+    expect(fields.every((f) => f.type === 'CustomField')).toBe(true);
+  });
+
+  it('refreshes an expired session through refreshFn and then lists', async () => {
+    let refreshed = false;
+    const expired = new jsforce.Connection({
+      instanceUrl: sf.instanceUrl,
+      accessToken: 'expired',
+      version: '62.0',
+      refreshFn: (_c, callback) => {
+        refreshed = true;
+        callback(null, sf.accessToken);
+      },
+    });
+    const objects = await expired.metadata.list({ type: 'CustomObject' });
+    expect(refreshed).toBe(true);
+    expect(objects.length).toBeGreaterThan(0);
+  });
+});
