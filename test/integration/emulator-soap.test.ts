@@ -359,3 +359,85 @@ describe('Metadata API readMetadata', () => {
     await expect(stranger.metadata.read('CustomField', 'Lead.Status')).rejects.toThrow(/INVALID_SESSION_ID/);
   });
 });
+
+describe('SOAP merge through jsforce', () => {
+  it('merges up to two records into the master: fields updated, children moved, losers deleted', async () => {
+    const [master, loser1, loser2] = sf.store
+      .insert('Account', [{ Name: 'Master' }, { Name: 'Dup 1' }, { Name: 'Dup 2' }])
+      .map((r) => r.id as string);
+    const [contact] = sf.store.insert('Contact', [{ LastName: 'Moved', AccountId: loser1 }]);
+    const result = await conn.soap.merge({
+      // Object.assign: jsforce's `sObject` type has no index signature for field values.
+      masterRecord: Object.assign(
+        { type: 'Account', Id: master },
+        { Name: 'Merged Master', NumberOfEmployees: 12 },
+      ),
+      recordToMergeIds: [loser1 as string, loser2 as string],
+    });
+    expect(result).toMatchObject({ success: true, id: master, mergedRecordIds: [loser1, loser2] });
+    expect(result.updatedRelatedIds).toEqual([contact?.id]);
+    expect(sf.store.get(master as string)).toMatchObject({ Name: 'Merged Master', NumberOfEmployees: 12 });
+    // The contact followed the master instead of being cascade-deleted with its old account.
+    expect(sf.store.get(contact?.id as string)).toMatchObject({ AccountId: master, IsDeleted: false });
+    expect(sf.store.get(loser1 as string)).toBeUndefined();
+    const bin = await conn.query<{ Id: string; MasterRecordId: string }>(
+      `SELECT Id, MasterRecordId FROM Account WHERE IsDeleted = true`,
+      { scanAll: true },
+    );
+    expect(bin.records.map((r) => r.MasterRecordId)).toEqual([master, master]);
+  });
+
+  it('fails a request as a whole (bad id, other type, itself, too many) and changes nothing', async () => {
+    const [master, other] = sf.store
+      .insert('Lead', [
+        { LastName: 'M', Company: 'C' },
+        { LastName: 'O', Company: 'C' },
+      ])
+      .map((r) => r.id as string);
+    const contact = sf.store.insert('Contact', [{ LastName: 'Not a lead' }])[0]?.id as string;
+    const attempt = (ids: string[]) =>
+      conn.soap.merge({
+        masterRecord: Object.assign({ type: 'Lead', Id: master }, { LastName: 'Changed' }),
+        recordToMergeIds: ids,
+      });
+    for (const ids of [[contact], [master], [other as string, other as string, other as string]]) {
+      const result = await attempt(ids as string[]);
+      expect(result.success).toBe(false);
+      expect(result.errors[0]?.statusCode).toMatch(/INVALID_/);
+    }
+    expect(sf.store.get(master as string)).toMatchObject({ LastName: 'M' });
+    expect(sf.store.get(other as string)).toMatchObject({ IsDeleted: false });
+  });
+});
+
+describe('Metadata API listMetadata', () => {
+  it('lists every object for CustomObject, custom fields for CustomField, nothing for other types', async () => {
+    sf.addCustomField('Contact', { name: 'Listed__c', type: 'string' });
+    const objects = await conn.metadata.list({ type: 'CustomObject' });
+    expect(objects.map((o) => o.fullName)).toEqual(expect.arrayContaining(['Account', 'Contact', 'Lead']));
+    expect(objects.find((o) => o.fullName === 'Account')).toMatchObject({
+      type: 'CustomObject',
+      fileName: 'objects/Account.object',
+      manageableState: 'unmanaged',
+    });
+    const fields = await conn.metadata.list([{ type: 'CustomField' }, { type: 'ApexClass' }]);
+    expect(fields.map((f) => f.fullName)).toContain('Contact.Listed__c');
+    expect(fields.every((f) => f.type === 'CustomField')).toBe(true);
+  });
+
+  it('refreshes an expired session through refreshFn and then lists', async () => {
+    let refreshed = false;
+    const expired = new jsforce.Connection({
+      instanceUrl: sf.instanceUrl,
+      accessToken: 'expired',
+      version: '62.0',
+      refreshFn: (_c, callback) => {
+        refreshed = true;
+        callback(null, sf.accessToken);
+      },
+    });
+    const objects = await expired.metadata.list({ type: 'CustomObject' });
+    expect(refreshed).toBe(true);
+    expect(objects.length).toBeGreaterThan(0);
+  });
+});

@@ -156,3 +156,70 @@ describe('scratch-org sample data (sampleData: true)', () => {
     }
   });
 });
+
+describe('compound address fields', () => {
+  it('describes MailingAddress as a read-only address compound that its components name', async () => {
+    const describe = await conn.sobject('Contact').describe();
+    const field = (name: string) => describe.fields.find((f) => f.name === name);
+    expect(field('MailingAddress')).toMatchObject({
+      type: 'address',
+      soapType: 'urn:address',
+      createable: false,
+      updateable: false,
+      filterable: false,
+      sortable: false,
+      compoundFieldName: null,
+    });
+    expect(field('MailingCity')?.compoundFieldName).toBe('MailingAddress');
+    const account = await conn.sobject('Account').describe();
+    expect(account.fields.filter((f) => f.type === 'address').map((f) => f.name)).toEqual([
+      'BillingAddress',
+      'ShippingAddress',
+    ]);
+  });
+
+  it('selects the compound as an object of its components, null when all are empty', async () => {
+    const full = await conn.sobject('Contact').create({
+      LastName: 'Addressed',
+      Email: 'addressed@example.org',
+      MailingStreet: '1 Main St',
+      MailingCity: 'Springfield',
+      MailingPostalCode: '12345',
+      MailingLatitude: 37.5,
+    });
+    const empty = await conn.sobject('Contact').create({ LastName: 'Nowhere' });
+    const rows = await conn.query<{ Id: string; MailingAddress: unknown }>(
+      `SELECT Id, MailingAddress FROM Contact WHERE Id IN ('${String(full.id)}', '${String(empty.id)}') ORDER BY LastName`,
+    );
+    expect(rows.records.map((r) => r.MailingAddress)).toEqual([
+      {
+        city: 'Springfield',
+        country: null,
+        geocodeAccuracy: null,
+        latitude: 37.5,
+        longitude: null,
+        postalCode: '12345',
+        state: null,
+        street: '1 Main St',
+      },
+      null,
+    ]);
+    const record = await conn.sobject('Contact').retrieve(String(full.id));
+    expect(record.MailingAddress).toMatchObject({ city: 'Springfield' });
+  });
+
+  it('refuses the compound in WHERE and in writes', async () => {
+    await expect(conn.query("SELECT Id FROM Contact WHERE MailingAddress = 'x'")).rejects.toMatchObject({
+      errorCode: 'INVALID_FIELD',
+      message: expect.stringContaining('can not be filtered'),
+    });
+    await expect(conn.query('SELECT Id FROM Account ORDER BY BillingAddress')).rejects.toMatchObject({
+      errorCode: 'INVALID_FIELD',
+    });
+    const result = await conn
+      .sobject('Contact')
+      .create({ LastName: 'X', MailingAddress: { city: 'Nope' } } as never)
+      .catch((error: unknown) => error);
+    expect(result).toMatchObject({ errorCode: 'INVALID_FIELD_FOR_INSERT_UPDATE' });
+  });
+});

@@ -261,7 +261,9 @@ export async function startSalesforceEmulator(
       // Rows are stored sparsely; hand out every field, null when unset, as the API would.
       return [...store.rows(sobject, recordOptions)].map((row) => {
         const copy: EmulatorRecord = {};
-        for (const field of schema.fields) copy[field.name] = row[field.name] ?? null;
+        // Compound fields are read through their components, which are listed too.
+        for (const field of schema.fields)
+          if (field.type !== 'address') copy[field.name] = row[field.name] ?? null;
         return copy;
       });
     },

@@ -28,7 +28,7 @@ const FIELD_TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The Metadata API's `readMetadata` (`POST /services/Soap/m/{version}`) for what the emulator
+ * The Metadata API's `readMetadata` and `listMetadata` (`POST /services/Soap/m/{version}`) for what the emulator
  * knows: `CustomField` (`Object.Field` of any emulated field, picklist values with `default` and,
  * on Lead.Status, `converted`) and `LeadConvertSettings`. An unknown type or full name answers an
  * empty record; other operations a SOAP fault. Session from the `SessionHeader`.
@@ -50,6 +50,8 @@ async function handle(
 ): Promise<EmulatorResponse> {
   try {
     const soap = await readSoapCall(context, request);
+    if (soap.operation === 'listMetadata')
+      return xmlResponse('listMetadata', listMetadata(context, soap.body));
     if (soap.operation !== 'readMetadata') {
       throw new SoapFault(
         'soapenv:Client',
@@ -69,18 +71,65 @@ async function handle(
     const records = fullNames
       .map((fullName) => readRecord(context, type, fullName) ?? `<records xsi:type="${xmlText(type)}"/>`)
       .join('');
-    return {
-      status: 200,
-      headers: { 'Content-Type': XML_CONTENT_TYPE },
-      body:
-        '<?xml version="1.0" encoding="UTF-8"?>' +
-        `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="${METADATA_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
-        `<soapenv:Body><readMetadataResponse><result>${records}</result></readMetadataResponse></soapenv:Body></soapenv:Envelope>`,
-    };
+    return xmlResponse('readMetadata', `<result>${records}</result>`);
   } catch (error) {
     if (!(error instanceof SoapFault)) throw error;
     return { status: 500, headers: { 'Content-Type': XML_CONTENT_TYPE }, body: soapFaultXml(error) };
   }
+}
+
+function xmlResponse(operation: string, content: string): EmulatorResponse {
+  return {
+    status: 200,
+    headers: { 'Content-Type': XML_CONTENT_TYPE },
+    body:
+      '<?xml version="1.0" encoding="UTF-8"?>' +
+      `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="${METADATA_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
+      `<soapenv:Body><${operation}Response>${content}</${operation}Response></soapenv:Body></soapenv:Envelope>`,
+  };
+}
+
+/**
+ * `listMetadata(ListMetadataQuery[] ≤ 3, asOfVersion)`: one `FileProperties` `<result>` per
+ * component — every object for `CustomObject`, every custom field for `CustomField`; other types
+ * list nothing.
+ */
+function listMetadata(context: EmulatorModuleContext, body: Record<string, unknown>): string {
+  const raw = body.queries;
+  const queries = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as Array<
+    Record<string, unknown>
+  >;
+  if (queries.length > 3)
+    throw new SoapFault('INVALID_CROSS_REFERENCE_KEY', 'listMetadata accepts at most 3 queries');
+  const modified = context.store.schemaModifiedAt.toISOString();
+  const file = (type: string, fullName: string, fileName: string): string =>
+    '<result>' +
+    xmlElement('createdById', context.userId) +
+    xmlElement('createdByName', 'Emulator User') +
+    xmlElement('createdDate', modified) +
+    xmlElement('fileName', fileName) +
+    xmlElement('fullName', fullName) +
+    xmlElement('id', '') +
+    xmlElement('lastModifiedById', context.userId) +
+    xmlElement('lastModifiedByName', 'Emulator User') +
+    xmlElement('lastModifiedDate', modified) +
+    xmlElement('manageableState', 'unmanaged') +
+    xmlElement('type', type) +
+    '</result>';
+  return queries
+    .map((query) => {
+      const type = String(query?.type ?? '').trim();
+      const schemas = context.store.schemas();
+      if (type === 'CustomObject')
+        return schemas.map((s) => file(type, s.name, `objects/${s.name}.object`)).join('');
+      if (type === 'CustomField')
+        return schemas
+          .flatMap((s) => s.fields.filter((f) => f.custom).map((f) => `${s.name}.${f.name}`))
+          .map((name) => file(type, name, `objects/${name.split('.')[0]}.object`))
+          .join('');
+      return '';
+    })
+    .join('');
 }
 
 /** One `<records xsi:type="…">`, or undefined when the component does not exist. */

@@ -62,21 +62,31 @@ const SOAP_TYPES: Record<string, string> = {
   currency: 'xsd:double',
   percent: 'xsd:double',
   int: 'xsd:int',
+  address: 'urn:address',
 };
 
 function describeField(field: ResolvedField): Record<string, unknown> {
-  const textual = !['boolean', 'date', 'datetime', 'double', 'currency', 'percent', 'int'].includes(
-    field.type,
-  );
+  const textual = ![
+    'boolean',
+    'date',
+    'datetime',
+    'double',
+    'currency',
+    'percent',
+    'int',
+    'address',
+  ].includes(field.type);
+  // Compound fields can be selected but not filtered, grouped or sorted on.
+  const plain = field.type !== 'textarea' && field.type !== 'address';
   return {
-    aggregatable: field.type !== 'textarea',
+    aggregatable: plain,
     autoNumber: false,
     byteLength: textual ? field.length * 3 : 0,
     calculated: field.calculated,
     calculatedFormula: null,
     cascadeDelete: field.cascadeDelete,
     caseSensitive: field.caseSensitive,
-    compoundFieldName: null,
+    compoundFieldName: field.compoundFieldName ?? null,
     controllerName: null,
     createable: field.createable,
     custom: field.custom,
@@ -94,9 +104,9 @@ function describeField(field: ResolvedField): Record<string, unknown> {
     encrypted: false,
     externalId: field.externalId,
     extraTypeInfo: null,
-    filterable: field.type !== 'textarea',
+    filterable: plain,
     filteredLookupInfo: null,
-    groupable: field.type !== 'textarea',
+    groupable: plain,
     highScaleNumber: false,
     htmlFormatted: false,
     idLookup: field.idLookup,
@@ -129,7 +139,7 @@ function describeField(field: ResolvedField): Record<string, unknown> {
     scale: field.scale,
     searchPrefilterable: false,
     soapType: SOAP_TYPES[field.type] ?? 'xsd:string',
-    sortable: field.type !== 'textarea',
+    sortable: plain,
     type: field.type,
     unique: field.unique,
     updateable: field.updateable,

@@ -1,3 +1,4 @@
+import { readField } from '../store/compound.js';
 import type { EmulatorRecord, ObjectSchema } from '../store/schema.js';
 
 /** `attributes` of a record as the REST API returns it. */
@@ -23,6 +24,9 @@ export function formatRecord(
     attributes: recordAttributes(schema.name, row.Id as string, versionSegment),
   };
   const names = fields ?? schema.fields.map((f) => f.name);
-  for (const name of names) out[name] = row[name] ?? null;
+  for (const name of names) {
+    const field = schema.field(name);
+    out[name] = field ? readField(schema, field, row) : (row[name] ?? null);
+  }
   return out;
 }

@@ -2,9 +2,10 @@ import type { EmulatorModule } from '../module.js';
 import { registerCollectionRoutes } from './collection-routes.js';
 import { registerCompositeRoutes } from './composite-routes.js';
 import { QueryCursors, registerQueryRoutes } from './query-routes.js';
+import { registerSearchRoutes } from './search-routes.js';
 import { registerSObjectRoutes } from './sobject-routes.js';
 
-/** The REST API: versions, resources, limits, describe, records, collections and query. */
+/** The REST API: versions, resources, limits, describe, records, collections, query and search. */
 export const restModule: EmulatorModule = {
   name: 'rest',
   create(context) {
@@ -13,6 +14,7 @@ export const restModule: EmulatorModule = {
     registerCollectionRoutes(context);
     registerCompositeRoutes(context);
     registerSObjectRoutes(context);
+    registerSearchRoutes(context);
     return { reset: () => cursors.clear() };
   },
 };

@@ -9,7 +9,7 @@ const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
 
 /**
  * A minimal partner SOAP API at `POST /services/Soap/u/{version}` (and `…/{version}/{orgId}`, the
- * `serverUrl` form): `convertLead`, `undelete` and `describeTabs` (see `soap-operations.ts`). The session
+ * `serverUrl` form): `convertLead`, `merge`, `undelete` and `describeTabs` (see `soap-operations.ts`). The session
  * comes from the `SessionHeader` in the envelope (jsforce sends no `Authorization` header for SOAP);
  * each call counts against the daily API limit. Other operations answer a SOAP fault.
  */

@@ -2,6 +2,7 @@ import type { EmulatorModuleContext } from '../module.js';
 import type { EmulatorSaveResult } from '../store/record-error.js';
 import { standardTabs } from '../ui/tabs.js';
 import { convertLead, type LeadConvertOutcome, readLeadConverts } from './convert-lead.js';
+import { type MergeOutcome, mergeRecords, readMergeRequests } from './merge.js';
 import { SoapFault, xmlElement } from './soap-envelope.js';
 
 /** What an operation needs: its parsed body, the emulator, the instance base URL. */
@@ -51,6 +52,18 @@ function convertResultXml(outcome: LeadConvertOutcome): string {
   );
 }
 
+function mergeResultXml(outcome: MergeOutcome): string {
+  return (
+    '<result>' +
+    errorsXml(outcome.errors) +
+    xmlElement('id', outcome.id) +
+    outcome.mergedRecordIds.map((id) => xmlElement('mergedRecordIds', id)).join('') +
+    xmlElement('success', outcome.success) +
+    outcome.updatedRelatedIds.map((id) => xmlElement('updatedRelatedIds', id)).join('') +
+    '</result>'
+  );
+}
+
 function undeleteResultXml(result: EmulatorSaveResult): string {
   return `<result>${errorsXml(result.errors)}${xmlElement('id', result.id ?? null)}${xmlElement('success', result.success)}</result>`;
 }
@@ -75,6 +88,13 @@ export const SOAP_OPERATIONS: Readonly<Record<string, SoapOperation>> = {
     readLeadConverts(body)
       .map((item) => convertLead(context.store, context.clock, item))
       .map(convertResultXml)
+      .join(''),
+
+  // `merge(MergeRequest[])`: each request merged all-or-nothing (see `merge.ts`).
+  merge: ({ body, context }) =>
+    readMergeRequests(body)
+      .map((request) => mergeRecords(context.store, request))
+      .map(mergeResultXml)
       .join(''),
 
   // `undelete(ids[])`: ≤ 200 ids; one result per id (MALFORMED_ID, UNDELETE_FAILED when the record

@@ -1,6 +1,7 @@
 import type { FieldType, OrderByClause, Query, ValueQueryCondition } from '@jetstreamapp/soql-parser-js';
 import { EmulatorHttpError } from '../http/errors.js';
 import { isSalesforceIdShape, toId18 } from '../ids.js';
+import { readField } from '../store/compound.js';
 import type { OrgStore } from '../store/org-store.js';
 import type { EmulatorRecord, ObjectSchema, ResolvedField } from '../store/schema.js';
 import {
@@ -135,7 +136,7 @@ class QueryRunner {
   private grouped(schema: ObjectSchema, query: Query, rows: EmulatorRecord[]): EmulatorQueryResult {
     const groupFields = toArray(query.groupBy as NonNullable<Query['groupBy']>).map((clause) => {
       if (!('field' in clause)) throw this.malformed('GROUP BY functions are not supported by the emulator');
-      return { path: clause.field, resolved: this.resolve(schema, clause.field) };
+      return { path: clause.field, resolved: this.plain(schema, clause.field, 'grouped') };
     });
     const aggregates: FieldType[] = [];
     const outputs: Array<{ key: string; group?: number }> = [];
@@ -276,6 +277,19 @@ class QueryRunner {
     return [...this.store.rows(schema.name, { includeDeleted })];
   }
 
+  /** Resolves a field used in WHERE, GROUP BY or ORDER BY, where compound fields are refused. */
+  private plain(schema: ObjectSchema, path: string, use: 'filtered' | 'grouped' | 'sorted'): Resolved {
+    const resolved = this.resolve(schema, path);
+    if (resolved.field.type === 'address') {
+      throw new EmulatorHttpError(
+        400,
+        'INVALID_FIELD',
+        `${this.position(path)}field '${resolved.field.name}' can not be ${use} in a query call`,
+      );
+    }
+    return resolved;
+  }
+
   /** Resolves `Field` or `Rel.Rel.Field` against a schema. */
   private resolve(schema: ObjectSchema, path: string): Resolved {
     const parts = path.split('.');
@@ -290,6 +304,7 @@ class QueryRunner {
     if (parts.length === 1) {
       const field = schema.field(parts[0] as string);
       if (!field) throw this.invalidField(schema, path);
+      if (field.type === 'address') return { field, read: (row) => readField(schema, field, row) };
       const name = field.name;
       return { field, read: (row) => row[name] };
     }
@@ -348,7 +363,7 @@ class QueryRunner {
     if (!('field' in condition)) {
       throw this.malformed('Functions in WHERE are not supported by the emulator');
     }
-    const resolved = this.resolve(schema, condition.field);
+    const resolved = this.plain(schema, condition.field, 'filtered');
     const operator = condition.operator.toUpperCase();
     if ('valueQuery' in condition && condition.valueQuery) {
       const values = this.semiJoinValues((condition as ValueQueryCondition).valueQuery);
@@ -445,7 +460,7 @@ class QueryRunner {
   private sort(schema: ObjectSchema, rows: EmulatorRecord[], clauses: OrderByClause[]): EmulatorRecord[] {
     const keys = clauses.map((clause) => {
       if (!('field' in clause)) throw this.malformed('ORDER BY functions are not supported by the emulator');
-      const resolved = this.resolve(schema, clause.field);
+      const resolved = this.plain(schema, clause.field, 'sorted');
       const descending = clause.order === 'DESC';
       const nullsFirst = clause.nulls ? clause.nulls === 'FIRST' : !descending;
       return { resolved, descending, nullsFirst };
@@ -566,7 +581,7 @@ class QueryRunner {
           }
           const name = resolved.name;
           steps.push((row, out) => {
-            out[name] = row[name] ?? null;
+            out[name] = readField(schema, resolved, row);
           });
           break;
         }
@@ -589,7 +604,7 @@ class QueryRunner {
           for (const f of this.fieldsFunction(schema, field.parameters[0])) {
             const name = f.name;
             steps.push((row, out) => {
-              out[name] = row[name] ?? null;
+              out[name] = readField(schema, f, row);
             });
           }
           break;
@@ -633,7 +648,7 @@ class QueryRunner {
     for (const local of locals) {
       const field = schema.field(local) as ResolvedField;
       steps.push((row, out) => {
-        out[field.name] = row[field.name] ?? null;
+        out[field.name] = readField(schema, field, row);
       });
     }
     for (const [head, subPaths] of groups) {

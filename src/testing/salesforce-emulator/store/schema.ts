@@ -15,7 +15,9 @@ export type EmulatorFieldType =
   | 'percent'
   | 'phone'
   | 'textarea'
-  | 'url';
+  | 'url'
+  /** A compound address (`BillingAddress`): read-only, read as an object of its components. */
+  | 'address';
 
 /** A value as stored and returned in JSON. Dates are `YYYY-MM-DD`, datetimes `…T…000+0000`. */
 export type EmulatorValue = string | number | boolean | null;
@@ -66,6 +68,8 @@ export interface EmulatorFieldDefinition {
   picklistValues?: string[];
   /** Computed by the emulator (e.g. `Name` on Contact), never writable. @default false */
   calculated?: boolean;
+  /** For a component of a compound field (`MailingCity`): the compound's name (`MailingAddress`). */
+  compoundFieldName?: string;
 }
 
 /** Definition of one sObject type. */
@@ -95,8 +99,9 @@ export interface EmulatorObjectDefinition {
 
 /** A field with every default filled in. */
 export interface ResolvedField
-  extends Required<Omit<EmulatorFieldDefinition, 'defaultValue' | 'relationshipName'>> {
+  extends Required<Omit<EmulatorFieldDefinition, 'defaultValue' | 'relationshipName' | 'compoundFieldName'>> {
   defaultValue: EmulatorValue | undefined;
+  compoundFieldName: string | undefined;
   relationshipName: string | undefined;
   custom: boolean;
   nillable: boolean;
@@ -194,7 +199,9 @@ const DEFAULT_LENGTHS: Partial<Record<EmulatorFieldType, number>> = {
 function resolveField(definition: EmulatorFieldDefinition): ResolvedField {
   const calculated = definition.calculated ?? false;
   const required = definition.required ?? false;
-  const createable = !calculated && (definition.createable ?? definition.type !== 'id');
+  // Compound fields are read-only: writes go to their components.
+  const writable = definition.type !== 'id' && definition.type !== 'address';
+  const createable = !calculated && (definition.createable ?? writable);
   return {
     name: definition.name,
     label: definition.label ?? labelFromName(definition.name),
@@ -204,7 +211,7 @@ function resolveField(definition: EmulatorFieldDefinition): ResolvedField {
     scale: definition.scale ?? 0,
     required,
     createable,
-    updateable: !calculated && (definition.updateable ?? definition.type !== 'id'),
+    updateable: !calculated && (definition.updateable ?? writable),
     defaultValue: definition.defaultValue,
     unique: definition.unique ?? false,
     externalId: definition.externalId ?? false,
@@ -215,6 +222,7 @@ function resolveField(definition: EmulatorFieldDefinition): ResolvedField {
     cascadeDelete: definition.cascadeDelete ?? false,
     picklistValues: definition.picklistValues ?? [],
     calculated,
+    compoundFieldName: definition.compoundFieldName,
     custom: definition.name.endsWith('__c'),
     // Booleans are never null in Salesforce; required fields are not nillable.
     nillable: !required && definition.type !== 'boolean' && definition.type !== 'id',

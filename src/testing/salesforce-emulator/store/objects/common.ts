@@ -62,9 +62,13 @@ export function masterRecord(sobject: string): EmulatorFieldDefinition {
   });
 }
 
-/** A compound address's component fields (`BillingStreet`, …, `BillingGeocodeAccuracy`). */
+/**
+ * A compound address (`BillingAddress`, or `Address` with an empty prefix) and its component
+ * fields (`BillingStreet`, …, `BillingGeocodeAccuracy`), each naming the compound in describe.
+ */
 export function address(prefix: string): EmulatorFieldDefinition[] {
-  return [
+  const compoundFieldName = `${prefix}Address`;
+  const components: EmulatorFieldDefinition[] = [
     { name: `${prefix}Street`, type: 'textarea', length: 255 },
     { name: `${prefix}City`, type: 'string', length: 40 },
     { name: `${prefix}State`, type: 'string', length: 80 },
@@ -90,6 +94,10 @@ export function address(prefix: string): EmulatorFieldDefinition[] {
         'Unknown',
       ],
     },
+  ];
+  return [
+    ...components.map((field) => ({ ...field, compoundFieldName })),
+    { name: compoundFieldName, type: 'address', label: `${prefix} Address`.trim() },
   ];
 }
 
