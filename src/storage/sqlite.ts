@@ -9,9 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { type CrmClock, systemClock } from '../core/clock.js';
 import { CrmConfigurationError, isCrmError } from '../core/errors.js';
 import type { CrmEntityType } from '../core/models.js';
+import { loadPeer } from '../internal/load-peer.js';
 import { assertSupportedNode } from '../internal/node-floor.js';
 import { assertKnownOptions } from '../internal/options.js';
-import { loadPeer } from './internal/load-peer.js';
 import {
   normaliseAuditInput,
   normaliseAuditListLimit,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CrmConfigurationError } from '../../src/index.js';
+import { loadPeer } from '../../src/internal/load-peer.js';
 import { requireOptionalPeer } from '../../src/internal/optional-peer.js';
 import { loadJsforce } from '../../src/salesforce/jsforce.js';
-import { loadPeer } from '../../src/storage/internal/load-peer.js';
 import { loadSoqlParser } from '../../src/testing/salesforce-emulator/soql/parser.js';
 
 describe('loadPeer (optional database drivers)', () => {

@@ -1,5 +1,5 @@
 import { CrmConfigurationError } from '../../core/errors.js';
-import { loadPeer } from '../../storage/internal/load-peer.js';
+import { loadPeer } from '../../internal/load-peer.js';
 import { resolveRunnerOptions } from '../internal/options.js';
 import { createSyncJobRunner } from '../internal/sync-job-runner.js';
 import type { SyncRunner, SyncRunnerOptions } from '../types.js';

@@ -1,4 +1,4 @@
-import { optionalPeerError } from '../../internal/optional-peer.js';
+import { optionalPeerError } from './optional-peer.js';
 
 /**
  * Import an optional peer dependency (a database driver) on first use, so that core and the other
