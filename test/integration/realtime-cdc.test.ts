@@ -11,7 +11,6 @@ import {
 import { MemoryStorage } from '../../src/storage/memory.js';
 import {
   type EmulatorRealtimeControls,
-  emulatorRealtime,
   type SalesforceEmulator,
   startSalesforceEmulator,
 } from '../../src/testing/index.js';
@@ -26,7 +25,7 @@ const running: Array<{ controller: AbortController; done: Promise<void> }> = [];
 
 beforeAll(async () => {
   sf = await startSalesforceEmulator();
-  realtime = emulatorRealtime(sf);
+  realtime = sf.realtime;
 });
 afterAll(async () => {
   await sf.stop();

@@ -6,7 +6,7 @@ import {
   decodeChangeEvent,
   isGapChangeType,
 } from '../../src/salesforce/index.js';
-import { requestChangeOrigin } from '../../src/testing/index.js';
+import { requestChangeOrigin } from '../../src/testing/salesforce-emulator/realtime/change-origin.js';
 
 /** A CometD CDC message `data` as Salesforce documents it (ids made up). */
 function cdcData(header: Record<string, unknown>, fields: Record<string, unknown> = {}, replayId = 4711) {
