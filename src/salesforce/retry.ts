@@ -32,12 +32,6 @@ export type ResolvedRetryOptions = Required<SalesforceRetryOptions>;
 export const DEFAULT_RETRY: ResolvedRetryOptions = { maxRetries: 3, initialDelayMs: 500, maxDelayMs: 30_000 };
 
 /**
- * Sleep function the provider waits with (retry backoff, bulk polling).
- * @deprecated The same type as {@link CrmSleep}; use that.
- */
-export type SleepFunction = CrmSleep;
-
-/**
  * Exponential backoff with "equal jitter": half the exponential delay is fixed, half random, so
  * concurrent clients spread out but no retry fires immediately.
  *

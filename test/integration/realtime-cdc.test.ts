@@ -3,11 +3,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { isCrmError } from '../../src/core/errors.js';
 import type { CrmLogger } from '../../src/core/logger.js';
 import {
-  changeEventClientTag,
   type SalesforceChangeEvent,
   type SalesforceChangeGap,
   subscribeToChangeEvents,
 } from '../../src/salesforce/index.js';
+import { changeEventClientTag } from '../../src/salesforce/webhooks/change-event.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import {
   type EmulatorRealtimeControls,

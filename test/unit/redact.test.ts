@@ -5,11 +5,11 @@ import {
   CrmAuthenticationError,
   CrmConnectionError,
   type CrmError,
-  isSecretKey,
   REDACTED,
   redactText,
   redactValue,
 } from '../../src/index.js';
+import { isSecretKey } from '../../src/security/redact.js';
 
 // Realistic shapes (made up, never real credentials).
 /** Salesforce access token: 18-char org id, '!', long opaque tail with '.', '_' and '-'. */

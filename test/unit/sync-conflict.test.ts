@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CrmConflictPolicy, type FieldMergeInput, mergeField } from '../../src/index.js';
+import type { CrmConflictPolicy } from '../../src/index.js';
+import { type FieldMergeInput, mergeField } from '../../src/sync/conflict.js';
 
 const OLD = new Date('2026-01-01T10:00:00Z');
 const NEW = new Date('2026-01-01T11:00:00Z');
