@@ -1,5 +1,4 @@
 import { type CrmError, isCrmError } from '../core/errors.js';
-import type { CrmSleep } from '../core/sleep.js';
 import { networkErrorCode } from './errors.js';
 
 /**
