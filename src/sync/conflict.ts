@@ -100,9 +100,9 @@ export function mergeField(input: FieldMergeInput): FieldMergeResult {
     if (value !== true) {
       value = true;
       source = host === true ? 'host' : 'crm';
-      // The CRM's re-opt-in becomes the base, so the host's opt-out counts as a change the next
-      // push sends back: the opt-out is restored in the CRM, not only kept in the host.
-      if (crmChanged && crm !== true) nextBase = crm;
+      // A CRM opt-out both sides now share is the new base. (A CRM re-opt-in the host's opt-out
+      // overrode is already the base, so the next push sends the opt-out back to the CRM.)
+      if (crm === true) nextBase = crm;
     }
   }
   return { value, source, conflict, resolved, base: nextBase };

@@ -192,6 +192,18 @@ describe('mergeField: email opt-out is sticky', () => {
     expect(merged).toMatchObject({ value: true, source: 'host', conflict: true, resolved: true });
   });
 
+  it('a CRM opt-out that overrides the policy becomes the base: both sides now hold it', () => {
+    expect(mergeField({ ...sticky, base: null, host: false, crm: true, policy: 'host_wins' })).toMatchObject({
+      value: true,
+      source: 'crm',
+      conflict: true,
+      base: true,
+    });
+    expect(
+      mergeField({ ...sticky, base: false, host: 'x', crm: true, direction: 'to_crm', policy: 'crm_wins' }),
+    ).toMatchObject({ value: true, source: 'crm', base: true });
+  });
+
   it('a conflict won by the host keeps the old base, so the next push sends the host value', () => {
     expect(mergeField({ ...sticky, base: null, host: true, crm: false, policy: 'host_wins' })).toMatchObject({
       value: true,
