@@ -18,7 +18,7 @@ import {
   type SalesforceOutboundNotification,
   toNodeHttpListener,
 } from '@markmail/crm/salesforce';
-import { emulatorRealtime, startSalesforceEmulator } from '@markmail/crm/testing';
+import { startSalesforceEmulator } from '@markmail/crm/testing';
 import { Hono } from 'hono';
 import jsforce from 'jsforce';
 
@@ -61,7 +61,7 @@ const honoServer = await new Promise<ReturnType<typeof serve>>((resolve) => {
 const honoUrl = `http://127.0.0.1:${(honoServer.address() as AddressInfo).port}/salesforce/outbound`;
 
 // What an admin would configure in Setup → Outbound Messages (plus a workflow/flow trigger).
-const realtime = emulatorRealtime(sf);
+const realtime = sf.realtime;
 await realtime.addOutboundMessage({
   sobject: 'Contact',
   fields: ['Email', 'FirstName', 'LastName'],
@@ -80,7 +80,10 @@ await conn.sobject('Contact').create({ FirstName: 'Ada', LastName: 'Lovelace', E
 await conn.sobject('Lead').create({ LastName: 'Hopper', Company: 'Navy', Email: 'grace@example.com' });
 
 const deadline = Date.now() + 10_000;
-while (hostRecords.size < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+const acknowledged = async () => (await realtime.outboundDeliveries()).every((d) => d.acked);
+while ((hostRecords.size < 2 || !(await acknowledged())) && Date.now() < deadline) {
+  await new Promise((resolve) => setTimeout(resolve, 25));
+}
 const deliveries = await realtime.outboundDeliveries();
 console.log(
   `Delivered: ${deliveries.filter((d) => d.acked).length}/${deliveries.length} notifications acknowledged`,

@@ -11,7 +11,7 @@ import { assertSupportedNode } from './internal/node-floor.js';
 assertSupportedNode();
 
 export type { CrmChangeEvent, CrmChangeEventFields } from './core/change-event.js';
-export * from './core/clock.js';
+export type { CrmClock } from './core/clock.js';
 export * from './core/conflict-policy.js';
 export * from './core/errors.js';
 export {
@@ -22,24 +22,61 @@ export {
   suggestFieldMappings,
 } from './core/field-suggestions.js';
 export * from './core/logger.js';
-export * from './core/models.js';
+// Explicit: the schemas' helpers (`isValidEmail`, `toFieldIssues`) are internal.
+export {
+  CRM_FIELD_LIMITS,
+  type CrmBulkSyncResult,
+  CrmBulkSyncResultSchema,
+  type CrmCampaign,
+  type CrmCampaignInput,
+  CrmCampaignSchema,
+  type CrmContact,
+  type CrmContactInput,
+  CrmContactSchema,
+  type CrmCustomField,
+  CrmCustomFieldSchema,
+  CrmDateSchema,
+  type CrmEmailActivity,
+  type CrmEmailActivityInput,
+  CrmEmailActivitySchema,
+  type CrmEmailActivityType,
+  CrmEmailActivityTypeSchema,
+  CrmEmailSchema,
+  type CrmEmailStats,
+  CrmEmailStatsSchema,
+  type CrmEntityType,
+  CrmEntityTypeSchema,
+  type CrmFieldMapping,
+  type CrmFieldMappingInput,
+  CrmFieldMappingSchema,
+  type CrmFieldType,
+  CrmFieldTypeSchema,
+  type CrmLead,
+  type CrmLeadInput,
+  CrmLeadSchema,
+  type CrmList,
+  type CrmListInput,
+  CrmListSchema,
+  type CrmRecordError,
+  CrmRecordErrorSchema,
+  type CrmSyncDirection,
+  CrmSyncDirectionSchema,
+  type CrmSyncResult,
+  CrmSyncResultSchema,
+  parseModel,
+} from './core/models.js';
 export * from './core/privacy.js';
 export * from './core/provider.js';
 export * from './core/registry.js';
 export * from './core/sleep.js';
 export * from './security/cipher.js';
-export { isSecretKey, REDACTED, redactText, redactValue } from './security/redact.js';
+export { REDACTED, redactText, redactValue } from './security/redact.js';
 export * from './storage/memory.js';
 export * from './storage/privacy.js';
 export * from './storage/retention.js';
 export * from './storage/types.js';
 export type { SyncApiBudget } from './sync/api-budget.js';
-export {
-  type FieldMergeInput,
-  type FieldMergeResult,
-  mergeField,
-} from './sync/conflict.js';
-export { contentHash, stableStringify } from './sync/content-hash.js';
+export { contentHash } from './sync/content-hash.js';
 export {
   getSyncReport,
   type SyncCallOptions,
@@ -48,7 +85,7 @@ export {
   type SyncPushOptions,
   type SyncRedriveFilter,
 } from './sync/engine.js';
-export { isSyncLeaseHeldError, type SyncSleep } from './sync/lease.js';
+export { isSyncLeaseHeldError } from './sync/lease.js';
 export type { SyncFieldRule, SyncHostRecord } from './sync/mapping.js';
 export type {
   SyncContactExport,
@@ -76,4 +113,4 @@ export {
   type SyncTaskRun,
   type SyncTimers,
 } from './sync/scheduler.js';
-export type { ContactSyncState, SyncFieldConflict } from './sync/state.js';
+export type { SyncFieldConflict } from './sync/state.js';

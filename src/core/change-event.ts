@@ -1,22 +1,25 @@
+import type { CrmContact } from './models.js';
+
 /**
- * Contact fields of a {@link CrmChangeEvent}, CRM-neutral (`CrmContact` keys). A key that is
- * present carries the CRM's value (`null`: the field is empty / was cleared); an absent key is
+ * Contact fields of a {@link CrmChangeEvent}, CRM-neutral (`CrmContact` keys): `externalId` (the
+ * host id the CRM record carries in its external-id field, when the event includes it), the
+ * contact's data fields (`email`, `firstName`, `lastName`, `company`, `phone`, `title`,
+ * `emailOptOut`, `tags`; derived from `CrmContactSchema`, so a field added there appears here) and
+ * `customFields` (mapped custom fields by CRM field name, as `CrmContact.customFields`). A key that
+ * is present carries the CRM's value (`null`: the field is empty / was cleared); an absent key is
  * "not in this event" (a partial update) — never "cleared".
  */
-export interface CrmChangeEventFields {
-  /** The host id the CRM record carries (its external-id field), when the event includes it. */
-  externalId?: string | null;
-  email?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  company?: string | null;
-  phone?: string | null;
-  title?: string | null;
-  emailOptOut?: boolean | null;
-  tags?: string[] | null;
-  /** Mapped custom fields by CRM field name (as `CrmContact.customFields`). */
+export type CrmChangeEventFields = {
+  [K in ChangeEventKey]?: NonNullable<CrmContact[K]> | null;
+} & {
   customFields?: Record<string, unknown>;
-}
+};
+
+// Spelled out rather than imported from src/internal: core depends on nothing outside core.
+type ChangeEventKey = Exclude<
+  keyof CrmContact,
+  'id' | 'lastModifiedAt' | 'lastSyncAt' | 'customFields' | 'clearFields'
+>;
 
 /**
  * A CRM-side change delivered in real time (a Salesforce Change Data Capture event, an outbound

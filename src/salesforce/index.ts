@@ -37,10 +37,8 @@ export {
   decodeSalesforceCredentials,
   encodeSalesforceCredentials,
   type SalesforceStoredCredentials,
-  type SalesforceTokens,
 } from './auth/credentials.js';
-export { type CreateJwtAssertionOptions, createJwtAssertion, type SalesforceJwtClaims } from './auth/jwt.js';
-export { defaultJwtAudience, SalesforceLoginUrls, salesforceMyDomainLoginUrl } from './auth/login-urls.js';
+export { SalesforceLoginUrls, salesforceMyDomainLoginUrl } from './auth/login-urls.js';
 export {
   type SalesforceAuthorizeUrl,
   type SalesforceAuthorizeUrlOptions,
@@ -54,28 +52,18 @@ export {
   type SalesforcePollDeviceFlowOptions,
   type SalesforceUserInfo,
 } from './auth/oauth.js';
-export { createPkcePair, type PkcePair, pkceChallenge } from './auth/pkce.js';
 export {
   MemoryOAuthStateStore,
   type OAuthStateStore,
   type SalesforcePendingAuthorization,
   SealedOAuthStateStore,
 } from './auth/state-store.js';
-export {
-  computeTokenSignature,
-  parseIdentityUrl,
-  parseTokenResponse,
-  type SalesforceTokenResponse,
-  type SalesforceTokenSet,
-  verifyTokenSignature,
-} from './auth/token-set.js';
+export type { SalesforceTokenSet, SalesforceTokens } from './auth/token-set.js';
 export {
   type CrmReauthorizationMarker,
   getReauthorizationMarker,
-  REAUTHORIZATION_SETTING,
   type SalesforceConnectionOptions,
   type SalesforceRefreshFn,
-  type SalesforceSession,
   TokenManager,
   type TokenManagerOAuth,
   type TokenManagerOptions,
@@ -83,18 +71,15 @@ export {
   type TokenRefreshOptions,
 } from './auth/tokens.js';
 export type { SalesforceBulkOptions } from './bulk.js';
-export type { SalesforceRefreshResult } from './client.js';
-export { toSalesforceError } from './errors.js';
 export {
   DEFAULT_SALESFORCE_API_VERSION,
   type SalesforceOAuthClientConfig,
   type SalesforceProviderOptions,
-  type SalesforceRefreshedTokens,
   type SalesforceTokenRefresher,
 } from './options.js';
-export { COLLECTION_LIMIT, registerSalesforceProvider, SalesforceProvider } from './provider.js';
-export type { SalesforceRetryOptions, SleepFunction } from './retry.js';
-export { escapeSoqlLiteral, soqlString } from './soql.js';
+export { registerSalesforceProvider, SalesforceProvider } from './provider.js';
+export type { SalesforceRetryOptions } from './retry.js';
+export { soqlString } from './soql.js';
 export {
   REPLAY_ALL_RETAINED,
   REPLAY_NEW_EVENTS,
@@ -107,10 +92,7 @@ export {
 } from './webhooks/cdc.js';
 export {
   changeEventChannel,
-  changeEventClientTag,
   decodeChangeEvent,
-  isGapChangeType,
-  SALESFORCE_CHANGE_TYPES,
   type SalesforceChangeEvent,
   type SalesforceChangeEventHeader,
   type SalesforceChangeType,
@@ -118,19 +100,15 @@ export {
 export type { WebhookIpAllowlist } from './webhooks/ip-allowlist.js';
 export { toNodeHttpListener, type WebRequestHandler } from './webhooks/node-http.js';
 export {
-  OUTBOUND_MESSAGE_NAMESPACE,
   outboundMessageAck,
   outboundMessageFault,
   parseOutboundMessage,
   type SalesforceOutboundFieldValue,
   type SalesforceOutboundMessage,
   type SalesforceOutboundNotification,
-  SOAP_ENVELOPE_NAMESPACE,
 } from './webhooks/outbound-message.js';
 export {
   createOutboundMessageHandler,
-  DEFAULT_OUTBOUND_MESSAGE_MAX_BODY_BYTES,
-  OUTBOUND_MESSAGE_DEDUPE_STREAM_PREFIX,
   type OutboundMessageHandlerOptions,
   type OutboundMessageRequestHandler,
 } from './webhooks/outbound-message-handler.js';

@@ -5,8 +5,8 @@ import type { CrmLogger } from '../core/logger.js';
 import type { CrmFieldMappingInput } from '../core/models.js';
 import type { CrmSleep } from '../core/sleep.js';
 import { assertKnownOptions } from '../internal/options.js';
+import type { SalesforceTokens } from './auth/token-set.js';
 import type { SalesforceBulkOptions } from './bulk.js';
-import type { SalesforceRefreshResult } from './client.js';
 import type { SalesforceRetryOptions } from './retry.js';
 
 /** Default Salesforce REST API version (jsforce's own default, 50.0, is years old). */
@@ -26,13 +26,6 @@ export interface SalesforceTokenRefresher {
   refresh(
     refreshToken: string,
   ): Promise<{ accessToken: string; refreshToken?: string | undefined; instanceUrl?: string | undefined }>;
-}
-
-/** Tokens after a refresh, handed to `onTokenRefresh` so the host can persist a rotated refresh token. */
-export interface SalesforceRefreshedTokens {
-  accessToken: string;
-  refreshToken?: string | undefined;
-  instanceUrl?: string | undefined;
 }
 
 /**
@@ -65,9 +58,12 @@ export interface SalesforceProviderOptions {
    * the new token. Pass e.g. `() => tokenManager.refresh().then((t) => t.accessToken)`.
    * Takes precedence over `refreshToken` + `oauth`.
    */
-  refreshAccessToken?: () => Promise<SalesforceRefreshResult>;
-  /** Told about every refresh done with `refreshToken` + `oauth`; persist a rotated refresh token here. */
-  onTokenRefresh?: (tokens: SalesforceRefreshedTokens) => void | Promise<void>;
+  refreshAccessToken?: () => Promise<string | { accessToken: string; instanceUrl?: string | undefined }>;
+  /**
+   * Told about every refresh done with `refreshToken` + `oauth` (`instanceUrl` is the new one, or
+   * the current one when the refresh did not change it); persist a rotated refresh token here.
+   */
+  onTokenRefresh?: (tokens: SalesforceTokens) => void | Promise<void>;
   /**
    * Secrets of the host's own that could reach an error or a log line through this provider (e.g.
    * the client secret a `refreshAccessToken` of yours puts in its error). Read on every log line

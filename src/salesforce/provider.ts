@@ -158,7 +158,7 @@ export class SalesforceProvider implements CrmProvider {
       sleep: wait,
       logger,
       maxApiUsageRatio: opts.maxApiUsageRatio === null ? undefined : (opts.maxApiUsageRatio ?? 0.9),
-      refreshAccessToken: createSessionRefresher(opts, tokens),
+      refreshAccessToken: createSessionRefresher(opts, tokens, () => connection.instanceUrl),
       knownSecrets: hostSecrets,
       now: () => clock.now().getTime(),
       ...(opts.apiUsageRecheckMs !== undefined ? { usageRecheckMs: opts.apiUsageRecheckMs } : {}),

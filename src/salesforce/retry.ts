@@ -1,5 +1,4 @@
 import { type CrmError, isCrmError } from '../core/errors.js';
-import type { CrmSleep } from '../core/sleep.js';
 import { networkErrorCode } from './errors.js';
 
 /**
@@ -30,12 +29,6 @@ export type ResolvedRetryOptions = Required<SalesforceRetryOptions>;
 
 /** Defaults of {@link SalesforceRetryOptions}. */
 export const DEFAULT_RETRY: ResolvedRetryOptions = { maxRetries: 3, initialDelayMs: 500, maxDelayMs: 30_000 };
-
-/**
- * Sleep function the provider waits with (retry backoff, bulk polling).
- * @deprecated The same type as {@link CrmSleep}; use that.
- */
-export type SleepFunction = CrmSleep;
 
 /**
  * Exponential backoff with "equal jitter": half the exponential delay is fixed, half random, so

@@ -94,14 +94,16 @@ export function mergeField(input: FieldMergeInput): FieldMergeResult {
 
   let value = source === 'crm' ? crm : host;
   let nextBase = stableEqual(value, crm) ? crm : base;
-  if (input.stickyOptOut && value !== true && (host === true || (crmChanged && crm === true))) {
-    value = true;
-    source = host === true ? 'host' : 'crm';
-    // An opt-out settles a conflict whatever the policy.
+  if (input.stickyOptOut && (host === true || (crmChanged && crm === true))) {
+    // An opt-out settles a conflict whatever the policy, also one the policy left open.
     resolved = true;
-    // The CRM's re-opt-in becomes the base, so the host's opt-out counts as a change the next push
-    // sends back: the opt-out is restored in the CRM, not only kept in the host.
-    if (crmChanged && crm !== true) nextBase = crm;
+    if (value !== true) {
+      value = true;
+      source = host === true ? 'host' : 'crm';
+      // A CRM opt-out both sides now share is the new base. (A CRM re-opt-in the host's opt-out
+      // overrode is already the base, so the next push sends the opt-out back to the CRM.)
+      if (crm === true) nextBase = crm;
+    }
   }
   return { value, source, conflict, resolved, base: nextBase };
 }

@@ -3,12 +3,6 @@ import type { CrmLogger } from '../core/logger.js';
 import type { CrmSleep } from '../core/sleep.js';
 import type { CrmLease, CrmStorage } from '../storage/types.js';
 
-/**
- * Sleep the engine waits with (lease waits, retries).
- * @deprecated The same type as {@link CrmSleep}; use that.
- */
-export type SyncSleep = CrmSleep;
-
 /** Options of {@link holdLease}. */
 export interface HoldLeaseOptions {
   storage: CrmStorage;

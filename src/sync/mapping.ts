@@ -9,6 +9,7 @@ import {
   type CrmSyncDirection,
   parseModel,
 } from '../core/models.js';
+import { describeContactDataFields } from '../internal/contact-fields.js';
 import { contentHash } from './content-hash.js';
 
 /**
@@ -34,20 +35,20 @@ export interface SyncFieldRule {
 /** CRM-side field values keyed by `crmField`, normalised for comparison. */
 export type SyncFieldValues = Record<string, unknown>;
 
-// `company` and `tags` flow one way by default: not every CRM stores them on the contact itself
+// The contact's data fields, derived from `CrmContactSchema` (a field added there syncs both ways
+// by default). `company` and `tags` flow one way: not every CRM stores them on the contact itself
 // (a Salesforce Contact's company is its Account), and a field the CRM never returns would look
 // like a field the CRM cleared. Map them explicitly to pull them back.
-const STANDARD_FIELDS: ReadonlyArray<{ key: string; fieldType: CrmFieldType; direction: CrmSyncDirection }> =
-  [
-    { key: 'email', fieldType: 'email', direction: 'bidirectional' },
-    { key: 'firstName', fieldType: 'text', direction: 'bidirectional' },
-    { key: 'lastName', fieldType: 'text', direction: 'bidirectional' },
-    { key: 'company', fieldType: 'text', direction: 'to_crm' },
-    { key: 'phone', fieldType: 'phone', direction: 'bidirectional' },
-    { key: 'title', fieldType: 'text', direction: 'bidirectional' },
-    { key: 'emailOptOut', fieldType: 'boolean', direction: 'bidirectional' },
-    { key: 'tags', fieldType: 'multipicklist', direction: 'to_crm' },
-  ];
+const ONE_WAY: ReadonlySet<string> = new Set(['company', 'tags']);
+export const STANDARD_FIELDS: ReadonlyArray<{
+  key: string;
+  fieldType: CrmFieldType;
+  direction: CrmSyncDirection;
+}> = describeContactDataFields().map(({ key, fieldType }) => ({
+  key,
+  fieldType,
+  direction: ONE_WAY.has(key) ? 'to_crm' : 'bidirectional',
+}));
 const STANDARD_KEYS = new Set(STANDARD_FIELDS.map((f) => f.key));
 
 /** Read a dotted path (`a.b.c`) from a record; `undefined` when any step is missing. */

@@ -1,13 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  failNextBulkJob,
-  type SalesforceEmulator,
-  setBulkProcessingDelay,
-  setBulkQueryPageSize,
-  startSalesforceEmulator,
-} from '../../src/testing/index.js';
+import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
 
 let sf: SalesforceEmulator;
 let conn: jsforce.Connection;
@@ -197,8 +191,8 @@ describe('ingest jobs through jsforce bulk2.loadAndWaitForResults', () => {
     expect(sf.records('Contact', { includeDeleted: true })).toEqual([]);
   });
 
-  it('rejects with the job errorMessage when failNextBulkJob is set, writing nothing', async () => {
-    await failNextBulkJob(sf, { errorMessage: 'InvalidBatch : injected for the test' });
+  it('rejects with the job errorMessage when bulk.failNextJob() is set, writing nothing', async () => {
+    await sf.bulk.failNextJob({ errorMessage: 'InvalidBatch : injected for the test' });
     await expect(
       conn.bulk2.loadAndWaitForResults({ object: 'Contact', operation: 'insert', input: tricky, ...poll }),
     ).rejects.toThrow('Ingest job failed to complete due to: InvalidBatch : injected for the test');
@@ -382,14 +376,14 @@ describe('ingest job lifecycle and errors', () => {
   });
 
   it('validates the bulk test controls and resets them with the emulator', async () => {
-    await expect(setBulkQueryPageSize(sf, 0)).rejects.toThrow('HTTP 400');
-    await expect(failNextBulkJob(sf, { jobType: 'V2Bogus' as 'V2Ingest' })).rejects.toThrow(
+    await expect(sf.bulk.setQueryPageSize(0)).rejects.toThrow('HTTP 400');
+    await expect(sf.bulk.failNextJob({ jobType: 'V2Bogus' as 'V2Ingest' })).rejects.toThrow(
       'failNextJob.jobType must be V2Ingest or V2Query',
     );
     const anonymous = await fetch(`${sf.instanceUrl}/__emulator/bulk2`, { method: 'POST', body: '{}' });
     expect(anonymous.status).toBe(401);
 
-    await failNextBulkJob(sf);
+    await sf.bulk.failNextJob();
     sf.reset();
     const ok = await conn.bulk2.loadAndWaitForResults({
       object: 'Contact',
@@ -432,7 +426,7 @@ describe('query jobs', () => {
   });
 
   it('splits results into pages chained by Sforce-Locator until the literal "null"', async () => {
-    await setBulkQueryPageSize(sf, 100);
+    await sf.bulk.setQueryPageSize(100);
     const created = await raw('/jobs/query', {
       method: 'POST',
       body: JSON.stringify({ query: 'SELECT MarkMail_ID__c, LastName FROM Contact ORDER BY MarkMail_ID__c' }),
@@ -495,14 +489,14 @@ describe('query jobs', () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as Array<{ errorCode: string }>)[0]?.errorCode).toBe('MALFORMED_QUERY');
 
-    await failNextBulkJob(sf, { jobType: 'V2Query' });
+    await sf.bulk.failNextJob({ jobType: 'V2Query' });
     await expect(conn.bulk2.query('SELECT Id FROM Contact', poll)).rejects.toThrow(
       'Query job failed to complete',
     );
   });
 
   it('aborts a query job and refuses its results', async () => {
-    await setBulkProcessingDelay(sf, 10_000);
+    await sf.bulk.setProcessingDelay(10_000);
     const created = await raw('/jobs/query', {
       method: 'POST',
       body: JSON.stringify({ operation: 'queryAll', query: 'SELECT Id FROM Contact' }),

@@ -1,12 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  failBulkRecords,
-  failNextBulkJobWhileRunning,
-  RUNNING_FAILURE_MESSAGE,
-  type SalesforceEmulator,
-  startSalesforceEmulator,
-} from '../../src/testing/index.js';
+import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
+import { RUNNING_FAILURE_MESSAGE } from '../../src/testing/salesforce-emulator/bulk/bulk-faults.js';
 
 let sf: SalesforceEmulator;
 
@@ -100,7 +95,7 @@ describe('emulator fault controls: faults after the request was processed', () =
 
 describe('emulator fault controls: per-record failures inside Bulk results', () => {
   it('fails only the matching rows, with their own error, and processes the rest', async () => {
-    await failBulkRecords(sf, [
+    await sf.bulk.failRecords([
       {
         column: 'MarkMail_ID__c',
         value: 'h-2',
@@ -127,11 +122,11 @@ describe('emulator fault controls: per-record failures inside Bulk results', () 
   });
 
   it('refuses a malformed fault spec', async () => {
-    await expect(failBulkRecords(sf, [{ column: 'X' } as never])).rejects.toThrow(/HTTP 400/);
+    await expect(sf.bulk.failRecords([{ column: 'X' } as never])).rejects.toThrow(/HTTP 400/);
   });
 
   it('is cleared by reset()', async () => {
-    await failBulkRecords(sf, [{ column: 'MarkMail_ID__c', value: 'h-0' }]);
+    await sf.bulk.failRecords([{ column: 'MarkMail_ID__c', value: 'h-0' }]);
     sf.reset();
     const { info } = await runIngestJob(csv(2));
     expect(info).toMatchObject({ state: 'JobComplete', numberRecordsFailed: 0 });
@@ -140,7 +135,7 @@ describe('emulator fault controls: per-record failures inside Bulk results', () 
 
 describe('emulator fault controls: failing a running job', () => {
   it('fails the job after N rows: those are in the results, the rest are unprocessed', async () => {
-    await failNextBulkJobWhileRunning(sf, { afterRecords: 3 });
+    await sf.bulk.failNextJobWhileRunning({ afterRecords: 3 });
     const { info, id } = await runIngestJob(csv(8));
     expect(info).toMatchObject({
       state: 'Failed',

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { startSalesforceEmulator } from '../../src/testing/index.js';
 import {
   checksumSuffix,
   SALESFORCE_KEY_PREFIXES,
-  startSalesforceEmulator,
   toId15,
   toId18,
-} from '../../src/testing/index.js';
+} from '../../src/testing/salesforce-emulator/ids.js';
 
 describe('emulator ids', () => {
   it('computes the documented case-safe suffix', () => {

@@ -4,11 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type SalesforceEmulator,
-  setBulkQueryPageSize,
-  startSalesforceEmulator,
-} from '../../src/testing/index.js';
+import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
 
 /**
  * Runs the official Salesforce CLI (`@salesforce/cli`, installed by scripts/install-sf-cli.sh, which
@@ -246,7 +242,7 @@ describe.runIf(Boolean(SF_CLI_BIN))('the official sf CLI against the emulator', 
       'Contact',
       Array.from({ length: 7 }, (_, i) => ({ LastName: `Page ${i}`, MarkMail_ID__c: `page-${i}` })),
     );
-    await setBulkQueryPageSize(sf, 3);
+    await sf.bulk.setQueryPageSize(3);
     const file = join(home, 'export.csv');
     const result = ok(
       await run([

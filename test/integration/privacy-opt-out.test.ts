@@ -14,11 +14,7 @@ import { SalesforceProvider } from '../../src/salesforce/provider.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import type { SyncPullBatch } from '../../src/sync/pull.js';
-import {
-  emulatorRealtime,
-  type SalesforceEmulator,
-  startSalesforceEmulator,
-} from '../../src/testing/index.js';
+import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
 
 // Opt-out is sticky both ways: an opt-out on either side reaches the other, and neither a stale
 // host record nor a CRM re-opt-in undoes a host's opt-out. Proven through each path a change
@@ -193,7 +189,7 @@ describe('opt-out propagates both ways', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const endpointUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/salesforce/outbound`;
-    const realtime = emulatorRealtime(sf);
+    const realtime = sf.realtime;
     await realtime.addOutboundMessage({
       sobject: 'Contact',
       fields: ['Email', 'HasOptedOutOfEmail', 'Title', 'SystemModstamp'],
@@ -205,6 +201,7 @@ describe('opt-out propagates both ways', () => {
     await salesTeam.sobject('Contact').update({ Id: id, HasOptedOutOfEmail: false, Title: 'Mathematician' });
     await waitFor(() => host.get('h-2')?.title === 'Mathematician');
     expect(host.get('h-2')?.emailOptOut).toBe(true);
-    expect((await realtime.outboundDeliveries()).every((d) => d.acked)).toBe(true);
+    // The host has the record before the emulator has read the ACK: wait for that too.
+    await waitFor(async () => (await realtime.outboundDeliveries()).every((d) => d.acked));
   });
 });

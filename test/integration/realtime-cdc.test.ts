@@ -3,15 +3,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { isCrmError } from '../../src/core/errors.js';
 import type { CrmLogger } from '../../src/core/logger.js';
 import {
-  changeEventClientTag,
   type SalesforceChangeEvent,
   type SalesforceChangeGap,
   subscribeToChangeEvents,
 } from '../../src/salesforce/index.js';
+import { changeEventClientTag } from '../../src/salesforce/webhooks/change-event.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import {
   type EmulatorRealtimeControls,
-  emulatorRealtime,
   type SalesforceEmulator,
   startSalesforceEmulator,
 } from '../../src/testing/index.js';
@@ -26,7 +25,7 @@ const running: Array<{ controller: AbortController; done: Promise<void> }> = [];
 
 beforeAll(async () => {
   sf = await startSalesforceEmulator();
-  realtime = emulatorRealtime(sf);
+  realtime = sf.realtime;
 });
 afterAll(async () => {
   await sf.stop();

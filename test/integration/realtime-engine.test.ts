@@ -11,11 +11,7 @@ import { MemoryStorage } from '../../src/storage/memory.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import type { SyncPullBatch } from '../../src/sync/pull.js';
 import type { SyncReport } from '../../src/sync/report.js';
-import {
-  emulatorRealtime,
-  type SalesforceEmulator,
-  startSalesforceEmulator,
-} from '../../src/testing/index.js';
+import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
 
 const CHANNEL = '/data/ContactChangeEvent';
 const INTEGRATION = 'int-realtime';
@@ -199,7 +195,7 @@ describe('real-time changes into the engine (emulator CDC → subscribeToChangeE
         bulkMode,
       });
       await engine.pushContacts([{ externalId: 'h-9', email: 'grace@example.com', lastName: 'Hopper' }]);
-      const events = await emulatorRealtime(sf).changeEvents();
+      const events = await sf.realtime.changeEvents();
       const origins = events
         .filter((e) => e.entityName === 'Contact')
         .map((e) => (e.payload.ChangeEventHeader as { changeOrigin: string }).changeOrigin);

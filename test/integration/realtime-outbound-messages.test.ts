@@ -10,7 +10,6 @@ import {
 import { MemoryStorage } from '../../src/storage/memory.js';
 import {
   type EmulatorRealtimeControls,
-  emulatorRealtime,
   type SalesforceEmulator,
   startSalesforceEmulator,
 } from '../../src/testing/index.js';
@@ -22,7 +21,7 @@ const servers: Server[] = [];
 
 beforeAll(async () => {
   sf = await startSalesforceEmulator();
-  realtime = emulatorRealtime(sf);
+  realtime = sf.realtime;
   conn = new jsforce.Connection({
     instanceUrl: sf.instanceUrl,
     accessToken: sf.accessToken,
@@ -87,6 +86,8 @@ describe('outbound messages end to end (emulator → node:http → createOutboun
     await waitFor(() => host.get(created.id)?.FirstName === 'Ada');
     expect(host.get(created.id)).toMatchObject({ Phone: '+44 20 7946 0000' });
 
+    // The host has the record before the emulator has read the ACK: wait for that too.
+    await waitFor(async () => (await realtime.outboundDeliveries()).every((d) => d.acked));
     const deliveries = await realtime.outboundDeliveries();
     expect(deliveries).toHaveLength(2);
     expect(deliveries.every((d) => d.acked && d.attempts === 1)).toBe(true);
@@ -205,7 +206,7 @@ describe('outbound messages end to end (emulator → node:http → createOutboun
 
   it('stops retrying when the emulator stops', async () => {
     const own = await startSalesforceEmulator();
-    const controls = emulatorRealtime(own);
+    const controls = own.realtime;
     let calls = 0;
     const endpointUrl = await listen((_req, res) => {
       calls += 1;

@@ -3,13 +3,7 @@ import type { CrmContactInput } from '../../src/core/models.js';
 import { SalesforceProvider, type SalesforceProviderOptions } from '../../src/salesforce/index.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { SyncEngine, type SyncEngineOptions } from '../../src/sync/engine.js';
-import {
-  failBulkRecords,
-  failNextBulkJob,
-  failNextBulkJobWhileRunning,
-  type SalesforceEmulator,
-  startSalesforceEmulator,
-} from '../../src/testing/index.js';
+import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
 
 let sf: SalesforceEmulator;
 
@@ -135,7 +129,7 @@ describe('a failed Bulk API 2.0 job strands nothing', () => {
   it('server-side failure before processing: the unprocessed rows are re-sent and all land', async () => {
     const { engine, storage } = setup();
     const contacts = hostContacts(120);
-    await failNextBulkJob(sf);
+    await sf.bulk.failNextJob();
     const report = await engine.pushContacts(contacts);
     expect(report).toMatchObject({ created: 120, failed: 0, needsAttention: 0, complete: true });
     await expectConverged(storage, contacts);
@@ -144,7 +138,7 @@ describe('a failed Bulk API 2.0 job strands nothing', () => {
   it('failure while running: processed rows keep their results, the rest are re-sent', async () => {
     const { engine, storage } = setup();
     const contacts = hostContacts(120);
-    await failNextBulkJobWhileRunning(sf, { afterRecords: 45 });
+    await sf.bulk.failNextJobWhileRunning({ afterRecords: 45 });
     const report = await engine.pushContacts(contacts);
     expect(report).toMatchObject({ created: 120, failed: 0, complete: true });
     await expectConverged(storage, contacts);
@@ -153,7 +147,7 @@ describe('a failed Bulk API 2.0 job strands nothing', () => {
   it('a row that fails every job it is in is pinned down; only it fails, with the job message', async () => {
     const { engine, storage } = setup();
     const contacts = hostContacts(100);
-    await failBulkRecords(sf, [
+    await sf.bulk.failRecords([
       { column: 'MarkMail_ID__c', value: 'h-37', scope: 'job', message: 'InvalidBatch : unreadable row' },
     ]);
     const report = await engine.pushContacts(contacts);
@@ -178,7 +172,7 @@ describe('a failed Bulk API 2.0 job strands nothing', () => {
   it('per-record failures inside results fail only those records, for their own reason', async () => {
     const { engine, storage } = setup();
     const contacts = hostContacts(80);
-    await failBulkRecords(sf, [
+    await sf.bulk.failRecords([
       {
         column: 'MarkMail_ID__c',
         value: 'h-3',

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type {
   CrmBulkSyncResult,
   CrmCampaign,
+  CrmChangeEventFields,
   CrmContact,
   CrmContactInput,
   CrmContactSchema,
@@ -108,5 +109,28 @@ describe('model types', () => {
       { code: string; message: string; fields?: string[] | undefined } | undefined
     >();
     expectTypeOf<CrmBulkSyncResult['results']>().toEqualTypeOf<CrmSyncResult[]>();
+  });
+
+  it('CrmChangeEventFields carries every contact data field of CrmContact, nullable, plus externalId and customFields', () => {
+    type DataKeys = Exclude<
+      keyof CrmContact,
+      'id' | 'lastModifiedAt' | 'lastSyncAt' | 'customFields' | 'clearFields'
+    >;
+    expectTypeOf<keyof CrmChangeEventFields>().toEqualTypeOf<DataKeys | 'customFields'>();
+    expectTypeOf<keyof CrmChangeEventFields>().toEqualTypeOf<
+      | 'externalId'
+      | 'email'
+      | 'firstName'
+      | 'lastName'
+      | 'company'
+      | 'phone'
+      | 'title'
+      | 'emailOptOut'
+      | 'tags'
+      | 'customFields'
+    >();
+    expectTypeOf<CrmChangeEventFields['firstName']>().toEqualTypeOf<string | null | undefined>();
+    expectTypeOf<CrmChangeEventFields['emailOptOut']>().toEqualTypeOf<boolean | null | undefined>();
+    expectTypeOf<CrmChangeEventFields['tags']>().toEqualTypeOf<string[] | null | undefined>();
   });
 });

@@ -5,9 +5,8 @@ import { CrmApiError, CrmAuthenticationError, CrmStorageError } from '../../src/
 import {
   decodeSalesforceCredentials,
   encodeSalesforceCredentials,
-  type SalesforceTokens,
 } from '../../src/salesforce/auth/credentials.js';
-import type { SalesforceTokenSet } from '../../src/salesforce/auth/token-set.js';
+import type { SalesforceTokenSet, SalesforceTokens } from '../../src/salesforce/auth/token-set.js';
 import { getReauthorizationMarker, TokenManager } from '../../src/salesforce/auth/tokens.js';
 import { CredentialCipher } from '../../src/security/cipher.js';
 import { MemoryStorage } from '../../src/storage/memory.js';

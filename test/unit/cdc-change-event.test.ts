@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CrmWebhookError } from '../../src/core/errors.js';
-import {
-  changeEventChannel,
-  changeEventClientTag,
-  decodeChangeEvent,
-  isGapChangeType,
-} from '../../src/salesforce/index.js';
-import { requestChangeOrigin } from '../../src/testing/index.js';
+import { changeEventChannel, decodeChangeEvent } from '../../src/salesforce/index.js';
+import { changeEventClientTag, isGapChangeType } from '../../src/salesforce/webhooks/change-event.js';
+import { requestChangeOrigin } from '../../src/testing/salesforce-emulator/realtime/change-origin.js';
 
 /** A CometD CDC message `data` as Salesforce documents it (ids made up). */
 function cdcData(header: Record<string, unknown>, fields: Record<string, unknown> = {}, replayId = 4711) {

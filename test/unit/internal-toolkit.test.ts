@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { CrmConfigurationError } from '../../src/core/errors.js';
+import { CrmContactSchema } from '../../src/core/models.js';
 import { raceWithSignal } from '../../src/internal/abort.js';
 import { chunkArray, chunked } from '../../src/internal/chunks.js';
 import {
   CLEARABLE_CONTACT_FIELDS,
   CONTACT_DATA_FIELDS,
   CONTACT_FIELDS,
+  describeContactDataFields,
 } from '../../src/internal/contact-fields.js';
 import { assertKnownOptions } from '../../src/internal/options.js';
 import { mapLimit, runPool } from '../../src/internal/pool.js';
+import { ContactFieldMapper, STANDARD_FIELDS } from '../../src/sync/mapping.js';
 
 describe('assertKnownOptions', () => {
   it('names one unknown key, never its value, as a CrmConfigurationError with reason unknown_option', () => {
@@ -126,5 +130,49 @@ describe('contact field lists derived from CrmContactSchema', () => {
     expect(CONTACT_FIELDS.has('lastSyncAt')).toBe(true);
     expect(CONTACT_FIELDS.has('customFields')).toBe(false);
     expect([...CLEARABLE_CONTACT_FIELDS]).toEqual(['firstName', 'lastName', 'company', 'phone', 'title']);
+  });
+
+  it('describes each data field with the field type the schema implies, in schema order', () => {
+    expect(describeContactDataFields()).toEqual([
+      { key: 'email', fieldType: 'email' },
+      { key: 'firstName', fieldType: 'text' },
+      { key: 'lastName', fieldType: 'text' },
+      { key: 'company', fieldType: 'text' },
+      { key: 'phone', fieldType: 'phone' },
+      { key: 'title', fieldType: 'text' },
+      { key: 'emailOptOut', fieldType: 'boolean' },
+      { key: 'tags', fieldType: 'multipicklist' },
+    ]);
+  });
+
+  it('picks up a field added to the schema, with its type', () => {
+    const extended = CrmContactSchema.extend({
+      nickname: z.string().optional(),
+      doNotCall: z.boolean().optional(),
+      score: z.number().default(0),
+    });
+    const described = describeContactDataFields(extended);
+    expect(described.slice(-3)).toEqual([
+      { key: 'nickname', fieldType: 'text' },
+      { key: 'doNotCall', fieldType: 'boolean' },
+      { key: 'score', fieldType: 'number' },
+    ]);
+    expect(described.map((f) => f.key)).not.toContain('lastSyncAt');
+    expect(described.map((f) => f.key)).not.toContain('customFields');
+  });
+
+  it('give the sync engine its default rules: every data field, company and tags one way', () => {
+    expect(STANDARD_FIELDS.map((f) => f.key)).toEqual([...CONTACT_DATA_FIELDS]);
+    const rules = new ContactFieldMapper([]).rules;
+    expect(rules.map((r) => [r.crmField, r.direction])).toEqual([
+      ['email', 'bidirectional'],
+      ['firstName', 'bidirectional'],
+      ['lastName', 'bidirectional'],
+      ['company', 'to_crm'],
+      ['phone', 'bidirectional'],
+      ['title', 'bidirectional'],
+      ['emailOptOut', 'bidirectional'],
+      ['tags', 'to_crm'],
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { isValidEmail, toFieldIssues } from '../../src/core/models.js';
 import {
   CRM_FIELD_LIMITS,
   CrmBulkSyncResultSchema,
@@ -22,9 +23,7 @@ import {
   CrmSyncDirectionSchema,
   CrmSyncResultSchema,
   isCrmError,
-  isValidEmail,
   parseModel,
-  toFieldIssues,
 } from '../../src/index.js';
 
 /** Issues of a failed parse as `{ field: message }`, via the package's own issue mapping. */

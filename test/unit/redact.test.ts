@@ -5,11 +5,11 @@ import {
   CrmAuthenticationError,
   CrmConnectionError,
   type CrmError,
-  isSecretKey,
   REDACTED,
   redactText,
   redactValue,
 } from '../../src/index.js';
+import { isSecretKey } from '../../src/security/redact.js';
 
 // Realistic shapes (made up, never real credentials).
 /** Salesforce access token: 18-char org id, '!', long opaque tail with '.', '_' and '-'. */
@@ -386,5 +386,53 @@ describe('redaction through errors', () => {
     const json = error.toJSON();
     expectNoSecrets(JSON.stringify(json));
     expect(json.details).toEqual({ clientSecret: REDACTED, soql: 'SELECT Id FROM Contact' });
+  });
+});
+
+describe('redaction edges (found by mutation testing)', () => {
+  it('removes a known secret of exactly 8 characters, not a shorter one', () => {
+    expect(redactText('pw=abcd1234 pin=abc1234', ['abcd1234', 'abc1234'])).toBe('pw=[REDACTED] pin=abc1234');
+  });
+
+  it('removes a known secret where it sits inside a longer JSON string, escaped', () => {
+    const secret = 'pa"ss\\word-1';
+    const body = JSON.stringify({ error: `refresh failed for ${secret} at login` });
+    const out = redactText(body, [secret]);
+    expect(out).not.toContain(JSON.stringify(secret).slice(1, -1));
+    expect(out).toContain('refresh failed for [REDACTED] at login');
+  });
+
+  it('treats FormData like an object: secret keys are caught by name', () => {
+    const form = new FormData();
+    form.append('client_secret', 'not-a-recognisable-shape');
+    form.append('grant_type', 'refresh_token');
+    expect(redactValue(form)).toEqual({ client_secret: REDACTED, grant_type: 'refresh_token' });
+  });
+
+  it('bounds depth through objects, arrays, sets, maps and errors alike', () => {
+    const nest = (wrap: (inner: unknown) => unknown, levels: number): unknown => {
+      let value: unknown = 'leaf';
+      for (let i = 0; i < levels; i += 1) value = wrap(value);
+      return value;
+    };
+    // Nine levels of containers fit (depths 0–8); a tenth is cut.
+    expect(JSON.stringify(redactValue(nest((inner) => ({ a: inner }), 9)))).not.toContain('[Truncated]');
+    expect(JSON.stringify(redactValue(nest((inner) => ({ a: inner }), 10)))).toContain('[Truncated]');
+    class Wrapped extends Error {
+      constructor(readonly inner: unknown) {
+        super('wrapped');
+      }
+      toJSON() {
+        return { inner: this.inner };
+      }
+    }
+    for (const wrap of [
+      (inner: unknown) => [inner],
+      (inner: unknown) => new Set([inner]),
+      (inner: unknown) => new Map([['k', inner]]),
+      (inner: unknown) => new Wrapped(inner),
+    ]) {
+      expect(JSON.stringify(redactValue(nest(wrap, 30)))).toContain('[Truncated]');
+    }
   });
 });

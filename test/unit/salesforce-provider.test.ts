@@ -539,6 +539,28 @@ describe('session refresh', () => {
     login.done();
     expect(seen).toEqual([{ accessToken: 'NEW-TOKEN', refreshToken: 'RT-2', instanceUrl: INSTANCE }]);
   });
+
+  it('hands onTokenRefresh complete SalesforceTokens even when the refresher reports no instance URL', async () => {
+    sf()
+      .get(`${V}/query`)
+      .query(true)
+      .reply(401, [{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' }], LIMIT);
+    nock(INSTANCE, { reqheaders: { authorization: 'Bearer FROM-REFRESHER' } })
+      .get(`${V}/query`)
+      .query(true)
+      .reply(200, { totalSize: 0, done: true, records: [] }, LIMIT);
+    const seen: unknown[] = [];
+    const { crm } = provider({
+      refreshToken: 'RT-1',
+      // A SalesforceOAuth-like refresher that neither rotates the refresh token nor moves the org.
+      oauth: { refresh: async () => ({ accessToken: 'FROM-REFRESHER' }) },
+      onTokenRefresh: (tokens) => {
+        seen.push(tokens);
+      },
+    });
+    await crm.getContact('a@example.com');
+    expect(seen).toEqual([{ accessToken: 'FROM-REFRESHER', instanceUrl: INSTANCE }]);
+  });
 });
 
 /** The error `fn` throws (`undefined` when it returns), so assertions run outside a catch block. */

@@ -4,12 +4,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CrmConfigurationError } from '../../src/core/errors.js';
 import {
   createOutboundMessageHandler,
-  OUTBOUND_MESSAGE_DEDUPE_STREAM_PREFIX,
   type OutboundMessageHandlerOptions,
   outboundMessageAck,
   type SalesforceOutboundNotification,
   toNodeHttpListener,
 } from '../../src/salesforce/index.js';
+import { OUTBOUND_MESSAGE_DEDUPE_STREAM_PREFIX } from '../../src/salesforce/webhooks/outbound-message-handler.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { contactNotification, ORG_ID, OTHER_ORG_ID, outboundMessage } from './webhook-fixtures.js';
 

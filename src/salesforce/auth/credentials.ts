@@ -1,5 +1,5 @@
 import { CrmAuthenticationError } from '../../core/errors.js';
-import type { SalesforceTokenSet } from './token-set.js';
+import type { SalesforceTokens } from './token-set.js';
 
 /**
  * What the package stores (encrypted with `CredentialCipher`) in `CrmIntegration.credentials` for
@@ -18,18 +18,8 @@ export interface SalesforceStoredCredentials {
   scope?: string;
 }
 
-/** The minimal token state a {@link TokenManager} needs; a full {@link SalesforceTokenSet} also fits. */
-export interface SalesforceTokens {
-  accessToken: string;
-  refreshToken?: string;
-  instanceUrl: string;
-  id?: string;
-  issuedAt?: Date;
-  scope?: string;
-}
-
 /** Serialise tokens to the plaintext JSON that is then encrypted. */
-export function encodeSalesforceCredentials(tokens: SalesforceTokens | SalesforceTokenSet): string {
+export function encodeSalesforceCredentials(tokens: SalesforceTokens): string {
   const stored: SalesforceStoredCredentials = {
     v: 1,
     accessToken: tokens.accessToken,

@@ -16,6 +16,7 @@ export interface RefreshTokenHolder {
 export function createSessionRefresher(
   options: SalesforceProviderOptions,
   holder: RefreshTokenHolder,
+  currentInstanceUrl: () => string,
 ): (() => Promise<SalesforceRefreshResult>) | undefined {
   if (options.refreshAccessToken) return options.refreshAccessToken;
   const oauth = options.oauth;
@@ -42,8 +43,8 @@ export function createSessionRefresher(
     if (tokens.refreshToken) holder.refreshToken = tokens.refreshToken;
     await options.onTokenRefresh?.({
       accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      instanceUrl: tokens.instanceUrl,
+      ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+      instanceUrl: tokens.instanceUrl || currentInstanceUrl(),
     });
     return { accessToken: tokens.accessToken, instanceUrl: tokens.instanceUrl };
   };

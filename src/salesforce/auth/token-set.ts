@@ -2,17 +2,33 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CrmAuthenticationError } from '../../core/errors.js';
 
 /**
- * What every Salesforce token call resolves to (authorization code, device, JWT bearer, refresh).
- * Salesforce sends no `expires_in`: an access token lives as long as the org's session timeout
- * (2 hours by default) and is extended by use, so {@link TokenManager} decides when to refresh.
+ * The package's one Salesforce token shape: what a `TokenManager` starts from and persists
+ * (encrypted), what `encodeSalesforceCredentials` / `decodeSalesforceCredentials` store and read,
+ * and what `SalesforceProvider`'s `onTokenRefresh` receives after a refresh. A token call's full
+ * answer, {@link SalesforceTokenSet}, is one of these with more guaranteed.
  */
-export interface SalesforceTokenSet {
+export interface SalesforceTokens {
   /** The session id used as `Authorization: Bearer …`. Secret. */
   accessToken: string;
   /** Present for the web-server and device flows when the app has the `refresh_token` scope. Secret. */
   refreshToken?: string;
   /** Origin of the org's instance, e.g. `https://acme.my.salesforce.com` (no trailing slash). */
   instanceUrl: string;
+  /** Identity URL `https://login.salesforce.com/id/<orgId>/<userId>`, when known. */
+  id?: string;
+  /** When Salesforce issued the token, when known. */
+  issuedAt?: Date;
+  /** Granted scopes, space separated, when reported. */
+  scope?: string;
+}
+
+/**
+ * What every Salesforce token call resolves to (authorization code, device, JWT bearer, refresh):
+ * {@link SalesforceTokens} with the identity always present. Salesforce sends no `expires_in`: an
+ * access token lives as long as the org's session timeout (2 hours by default) and is extended by
+ * use, so {@link TokenManager} decides when to refresh.
+ */
+export interface SalesforceTokenSet extends SalesforceTokens {
   /** Identity URL `https://login.salesforce.com/id/<orgId>/<userId>`. */
   id: string;
   /** When Salesforce issued the token. */
@@ -21,8 +37,6 @@ export interface SalesforceTokenSet {
   orgId: string;
   /** 18-character user id parsed from {@link id}. */
   userId: string;
-  /** Granted scopes, space separated, when reported. */
-  scope?: string;
   /** `api_instance_url` for orgs with a separate API host, when reported. */
   apiInstanceUrl?: string;
 }

@@ -15,9 +15,8 @@ import {
   type CredentialCipherLike,
   decodeSalesforceCredentials,
   encodeSalesforceCredentials,
-  type SalesforceTokens,
 } from './credentials.js';
-import type { SalesforceTokenSet } from './token-set.js';
+import type { SalesforceTokenSet, SalesforceTokens } from './token-set.js';
 
 /** Key under `CrmIntegration.settings` where a needed re-authorisation is recorded. */
 export const REAUTHORIZATION_SETTING = 'reauthorization';
@@ -93,7 +92,7 @@ export interface TokenManagerOptions {
    * Obtain brand-new tokens when there is no refresh token (JWT bearer, client credentials),
    * e.g. `(signal) => oauth.jwtBearer({ username, privateKey, signal })`.
    */
-  reauthorize?: (signal?: AbortSignal) => Promise<SalesforceTokenSet | SalesforceTokens>;
+  reauthorize?: (signal?: AbortSignal) => Promise<SalesforceTokens>;
   /** Called after tokens changed (refresh, adoption of another worker's refresh). */
   onTokens?: (tokens: { accessToken: string; instanceUrl: string }) => void;
   /** Lease TTL for a cross-process refresh, in milliseconds. @default 30000 */
@@ -129,11 +128,8 @@ export interface TokenRefreshOptions {
   failedAccessToken?: string | null;
 }
 
-/** An access token and the instance it is valid for. */
-export interface SalesforceSession {
-  accessToken: string;
-  instanceUrl: string;
-}
+/** An access token and the instance it is valid for (never the refresh token). */
+type SalesforceSession = Pick<SalesforceTokens, 'accessToken' | 'instanceUrl'>;
 
 /**
  * A jsforce-compatible `refreshFn` (see jsforce `SessionRefreshFunc`): called with the connection

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { bulkControls, type EmulatorBulkControls } from './bulk/bulk-control-api.js';
 import { type EmulatorFaults, FaultTable } from './faults.js';
+import { inProcessControlCall } from './http/control-call.js';
 import { EmulatorRouter } from './http/router.js';
 import { listen } from './http/server.js';
 import { IdGenerator, toId15 } from './ids.js';
@@ -9,6 +11,7 @@ import { builtInModules } from './modules.js';
 import { type EmulatorOAuthControls, registerOAuthRoutes } from './oauth/oauth-routes.js';
 import { TokenStore } from './oauth/token-store.js';
 import { type SalesforceEmulatorOptions, validateEmulatorOptions } from './options.js';
+import { type EmulatorRealtimeControls, realtimeControls } from './realtime/controls.js';
 import { BASE_RESOURCES, registerOrgRoutes } from './rest/org-routes.js';
 import { executeSoql } from './soql/execute.js';
 import { loadSoqlParser } from './soql/parser.js';
@@ -19,7 +22,12 @@ import { seedSampleData } from './store/sample-data.js';
 import type { EmulatorFieldDefinition, EmulatorRecord } from './store/schema.js';
 import { standardObjectDefinitions } from './store/standard-objects.js';
 
-/** A running emulator and its test controls. */
+/**
+ * A running emulator and its test controls. One style throughout: the org's identity and data are
+ * properties and methods at the top (`records`, `addCustomField`, `apiUsage`, `setDailyApiLimit`,
+ * `reset`, `stop`); each kind of injected behaviour has its own namespace of methods (`faults`,
+ * `oauth`, `bulk`, `realtime`), and `stats` counts traffic.
+ */
 export interface SalesforceEmulator {
   /** Instance URL (origin, no trailing slash): pass to `new jsforce.Connection({ instanceUrl })`. */
   readonly instanceUrl: string;
@@ -49,6 +57,10 @@ export interface SalesforceEmulator {
   readonly stats: EmulatorStats;
   /** OAuth test controls (device approval, JWT certificates, token expiry). */
   readonly oauth: EmulatorOAuthControls;
+  /** Bulk API 2.0 test controls (failed jobs, failed rows, page size, processing delay). */
+  readonly bulk: EmulatorBulkControls;
+  /** Real-time test controls (outbound messages, CometD/Change Data Capture events). */
+  readonly realtime: EmulatorRealtimeControls;
   /** Copies of the live records of an object (`includeDeleted` adds recycle-bin rows). */
   records(sobject: string, options?: { includeDeleted?: boolean }): EmulatorRecord[];
   /** Adds a field (e.g. a custom field `Score__c`) to an object. */
@@ -239,6 +251,12 @@ export async function startSalesforceEmulator(
     options.port ?? 0,
   );
   baseUrl = listeningUrl;
+  const controlSession = { accessToken: initial.accessToken, userId, orgId, clientId };
+  const controls = inProcessControlCall(
+    router,
+    () => controlSession,
+    () => baseUrl,
+  );
 
   return {
     instanceUrl: baseUrl,
@@ -255,6 +273,8 @@ export async function startSalesforceEmulator(
     faults,
     stats,
     oauth,
+    bulk: bulkControls(controls),
+    realtime: realtimeControls(controls),
     records: (sobject, recordOptions = {}) => {
       const schema = store.schema(sobject);
       if (!schema) throw new Error(`Unknown sObject type ${sobject}`);

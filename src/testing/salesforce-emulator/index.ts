@@ -1,13 +1,14 @@
 /**
- * The local Salesforce emulator (`startSalesforceEmulator`) and the types of its controls and
- * extension points.
+ * The local Salesforce emulator (`startSalesforceEmulator`), the types of its controls, and what an
+ * extension module (the `modules` option) needs. Internals (the org store, the router, id helpers,
+ * the built-in modules) stay private: reach the store through `emulator.store` and
+ * `EmulatorModuleContext`.
  *
  * @packageDocumentation
  */
+export type { EmulatorBulkControls } from './bulk/bulk-control-api.js';
 export {
-  type BulkControlTarget,
   failNextBulkJob,
-  INJECTED_FAILURE_MESSAGE,
   setBulkProcessingDelay,
   setBulkQueryPageSize,
 } from './bulk/bulk-controls.js';
@@ -15,12 +16,11 @@ export {
   type BulkRecordFaultSpec,
   failBulkRecords,
   failNextBulkJobWhileRunning,
-  RUNNING_FAILURE_MESSAGE,
 } from './bulk/bulk-faults.js';
+export { connectSalesforceEmulator, type SalesforceEmulatorControls } from './connect.js';
 export { type SalesforceEmulator, startSalesforceEmulator } from './emulator.js';
 export type { EmulatorFault, EmulatorFaultSpec, EmulatorFaults } from './faults.js';
-export { EmulatorHttpError, EmulatorOAuthError } from './http/errors.js';
-export type { EmulatorRouter, RouteMatch } from './http/router.js';
+export { EmulatorHttpError } from './http/errors.js';
 export type {
   EmulatorHttpMethod,
   EmulatorRequestContext,
@@ -30,13 +30,12 @@ export type {
   EmulatorRouteKind,
   EmulatorSession,
 } from './http/types.js';
-export { checksumSuffix, SALESFORCE_KEY_PREFIXES, toId15, toId18 } from './ids.js';
 export type { EmulatorModule, EmulatorModuleContext, EmulatorModuleInstance } from './module.js';
 export type { EmulatorOAuthControls } from './oauth/oauth-routes.js';
 export type { SalesforceEmulatorOptions } from './options.js';
 export type { EmulatorQueryResult } from './soql/execute.js';
 export type { EmulatorStats } from './stats.js';
-export type { EmulatorClock, OrgStore, StoreWriteOperation, StoreWriteOptions } from './store/org-store.js';
+export type { EmulatorClock } from './store/org-store.js';
 export type { EmulatorSaveError, EmulatorSaveResult } from './store/record-error.js';
 export type {
   EmulatorFieldDefinition,

@@ -1,12 +1,14 @@
+import { httpControlCall } from '../http/control-call.js';
 import { EmulatorHttpError } from '../http/errors.js';
 import type { EmulatorModuleContext } from '../module.js';
+import { bulkControls } from './bulk-control-api.js';
 import { requireObjectBody } from './bulk-errors.js';
 import { BulkFaults } from './bulk-faults.js';
 
 /** Path of the Bulk API 2.0 test-control endpoint (not a Salesforce resource). */
 export const BULK_CONTROL_PATH = '/__emulator/bulk2';
 
-/** Default `errorMessage` of a job failed by {@link failNextBulkJob}. */
+/** Default `errorMessage` of a job failed by `emulator.bulk.failNextJob()`. */
 export const INJECTED_FAILURE_MESSAGE =
   'InternalServerError : The job failed to complete (injected by the emulator)';
 
@@ -17,7 +19,7 @@ export class BulkControls {
   queryPageSize: number;
   /** How long a job waits in `UploadComplete` before processing starts, ms. */
   processingDelayMs = 0;
-  /** Per-record and running-job faults (see `failBulkRecords`). */
+  /** Per-record and running-job faults (see `emulator.bulk.failRecords`). */
   readonly faults = new BulkFaults();
 
   constructor(private readonly defaultPageSize: number) {
@@ -107,71 +109,41 @@ export interface BulkControlTarget {
 }
 
 /**
- * Test control: the next Bulk API 2.0 job created (ingest unless `jobType: 'V2Query'`) ends in
- * state `Failed` with `errorMessage` as soon as processing starts (after `UploadComplete` for
- * ingest jobs), without touching any record; its `unprocessedrecords` returns the uploaded rows.
- * jsforce's `poll()` then rejects with "Ingest job failed to complete due to: <errorMessage>".
+ * Test control: the next Bulk API 2.0 job fails when processing starts.
  *
- * Works against a standalone emulator too (it calls the `POST /__emulator/bulk2` control route).
- *
- * @param target the emulator (its `instanceUrl` and a valid `accessToken`).
- * @param options `jobType` (default `'V2Ingest'`), `errorMessage` (default
- *   {@link INJECTED_FAILURE_MESSAGE}), `fetch` (default `globalThis.fetch`).
- * @throws {Error} when the emulator refuses the control request.
- * @example
- * ```ts
- * await failNextBulkJob(sf, { errorMessage: 'InvalidBatch : boom' });
- * await expect(conn.bulk2.loadAndWaitForResults({ object: 'Contact', operation: 'insert', input })).rejects.toThrow('boom');
- * ```
+ * @deprecated Use `emulator.bulk.failNextJob(options)` (or, for a standalone emulator,
+ *   `connectSalesforceEmulator(target).bulk.failNextJob(options)`). Kept for one release.
  */
 export async function failNextBulkJob(
   target: BulkControlTarget,
   options: { jobType?: 'V2Ingest' | 'V2Query'; errorMessage?: string; fetch?: typeof fetch } = {},
 ): Promise<void> {
-  const { fetch: fetchImpl = globalThis.fetch, ...failNextJob } = options;
-  await postControl(target, { failNextJob }, fetchImpl);
+  const { fetch: fetchImpl, ...failNextJob } = options;
+  await bulkControls(httpControlCall(target, fetchImpl)).failNextJob(failNextJob);
 }
 
 /**
- * Test control: how many records each page of a Bulk API 2.0 query job's results holds when the
- * client sends no `maxRecords` (jsforce never does). Lower it to exercise `Sforce-Locator` paging
- * with few records. Reset by `emulator.reset()`.
+ * Test control: records per page of a Bulk API 2.0 query job's results.
  *
- * @param target the emulator.
- * @param size records per page (default 50,000 until changed).
- * @throws {Error} when the emulator refuses the control request.
+ * @deprecated Use `emulator.bulk.setQueryPageSize(size)`. Kept for one release.
  */
 export async function setBulkQueryPageSize(
   target: BulkControlTarget,
   size: number,
   options: { fetch?: typeof fetch } = {},
 ): Promise<void> {
-  await postControl(target, { queryPageSize: size }, options.fetch ?? globalThis.fetch);
+  await bulkControls(httpControlCall(target, options.fetch)).setQueryPageSize(size);
 }
 
 /**
- * Test control: jobs wait this long in `UploadComplete` before processing starts (default 0), so a
- * test can observe intermediate states or abort a job before it completes. Reset by `reset()`.
+ * Test control: how long Bulk API 2.0 jobs wait in `UploadComplete`.
  *
- * @param target the emulator.
- * @param delayMs milliseconds.
- * @throws {Error} when the emulator refuses the control request.
+ * @deprecated Use `emulator.bulk.setProcessingDelay(delayMs)`. Kept for one release.
  */
 export async function setBulkProcessingDelay(
   target: BulkControlTarget,
   delayMs: number,
   options: { fetch?: typeof fetch } = {},
 ): Promise<void> {
-  await postControl(target, { processingDelayMs: delayMs }, options.fetch ?? globalThis.fetch);
-}
-
-async function postControl(target: BulkControlTarget, body: unknown, fetchImpl: typeof fetch): Promise<void> {
-  const response = await fetchImpl(`${target.instanceUrl}${BULK_CONTROL_PATH}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${target.accessToken}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(`emulator bulk2 control refused (HTTP ${response.status}): ${await response.text()}`);
-  }
+  await bulkControls(httpControlCall(target, options.fetch)).setProcessingDelay(delayMs);
 }

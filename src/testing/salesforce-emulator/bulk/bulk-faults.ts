@@ -1,13 +1,15 @@
+import { httpControlCall } from '../http/control-call.js';
 import { EmulatorHttpError } from '../http/errors.js';
 import type { EmulatorModuleContext } from '../module.js';
 import type { EmulatorSaveError } from '../store/record-error.js';
+import { bulkControls } from './bulk-control-api.js';
 import type { BulkControlTarget } from './bulk-controls.js';
 import { requireObjectBody } from './bulk-errors.js';
 
 /** Path of the Bulk API 2.0 fault-control endpoint (not a Salesforce resource). */
 export const BULK_FAULT_PATH = '/__emulator/bulk2/faults';
 
-/** Default `errorMessage` of a job failed while running by {@link failNextBulkJobWhileRunning}. */
+/** Default `errorMessage` of a job failed while running by `emulator.bulk.failNextJobWhileRunning()`. */
 export const RUNNING_FAILURE_MESSAGE =
   'InternalServerError : The job failed while processing (injected by the emulator)';
 
@@ -154,51 +156,27 @@ function invalid(message: string): never {
 }
 
 /**
- * Test control: rows of later Bulk API 2.0 ingest jobs whose `column` cell equals `value` come back
- * in `failedResults` with the given error (`sf__Error` = `CODE:message:fields --`), as a record
- * Salesforce refused for its own reason; the other rows of the job are processed normally.
- * Reset by `emulator.reset()`.
+ * Test control: matching rows of later Bulk API 2.0 ingest jobs fail.
  *
- * @param target the emulator (its `instanceUrl` and a valid `accessToken`).
- * @throws {Error} when the emulator refuses the control request.
- * @example
- * ```ts
- * await failBulkRecords(sf, [{ column: 'MarkMail_ID__c', value: 'h-7', statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION' }]);
- * ```
+ * @deprecated Use `emulator.bulk.failRecords(faults)`. Kept for one release.
  */
 export async function failBulkRecords(
   target: BulkControlTarget,
   faults: BulkRecordFaultSpec[],
   options: { fetch?: typeof fetch } = {},
 ): Promise<void> {
-  await postFaults(target, { failRecords: faults }, options.fetch ?? globalThis.fetch);
+  await bulkControls(httpControlCall(target, options.fetch)).failRecords(faults);
 }
 
 /**
- * Test control: the next Bulk API 2.0 ingest job fails while running, after `afterRecords` rows
- * were processed (applied and reported in its results): it ends `Failed` with `errorMessage`,
- * and the rows it never reached come back from `unprocessedrecords`. Reset by `emulator.reset()`.
+ * Test control: the next Bulk API 2.0 ingest job fails after `afterRecords` rows.
  *
- * @param target the emulator.
- * @throws {Error} when the emulator refuses the control request.
+ * @deprecated Use `emulator.bulk.failNextJobWhileRunning(options)`. Kept for one release.
  */
 export async function failNextBulkJobWhileRunning(
   target: BulkControlTarget,
   options: { afterRecords: number; errorMessage?: string; fetch?: typeof fetch },
 ): Promise<void> {
-  const { fetch: fetchImpl = globalThis.fetch, ...spec } = options;
-  await postFaults(target, { failNextJobWhileRunning: spec }, fetchImpl);
-}
-
-async function postFaults(target: BulkControlTarget, body: unknown, fetchImpl: typeof fetch): Promise<void> {
-  const response = await fetchImpl(`${target.instanceUrl}${BULK_FAULT_PATH}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${target.accessToken}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(
-      `emulator bulk2 fault control refused (HTTP ${response.status}): ${await response.text()}`,
-    );
-  }
+  const { fetch: fetchImpl, ...spec } = options;
+  await bulkControls(httpControlCall(target, fetchImpl)).failNextJobWhileRunning(spec);
 }

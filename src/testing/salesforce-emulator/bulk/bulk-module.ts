@@ -12,7 +12,7 @@ export const DEFAULT_QUERY_PAGE_SIZE = 50_000;
 /**
  * Bulk API 2.0: ingest jobs (`/jobs/ingest`: insert, update, upsert, delete, hardDelete with
  * streamed CSV uploads and results) and query jobs (`/jobs/query` with `Sforce-Locator` paging),
- * plus the `POST /__emulator/bulk2` test control (see `failNextBulkJob`).
+ * plus the `POST /__emulator/bulk2` test control (see `emulator.bulk`).
  */
 export const bulkModule: EmulatorModule = {
   name: 'bulk2',

@@ -1,6 +1,7 @@
+import { type EmulatorControlCall, httpControlCall } from '../http/control-call.js';
 import type { EmulatorOutboundDelivery, EmulatorOutboundMessageConfig } from './outbound-messages-module.js';
 
-/** What {@link emulatorRealtime} needs from a running emulator. */
+/** What the deprecated `emulatorRealtime` needs from a running emulator. */
 export interface EmulatorRealtimeTarget {
   instanceUrl: string;
   accessToken: string;
@@ -27,7 +28,7 @@ export interface EmulatorRetainedChangeEvent {
   payload: Record<string, unknown>;
 }
 
-/** Test controls of the emulator's real-time features (outbound messages, CometD/CDC). */
+/** Test controls of the emulator's real-time features (`emulator.realtime`: outbound messages, CometD/CDC). */
 export interface EmulatorRealtimeControls {
   /** Configures an outbound message (like Setup → Outbound Messages + a workflow rule on every edit). */
   addOutboundMessage(input: EmulatorOutboundMessageInput): Promise<EmulatorOutboundMessageConfig>;
@@ -52,57 +53,41 @@ export interface EmulatorRealtimeControls {
   forgetCometdClients(): Promise<void>;
 }
 
+/** The real-time controls over the emulator's `/__emulator/…` routes. */
+export function realtimeControls(call: EmulatorControlCall): EmulatorRealtimeControls {
+  return {
+    addOutboundMessage: async (input) =>
+      (await call('POST', 'outbound-messages', input)) as EmulatorOutboundMessageConfig,
+    removeOutboundMessage: async (id) => {
+      await call('DELETE', `outbound-messages/${encodeURIComponent(id)}`);
+    },
+    outboundDeliveries: async () =>
+      (await call('GET', 'outbound-messages/deliveries')) as EmulatorOutboundDelivery[],
+    setChangeEventEntities: async (entities) => {
+      await call('POST', 'change-events/entities', { entities });
+    },
+    changeEvents: async () =>
+      ((await call('GET', 'change-events')) as { events: EmulatorRetainedChangeEvent[] }).events,
+    trimChangeEvents: async (keepLast) => {
+      await call('POST', 'change-events/trim', { keepLast });
+    },
+    publishChangeEvent: async (input) =>
+      (await call('POST', 'change-events/publish', input)) as { replayId: number },
+    forgetCometdClients: async () => {
+      await call('POST', 'cometd/forget-clients');
+    },
+  };
+}
+
 /**
- * Typed access to the emulator's real-time test controls (HTTP routes under `/__emulator/`,
- * authenticated with the emulator's access token, so they also work against a standalone
- * `markmail-crm-emulator`).
+ * Typed access to the emulator's real-time test controls over HTTP.
  *
- * @param emulator the running emulator (or its `instanceUrl` and `accessToken`).
- * @param fetchImpl injectable fetch. @default globalThis.fetch
- * @example
- * ```ts
- * const sf = await startSalesforceEmulator();
- * const realtime = emulatorRealtime(sf);
- * await realtime.addOutboundMessage({ sobject: 'Contact', fields: ['Email'], endpointUrl: 'http://127.0.0.1:3000/om' });
- * ```
+ * @deprecated Use `emulator.realtime` (or, for a standalone emulator,
+ *   `connectSalesforceEmulator(target).realtime`). Kept for one release.
  */
 export function emulatorRealtime(
   emulator: EmulatorRealtimeTarget,
   fetchImpl: typeof fetch = globalThis.fetch,
 ): EmulatorRealtimeControls {
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetchImpl(`${emulator.instanceUrl}/__emulator/${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${emulator.accessToken}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok)
-      throw new Error(
-        `Emulator control ${method} /__emulator/${path} failed: HTTP ${response.status} ${text}`,
-      );
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  };
-  return {
-    addOutboundMessage: (input) => call('POST', 'outbound-messages', input),
-    removeOutboundMessage: async (id) => {
-      await call('DELETE', `outbound-messages/${encodeURIComponent(id)}`);
-    },
-    outboundDeliveries: () => call('GET', 'outbound-messages/deliveries'),
-    setChangeEventEntities: async (entities) => {
-      await call('POST', 'change-events/entities', { entities });
-    },
-    changeEvents: async () =>
-      (await call<{ events: EmulatorRetainedChangeEvent[] }>('GET', 'change-events')).events,
-    trimChangeEvents: async (keepLast) => {
-      await call('POST', 'change-events/trim', { keepLast });
-    },
-    publishChangeEvent: (input) => call('POST', 'change-events/publish', input),
-    forgetCometdClients: async () => {
-      await call('POST', 'cometd/forget-clients');
-    },
-  };
+  return realtimeControls(httpControlCall(emulator, fetchImpl));
 }

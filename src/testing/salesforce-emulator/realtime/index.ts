@@ -1,20 +1,14 @@
 /**
- * Real-time features of the emulator: CometD/Change Data Capture and outbound messages.
+ * Types of the emulator's real-time controls (`emulator.realtime`: CometD/Change Data Capture and
+ * outbound messages). The modules themselves are built in and stay private.
  *
  * @packageDocumentation
  */
 
-export { requestChangeOrigin } from './change-origin.js';
-export { cometdModule, type RetainedChangeEvent } from './cometd-module.js';
 export {
   type EmulatorOutboundMessageInput,
   type EmulatorRealtimeControls,
-  type EmulatorRealtimeTarget,
   type EmulatorRetainedChangeEvent,
   emulatorRealtime,
 } from './controls.js';
-export {
-  type EmulatorOutboundDelivery,
-  type EmulatorOutboundMessageConfig,
-  outboundMessagesModule,
-} from './outbound-messages-module.js';
+export type { EmulatorOutboundDelivery, EmulatorOutboundMessageConfig } from './outbound-messages-module.js';
