@@ -71,6 +71,10 @@ describe('listContactChanges', () => {
 
   it('reads queryAll ordered by SystemModstamp, Id and follows nextRecordsUrl itself', async () => {
     const scope = sf()
+      // An initial read counts first: at or under bulkQueryThreshold it stays on REST.
+      .get(`${V}/queryAll`)
+      .query(query('SELECT COUNT() FROM Contact'))
+      .reply(200, { totalSize: 3, done: true, records: [] }, JSON_HEADERS)
       .get(`${V}/queryAll`)
       .query(query(`SELECT ${fields} FROM Contact ORDER BY SystemModstamp ASC, Id ASC`))
       .reply(
