@@ -1,5 +1,6 @@
+import { safeParseContact } from '../../core/contact-fast-parse.js';
 import { CrmDataConversionError, isCrmError } from '../../core/errors.js';
-import { type CrmContact, CrmContactSchema } from '../../core/models.js';
+import type { CrmContact } from '../../core/models.js';
 import type { CrmCallOptions, CrmContactChangeBatch } from '../../core/provider.js';
 import { BULK_QUERY_JOB_FAILED, runBulkQuery } from '../bulk-query.js';
 import { contactSelectFields, recordToContact, type SalesforceRecord } from '../mapping.js';
@@ -164,7 +165,7 @@ class ChangeBatches {
         deleted.push(id);
         continue;
       }
-      const parsed = CrmContactSchema.safeParse(recordToContact(record, this.#mapping));
+      const parsed = safeParseContact(recordToContact(record, this.#mapping));
       if (parsed.success) upserted.push(parsed.data);
       else this.#context.logger.warn('Skipping Salesforce contact that cannot be represented', { id });
     }
