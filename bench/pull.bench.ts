@@ -20,7 +20,8 @@
  *
  * Run: `npx tsx bench/pull.bench.ts` (or `npm run bench -- pull`).
  * Env: BENCH_SIZES (default `100000`), BENCH_ROUNDS (default 3), BENCH_ENGINE (`0` skips the
- * engine run), BENCH_ENGINE_SIZE (default 1000000), BENCH_ENGINE_HEAP_MB (default 64).
+ * engine run), BENCH_ENGINE_SIZE (default 1000000), BENCH_ENGINE_HEAP_MB (default 64),
+ * BENCH_SDK_PAGE_SIZE (the SDK's `bulkQueryPageSize`; the floor always asks for 50,000).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -116,7 +117,12 @@ async function runRead(): Promise<void> {
     const { SalesforceProvider } = (await import(
       process.env.PULL_BENCH_SDK as string
     )) as typeof import('../src/index.js') & typeof import('../src/salesforce/index.js');
-    const crm = new SalesforceProvider({ ...target, apiVersion: API_VERSION, maxApiUsageRatio: null });
+    const crm = new SalesforceProvider({
+      ...target,
+      apiVersion: API_VERSION,
+      maxApiUsageRatio: null,
+      ...(process.env.BENCH_SDK_PAGE_SIZE ? { bulkQueryPageSize: Number(process.env.BENCH_SDK_PAGE_SIZE) } : {}),
+    });
     started = performance.now();
     for await (const batch of crm.listContactChanges(null)) count += batch.upserted.length;
   } else if (impl === 'jsforce') {

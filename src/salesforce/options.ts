@@ -122,8 +122,9 @@ export interface SalesforceProviderOptions {
   bulkQueryThreshold?: number | null;
   /**
    * Records per results page of a Bulk API 2.0 query job (`maxRecords`). Each page is held whole
-   * in memory while its rows are handed out (~200 bytes a contact), and each page is one API call.
-   * @default 50000
+   * in memory while its rows are handed out (~200 bytes a contact), the next one is read meanwhile,
+   * and each page is one API call.
+   * @default 25000
    */
   bulkQueryPageSize?: number;
   /** Extra host ↔ Salesforce field mappings for contacts. */

@@ -3,7 +3,12 @@ import { CrmDataConversionError, isCrmError } from '../../core/errors.js';
 import type { CrmContact } from '../../core/models.js';
 import type { CrmCallOptions, CrmContactChangeBatch } from '../../core/provider.js';
 import { BULK_QUERY_JOB_FAILED, runBulkQuery } from '../bulk-query.js';
-import { contactSelectFields, recordToContact, type SalesforceRecord } from '../mapping.js';
+import {
+  CONTACT_STANDARD_FIELDS,
+  contactSelectFields,
+  recordToContact,
+  type SalesforceRecord,
+} from '../mapping.js';
 import { contactMapping, type SalesforceContext } from './context.js';
 import { queryPages } from './query.js';
 
@@ -93,7 +98,8 @@ export async function* listContactChanges(
         signal: options.signal,
         counters: { apiCalls: 0 },
       })) {
-        const out = batches.next(batch.rows.map((row) => reader(batch.columns, row)));
+        bulkRowsInto(batches, batch.columns, batch.rows, mapping, reader);
+        const out = batches.take();
         if (out) yield out;
       }
       return;
@@ -127,16 +133,19 @@ const BATCH_SIZE = 2000;
 export const DEFAULT_BULK_QUERY_THRESHOLD = 10_000;
 
 /**
- * Default of `bulkQueryPageSize`: 50,000 records per results page keeps 100,000 changes at two
- * result pages while one page (read whole, ~10 MB for contacts) fits a small heap.
+ * Default of `bulkQueryPageSize`: 25,000 records per results page reads 100,000 changes in four
+ * calls, the next page arriving while the current one is handed out; one page (read whole,
+ * ~4 MB of contacts) and the one read ahead fit a small heap.
  */
-export const DEFAULT_BULK_QUERY_PAGE_SIZE = 50_000;
+export const DEFAULT_BULK_QUERY_PAGE_SIZE = 25_000;
 
-/** Turns record pages into change batches and tracks the cursor across them. */
+/** Turns records into change batches and tracks the cursor across them. */
 class ChangeBatches {
   // The cursor as a time and an Id, compared without building a cursor object per record.
   #lastMs: number;
   #lastId: string;
+  #upserted: CrmContact[] = [];
+  #deleted: string[] = [];
   readonly #context: SalesforceContext;
   readonly #mapping: ReturnType<typeof contactMapping>;
 
@@ -147,31 +156,95 @@ class ChangeBatches {
     this.#lastId = position?.id ?? '';
   }
 
-  /** The batch of `records`, or `undefined` when nothing in it can be delivered. */
+  /** The batch of a page of REST records, or `undefined` when nothing in it can be delivered. */
   next(records: SalesforceRecord[]): CrmContactChangeBatch | undefined {
-    const upserted: CrmContact[] = [];
-    const deleted: string[] = [];
     for (const record of records) {
-      const id = String(record.Id ?? '');
-      const ms = Date.parse(String(record.SystemModstamp ?? ''));
-      if (Number.isNaN(ms)) throw new RangeError(`Invalid SystemModstamp on Contact ${id}`);
-      // The later of the two positions: the cursor never moves back (a late commit re-read
-      // from the lookback window is delivered without rewinding it).
-      if (ms > this.#lastMs || (ms === this.#lastMs && id.slice(0, 15) > this.#lastId.slice(0, 15))) {
-        this.#lastMs = ms;
-        this.#lastId = id;
-      }
-      if (record.IsDeleted === true) {
-        deleted.push(id);
-        continue;
-      }
-      const parsed = safeParseContact(recordToContact(record, this.#mapping));
-      if (parsed.success) upserted.push(parsed.data);
-      else this.#context.logger.warn('Skipping Salesforce contact that cannot be represented', { id });
+      this.add(String(record.Id ?? ''), String(record.SystemModstamp ?? ''), record.IsDeleted === true, () =>
+        recordToContact(record, this.#mapping),
+      );
     }
+    return this.take();
+  }
+
+  /** One record: its Id, `SystemModstamp`, whether deleted, and how to map it to a contact. */
+  add(id: string, stamp: string, deleted: boolean, contact: () => Record<string, unknown>): void {
+    const ms = Date.parse(stamp);
+    if (Number.isNaN(ms)) throw new RangeError(`Invalid SystemModstamp on Contact ${id}`);
+    // The later of the two positions: the cursor never moves back (a late commit re-read from
+    // the lookback window is delivered without rewinding it).
+    if (ms > this.#lastMs || (ms === this.#lastMs && id.slice(0, 15) > this.#lastId.slice(0, 15))) {
+      this.#lastMs = ms;
+      this.#lastId = id;
+    }
+    if (deleted) {
+      this.#deleted.push(id);
+      return;
+    }
+    const parsed = safeParseContact(contact());
+    if (parsed.success) this.#upserted.push(parsed.data);
+    else this.#context.logger.warn('Skipping Salesforce contact that cannot be represented', { id });
+  }
+
+  /** The batch of what was added since the last one, or `undefined` when nothing can be delivered. */
+  take(): CrmContactChangeBatch | undefined {
+    const upserted = this.#upserted;
+    const deleted = this.#deleted;
+    this.#upserted = [];
+    this.#deleted = [];
     if (this.#lastMs === Number.NEGATIVE_INFINITY || (!upserted.length && !deleted.length)) return undefined;
     const cursor: ChangeCursor = { v: 1, ts: new Date(this.#lastMs).toISOString(), id: this.#lastId };
     return { upserted, deleted, cursor: JSON.stringify(cursor) };
+  }
+}
+
+/**
+ * Feed Bulk query rows to `batches`. Without field mappings, contacts are built straight from
+ * the cells (as `recordToContact` would build them from the REST record); with mappings, each
+ * row becomes a REST-shaped record first so typed custom fields convert the same way.
+ */
+function bulkRowsInto(
+  batches: ChangeBatches,
+  columns: readonly string[],
+  rows: readonly string[][],
+  mapping: ReturnType<typeof contactMapping>,
+  reader: ReturnType<typeof bulkCellReader>,
+): void {
+  const at = (name: string) => columns.indexOf(name);
+  const [idAt, stampAt, deletedAt] = [at('Id'), at('SystemModstamp'), at('IsDeleted')];
+  if (mapping.fieldMappings.length > 0) {
+    for (const row of rows) {
+      const record = reader(columns, row);
+      batches.add(String(row[idAt] ?? ''), row[stampAt] ?? '', row[deletedAt] === 'true', () =>
+        recordToContact(record, mapping),
+      );
+    }
+    return;
+  }
+  const externalAt = mapping.externalIdField ? at(mapping.externalIdField) : -1;
+  const standard = Object.entries(CONTACT_STANDARD_FIELDS).map(
+    ([hostField, sfField]) => [hostField, at(sfField), sfField === 'HasOptedOutOfEmail'] as const,
+  );
+  for (const row of rows) {
+    const id = row[idAt] ?? '';
+    const stamp = row[stampAt] ?? '';
+    batches.add(id, stamp, row[deletedAt] === 'true', () => {
+      const external = externalAt >= 0 ? row[externalAt] : '';
+      const contact: Record<string, unknown> = {
+        id,
+        externalId: external ? external : id,
+        tags: [],
+        customFields: {},
+      };
+      for (const [hostField, index, boolean] of standard) {
+        if (index < 0) continue;
+        const cell = row[index] ?? '';
+        // A checkbox is never null (an empty cell is false); other empty cells are nulls.
+        if (boolean) contact[hostField] = cell === 'true';
+        else if (cell !== '') contact[hostField] = cell;
+      }
+      contact.lastModifiedAt = new Date(stamp);
+      return contact;
+    });
   }
 }
 
