@@ -180,6 +180,16 @@ describe('the Bulk path delivers exactly what the REST path delivers', () => {
     expect(new Set(ids(bulk.batches)).size).toBe(45);
   });
 
+  it('contacts matched by Email (externalIdField: null) read the same on both paths', async () => {
+    seed(12);
+    const rest = await read(provider({ bulkQueryThreshold: null, externalIdField: null }));
+    const bulk = await read(provider({ bulkQueryThreshold: 0, externalIdField: null }));
+    expect(bulk.routes[JOBS]).toBe(1);
+    const contacts = bulk.batches.flatMap((b) => b.upserted);
+    expect(contacts).toEqual(rest.batches.flatMap((b) => b.upserted));
+    expect(contacts.every((c) => c.externalId === c.id)).toBe(true);
+  });
+
   it('typed custom field mappings (number, boolean, datetime, date, multipicklist) read the same on both paths', async () => {
     sf.addCustomField('Contact', { name: 'Score__c', type: 'double' });
     sf.addCustomField('Contact', { name: 'Vip__c', type: 'boolean' });
