@@ -121,7 +121,9 @@ async function runRead(): Promise<void> {
       ...target,
       apiVersion: API_VERSION,
       maxApiUsageRatio: null,
-      ...(process.env.BENCH_SDK_PAGE_SIZE ? { bulkQueryPageSize: Number(process.env.BENCH_SDK_PAGE_SIZE) } : {}),
+      ...(process.env.BENCH_SDK_PAGE_SIZE
+        ? { bulkQueryPageSize: Number(process.env.BENCH_SDK_PAGE_SIZE) }
+        : {}),
     });
     started = performance.now();
     for await (const batch of crm.listContactChanges(null)) count += batch.upserted.length;
