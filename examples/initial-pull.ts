@@ -5,14 +5,14 @@
  *
  *   npx tsx examples/initial-pull.ts
  *
- * Runs against the embedded Salesforce emulator, seeded with 30,000 contacts written over the past
+ * Runs against the embedded Salesforce emulator, seeded with 15,000 contacts written over the past
  * hour (the emulator's clock is moved by hand).
  */
 import { MemoryStorage, SyncEngine } from '@markmail/crm';
 import { SalesforceProvider } from '@markmail/crm/salesforce';
 import { startSalesforceEmulator } from '@markmail/crm/testing';
 
-const TOTAL = 30_000;
+const TOTAL = 15_000;
 let offsetMs = 0;
 const emulator = await startSalesforceEmulator({ clock: { now: () => new Date(Date.now() + offsetMs) } });
 const ids: string[] = [];

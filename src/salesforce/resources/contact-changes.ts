@@ -24,8 +24,8 @@ import { queryPages } from './query.js';
  * guarantees are the same either way. Large means more than `bulkQueryThreshold` records: an
  * initial read (no cursor) asks with `SELECT COUNT()` first; a read from a cursor reads its first
  * REST page and goes on with REST unless that page's `totalSize` is over the threshold, in which
- * case the page is dropped. A Bulk job that ends `Failed`
- * (before any record of it was delivered) is logged and the read goes through REST after all.
+ * case the page is dropped. A Bulk job that ends `Failed` (before any record of it was delivered)
+ * is logged and the read goes through REST after all.
  *
  * The feed is therefore **at least once**: records changed within the lookback window before the
  * cursor are delivered again (with the same `lastModifiedAt`). Consumers must drop re-deliveries
