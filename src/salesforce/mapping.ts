@@ -26,6 +26,7 @@ export const CONTACT_STANDARD_FIELDS = {
   emailOptOut: 'HasOptedOutOfEmail',
 } as const;
 
+const CONTACT_STANDARD_ENTRIES = Object.entries(CONTACT_STANDARD_FIELDS);
 const CUSTOM_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*__c$/;
 
 function writes(mapping: CrmFieldMapping): boolean {
@@ -135,7 +136,7 @@ export function recordToContact(
     tags: [],
     customFields: {} as Record<string, unknown>,
   };
-  for (const [hostField, sfField] of Object.entries(CONTACT_STANDARD_FIELDS)) {
+  for (const [hostField, sfField] of CONTACT_STANDARD_ENTRIES) {
     const value = record[sfField];
     if (value !== null && value !== undefined) contact[hostField] = value;
   }

@@ -107,6 +107,22 @@ export interface SalesforceProviderOptions {
    * @default 600000 (10 minutes: the longest a synchronous Salesforce API call may run)
    */
   changeLookbackMs?: number;
+  /**
+   * `listContactChanges` (and so `SyncEngine.pullContacts`) reads through a Bulk API 2.0 query job
+   * when its first REST page reports more than this many changed records (`totalSize`): an
+   * initial sync or a large change set. Smaller reads stay on the REST query API, and the probe
+   * costs them nothing (its page is theirs); a Bulk read pays one extra call for it. Both read the
+   * same SOQL, so cursors and guarantees do not depend on the route. `null`: always REST.
+   * @default 10000 (Salesforce's guidance: Bulk query jobs suit reads of 10,000 records or more)
+   */
+  bulkQueryThreshold?: number | null;
+  /**
+   * Records per results page of a Bulk API 2.0 query job (`maxRecords`). Each page is held whole
+   * in memory while its rows are handed out (~200 bytes a contact), the next one is read meanwhile,
+   * and each page is one API call.
+   * @default 25000
+   */
+  bulkQueryPageSize?: number;
   /** Extra host ↔ Salesforce field mappings for contacts. */
   fieldMappings?: CrmFieldMappingInput[];
   /**
@@ -181,6 +197,8 @@ const OptionsSchema = z.strictObject({
   activityExternalIdField: fieldName.nullable().optional(),
   bulkThreshold: z.number().int().nonnegative().optional(),
   changeLookbackMs: z.number().int().min(0).max(86_400_000).optional(),
+  bulkQueryThreshold: z.number().int().nonnegative().nullable().optional(),
+  bulkQueryPageSize: z.number().int().min(1).optional(),
   fieldMappings: z.array(z.unknown()).optional(),
   maxApiUsageRatio: z.number().gt(0).max(1).nullable().optional(),
   apiUsageRecheckMs: z.number().int().min(0).optional(),

@@ -48,7 +48,12 @@ import {
 } from './options.js';
 import { logEmailActivities, logEmailActivity } from './resources/activities.js';
 import { syncCampaign } from './resources/campaigns.js';
-import { DEFAULT_CHANGE_LOOKBACK_MS, listContactChanges } from './resources/contact-changes.js';
+import {
+  DEFAULT_BULK_QUERY_PAGE_SIZE,
+  DEFAULT_BULK_QUERY_THRESHOLD,
+  DEFAULT_CHANGE_LOOKBACK_MS,
+  listContactChanges,
+} from './resources/contact-changes.js';
 import { deleteContact, getContact, syncContact, updateContact } from './resources/contacts.js';
 import { bulkSyncContacts } from './resources/contacts-bulk.js';
 import type { SalesforceContext } from './resources/context.js';
@@ -180,6 +185,9 @@ export class SalesforceProvider implements CrmProvider {
       activityExternalIdField: opts.activityExternalIdField ?? null,
       bulkThreshold: opts.bulkThreshold ?? 2000,
       changeLookbackMs: opts.changeLookbackMs ?? DEFAULT_CHANGE_LOOKBACK_MS,
+      bulkQueryThreshold:
+        opts.bulkQueryThreshold === undefined ? DEFAULT_BULK_QUERY_THRESHOLD : opts.bulkQueryThreshold,
+      bulkQueryPageSize: opts.bulkQueryPageSize ?? DEFAULT_BULK_QUERY_PAGE_SIZE,
       concurrency: opts.concurrency ?? 4,
       leadConvertedStatus: opts.leadConvertedStatus,
       fieldMappings,
@@ -309,10 +317,13 @@ export class SalesforceProvider implements CrmProvider {
   }
 
   /**
-   * Contacts changed in Salesforce since `cursor` (`null`: all), oldest first, one batch per query
-   * page. Reads `queryAll` ordered by `SystemModstamp, Id`, so deletions (`IsDeleted`) come in the
-   * same ordered stream; the cursor is the last delivered (SystemModstamp, Id), and records in the
-   * cursor's second are re-read and filtered, so none is skipped at a page or second boundary.
+   * Contacts changed in Salesforce since `cursor` (`null`: all), oldest first, in batches of at
+   * most 2,000 (an async iterator: pages are read as the batches are consumed). Reads `queryAll`
+   * ordered by `SystemModstamp, Id`, so deletions (`IsDeleted`) come in the same ordered stream;
+   * the cursor is the last delivered (SystemModstamp, Id), and each read starts `changeLookbackMs`
+   * before it, so no change is skipped at a page or second boundary or by a late commit (changes
+   * may be delivered again). A read of more than `bulkQueryThreshold` records goes through a Bulk
+   * API 2.0 query job with the same SOQL; smaller ones through the REST query API.
    * Contacts without an Email cannot be represented and are skipped with a warning.
    * @throws {CrmDataConversionError} when `cursor` is not one this method produced.
    */

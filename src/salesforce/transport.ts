@@ -9,6 +9,8 @@ export interface AttemptRecord {
   retryAfterMs?: number;
   /** Access token the request was sent with (to tell a stale-token 401 from a fresh one). */
   accessToken?: string | undefined;
+  /** Lower-cased headers of that response (e.g. `sforce-locator` of a Bulk query results page). */
+  headers?: Record<string, string>;
 }
 
 /** Per-operation counters shared by every attempt of one public call. */
@@ -100,6 +102,7 @@ export class InstrumentedTransport {
           const headers = res.headers ?? {};
           if (context) {
             context.attempt.status = res.statusCode;
+            context.attempt.headers = headers;
             const retryAfter = parseRetryAfter(headers['retry-after']);
             if (retryAfter !== undefined) context.attempt.retryAfterMs = retryAfter;
             else delete context.attempt.retryAfterMs;

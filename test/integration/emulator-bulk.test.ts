@@ -481,6 +481,40 @@ describe('query jobs', () => {
     expect(second.headers.get('sforce-numberofrecords')).toBe('11');
   });
 
+  it('compresses results pages with gzip for a client that accepts it, as Salesforce always does', async () => {
+    const { request } = await import('node:http');
+    const { gunzipSync } = await import('node:zlib');
+    const created = await raw('/jobs/query', {
+      method: 'POST',
+      body: JSON.stringify({ query: 'SELECT Id, Email FROM Contact ORDER BY Email LIMIT 20' }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    await conn.bulk2.job('query', { id }).poll(20, 20_000);
+    const get = (acceptEncoding?: string) =>
+      new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+        const req = request(`${sf.instanceUrl}/services/data/v62.0/jobs/query/${id}/results?maxRecords=15`, {
+          headers: {
+            Authorization: `Bearer ${sf.accessToken}`,
+            ...(acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding }),
+          },
+        });
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const zipped = await get('gzip, deflate, br');
+    expect(zipped.headers).toMatchObject({ 'content-encoding': 'gzip', 'sforce-numberofrecords': '15' });
+    const plain = await get();
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+    expect(plain.body.toString().split('\n')).toHaveLength(17); // header, 15 rows, trailing newline
+    expect((await get('gzip;q=0')).headers['content-encoding']).toBeUndefined();
+  });
+
   it('answers MALFORMED_QUERY on create and fails a query job on demand', async () => {
     const bad = await raw('/jobs/query', {
       method: 'POST',

@@ -152,6 +152,20 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     expect(run.stdout).toContain('5 records rejected last time were not re-sent');
   });
 
+  it('initial-pull.ts pulls 15,000 contacts through a Bulk query job, then a small change set through REST', async () => {
+    const run = await runExample('initial-pull.ts');
+    expectSuccess(run);
+    expect(run.stdout).toMatch(
+      /Initial pull: 15000 created, 0 updated, 0 re-read and skipped; Bulk API 2\.0 query \(1 job\), [4-9] API calls/,
+    );
+    expect(run.stdout).toMatch(
+      /Next pull: 0 created, 3 updated, \d+ re-read and skipped; REST query, \d API calls/,
+    );
+    expect(run.stdout).toContain(
+      'Host table: 15000 contacts; host-0 is now {"email":"reader0@example.com","lastName":"Reader 0","title":"Editor"}',
+    );
+  });
+
   it('outbound-messages.ts delivers emulator outbound messages through node:http and Hono', async () => {
     const run = await runExample('outbound-messages.ts');
     expectSuccess(run);

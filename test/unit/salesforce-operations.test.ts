@@ -69,8 +69,98 @@ describe('listContactChanges', () => {
     ...extra,
   });
 
+  it('Bulk route, wire shapes: a queryAll job with the same SOQL, results paged by Sforce-Locator and maxRecords', async () => {
+    const soql = `SELECT ${fields} FROM Contact ORDER BY SystemModstamp ASC, Id ASC`;
+    const header = `"${fields.split(', ').join('","')}"\n`;
+    const csvRow = (id: string, ts: string, deleted = 'false') =>
+      `"${id}","${id}@example.com","","${id}","","#N/A","true","${ts}","","${deleted}"\n`;
+    const scope = sf()
+      .get(`${V}/queryAll`)
+      .query(query('SELECT COUNT() FROM Contact'))
+      .reply(200, { totalSize: 3, done: true, records: [] }, JSON_HEADERS)
+      .post(`${V}/jobs/query`, {
+        operation: 'queryAll',
+        query: soql,
+        contentType: 'CSV',
+        columnDelimiter: 'COMMA',
+        lineEnding: 'LF',
+      })
+      .reply(200, { id: '750000000000001', state: 'UploadComplete' }, JSON_HEADERS)
+      .get(`${V}/jobs/query/750000000000001`)
+      .reply(200, { id: '750000000000001', state: 'JobComplete' }, JSON_HEADERS)
+      .get(`${V}/jobs/query/750000000000001/results`)
+      .query({ maxRecords: '2' })
+      .matchHeader('accept', 'text/csv')
+      .reply(
+        200,
+        header +
+          csvRow('003000000000001', '2026-11-20T10:00:00.000Z') +
+          csvRow('003000000000002', '2026-11-20T10:00:00.000Z'),
+        { 'Content-Type': 'text/csv', 'Sforce-Locator': 'MjAwMA', 'Sforce-NumberOfRecords': '2' },
+      )
+      .get(`${V}/jobs/query/750000000000001/results`)
+      .query({ maxRecords: '2', locator: 'MjAwMA' })
+      .reply(200, header + csvRow('003000000000003', '2026-11-20T10:00:01.000Z', 'true'), {
+        'Content-Type': 'text/csv',
+        'Sforce-Locator': 'null',
+        'Sforce-NumberOfRecords': '1',
+      });
+    const batches = [];
+    for await (const batch of provider({ bulkQueryThreshold: 2, bulkQueryPageSize: 2 }).listContactChanges(
+      null,
+    )) {
+      batches.push(batch);
+    }
+    scope.done();
+    expect(batches[0]?.upserted).toEqual([
+      expect.objectContaining({
+        id: '003000000000001',
+        externalId: '003000000000001',
+        title: '#N/A',
+        emailOptOut: true,
+      }),
+      expect.objectContaining({ id: '003000000000002' }),
+    ]);
+    expect(batches[0]?.upserted[0]).not.toHaveProperty('firstName');
+    expect(batches[1]).toEqual({
+      upserted: [],
+      deleted: ['003000000000003'],
+      cursor: JSON.stringify({ v: 1, ts: '2026-11-20T10:00:01.000Z', id: '003000000000003' }),
+    });
+  });
+
+  it('Bulk route: a results page without Sforce-Locator is a typed error (never an endless loop), and the job is deleted', async () => {
+    const scope = sf()
+      .get(`${V}/queryAll`)
+      .query(true)
+      .reply(200, { totalSize: 50_000, done: true, records: [] }, JSON_HEADERS)
+      .post(`${V}/jobs/query`)
+      .reply(200, { id: '750000000000002', state: 'UploadComplete' }, JSON_HEADERS)
+      .get(`${V}/jobs/query/750000000000002`)
+      .reply(200, { id: '750000000000002', state: 'JobComplete' }, JSON_HEADERS)
+      .get(`${V}/jobs/query/750000000000002/results`)
+      .query(true)
+      .reply(200, '"Id"\n"003000000000001"\n', { 'Content-Type': 'text/csv' })
+      .delete(`${V}/jobs/query/750000000000002`)
+      .reply(204);
+    const read = async () => {
+      for await (const _ of provider().listContactChanges(null)) {
+        // nothing arrives
+      }
+    };
+    await expect(read()).rejects.toMatchObject({
+      name: 'CrmApiError',
+      providerCode: 'BULK_QUERY_NO_LOCATOR',
+    });
+    scope.done();
+  });
+
   it('reads queryAll ordered by SystemModstamp, Id and follows nextRecordsUrl itself', async () => {
     const scope = sf()
+      // An initial read counts first: at or under bulkQueryThreshold it stays on REST.
+      .get(`${V}/queryAll`)
+      .query(query('SELECT COUNT() FROM Contact'))
+      .reply(200, { totalSize: 3, done: true, records: [] }, JSON_HEADERS)
       .get(`${V}/queryAll`)
       .query(query(`SELECT ${fields} FROM Contact ORDER BY SystemModstamp ASC, Id ASC`))
       .reply(

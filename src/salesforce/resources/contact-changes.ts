@@ -1,16 +1,31 @@
-import { CrmDataConversionError } from '../../core/errors.js';
-import { type CrmContact, CrmContactSchema } from '../../core/models.js';
+import { safeParseContact } from '../../core/contact-fast-parse.js';
+import { CrmDataConversionError, isCrmError } from '../../core/errors.js';
+import type { CrmContact } from '../../core/models.js';
 import type { CrmCallOptions, CrmContactChangeBatch } from '../../core/provider.js';
-import { contactSelectFields, recordToContact, type SalesforceRecord } from '../mapping.js';
+import { BULK_QUERY_JOB_FAILED, runBulkQuery } from '../bulk-query.js';
+import {
+  CONTACT_STANDARD_FIELDS,
+  contactSelectFields,
+  recordToContact,
+  type SalesforceRecord,
+} from '../mapping.js';
 import { contactMapping, type SalesforceContext } from './context.js';
 import { queryPages } from './query.js';
 
 /**
- * Contacts changed in Salesforce since `cursor` (`null`: all), oldest first, one batch per query
- * page. Reads `queryAll` ordered by `SystemModstamp, Id`, so deletions (`IsDeleted`) come in the
+ * Contacts changed in Salesforce since `cursor` (`null`: all), oldest first, in batches of at most
+ * 2,000. Reads `queryAll` ordered by `SystemModstamp, Id`, so deletions (`IsDeleted`) come in the
  * same ordered stream. The cursor is the highest (SystemModstamp, Id) delivered; each read starts
  * `changeLookbackMs` before it, so a change committed late with an earlier stamp, or in the
  * cursor's own second, is still seen.
+ *
+ * Small reads go through the REST query API, large ones through a Bulk API 2.0 query job with the
+ * same SOQL (same `WHERE`, same `ORDER BY`, same lookback), so the stream, the cursors and the
+ * guarantees are the same either way. Large means more than `bulkQueryThreshold` records: an
+ * initial read (no cursor) asks with `SELECT COUNT()` first; a read from a cursor reads its first
+ * REST page and goes on with REST unless that page's `totalSize` is over the threshold, in which
+ * case the page is dropped. A Bulk job that ends `Failed` (before any record of it was delivered)
+ * is logged and the read goes through REST after all.
  *
  * The feed is therefore **at least once**: records changed within the lookback window before the
  * cursor are delivered again (with the same `lastModifiedAt`). Consumers must drop re-deliveries
@@ -28,27 +43,262 @@ export async function* listContactChanges(
   const fields = contactSelectFields(mapping, ['IsDeleted']);
   const where = changeFeedWhere(position, context.changeLookbackMs);
   const soql = `SELECT ${fields.join(', ')} FROM Contact${where} ORDER BY SystemModstamp ASC, Id ASC`;
-  let last = position;
-  for await (const page of queryPages<SalesforceRecord>(context, 'query Contact changes', soql, {
-    signal: options.signal,
-    all: true,
-  })) {
-    const upserted: CrmContact[] = [];
-    const deleted: string[] = [];
-    for (const record of page) {
-      const id = String(record.Id ?? '');
-      const ts = new Date(String(record.SystemModstamp ?? '')).toISOString();
-      last = laterCursor(last, { v: 1, ts, id });
-      if (record.IsDeleted === true) {
-        deleted.push(id);
-        continue;
-      }
-      const parsed = CrmContactSchema.safeParse(recordToContact(record, mapping));
-      if (parsed.success) upserted.push(parsed.data);
-      else context.logger.warn('Skipping Salesforce contact that cannot be represented', { id });
+  const batches = new ChangeBatches(context, position);
+  const threshold = context.bulkQueryThreshold;
+  let totalSize: number | undefined;
+  const restPages = () =>
+    queryPages<SalesforceRecord>(context, 'query Contact changes', soql, {
+      signal: options.signal,
+      all: true,
+      onTotalSize: (size) => {
+        totalSize = size;
+      },
+    });
+  let rest: AsyncGenerator<SalesforceRecord[]> | undefined;
+  let first: IteratorResult<SalesforceRecord[]> | undefined;
+  let bulk = false;
+  if (threshold !== null && position === undefined) {
+    // An initial read is likely large: a COUNT() costs one call, where a dropped first page
+    // would cost the server the whole ordered query.
+    const count = `SELECT COUNT() FROM Contact${where}`;
+    for await (const _ of queryPages(context, 'count Contact changes', count, {
+      signal: options.signal,
+      all: true,
+      onTotalSize: (size) => {
+        totalSize = size;
+      },
+    })) {
+      break;
     }
-    if (!last || (!upserted.length && !deleted.length)) continue;
-    yield { upserted, deleted, cursor: JSON.stringify(last) };
+    bulk = totalSize !== undefined && totalSize > threshold;
+  } else if (threshold !== null) {
+    // A read from a cursor is usually small: its first page tells, and is used when it is.
+    rest = restPages();
+    first = await rest.next();
+    if (totalSize !== undefined && totalSize > threshold) {
+      await rest.return(undefined);
+      rest = undefined;
+      first = undefined;
+      bulk = true;
+    }
+  }
+  if (bulk) {
+    try {
+      const reader = bulkCellReader(fields, mapping);
+      for await (const batch of runBulkQuery({
+        client: context.client,
+        apiVersion: context.connection.version,
+        soql,
+        operation: 'queryAll',
+        pageSize: context.bulkQueryPageSize,
+        batchSize: BATCH_SIZE,
+        pollIntervalMs: context.bulk.pollIntervalMs,
+        pollTimeoutMs: context.bulk.pollTimeoutMs,
+        sleep: context.sleep,
+        signal: options.signal,
+        counters: { apiCalls: 0 },
+      })) {
+        bulkRowsInto(batches, batch.columns, batch.rows, mapping, reader);
+        const out = batches.take();
+        if (out) yield out;
+      }
+      return;
+    } catch (error) {
+      // A failed job delivered nothing: read the same changes through REST instead.
+      if (!isCrmError(error) || error.providerCode !== BULK_QUERY_JOB_FAILED) throw error;
+      context.logger.warn('Salesforce bulk query job failed; reading the changes through REST instead', {
+        ...(error.details ?? {}),
+      });
+    }
+  }
+  rest ??= restPages();
+  first ??= await rest.next();
+  if (first.done) return;
+  const out = batches.next(first.value);
+  if (out) yield out;
+  for await (const page of rest) {
+    const next = batches.next(page);
+    if (next) yield next;
+  }
+}
+
+/** Records per batch of the Bulk path: a REST page's worth, so consumers see the same batches. */
+const BATCH_SIZE = 2000;
+
+/**
+ * Default of `bulkQueryThreshold`: Salesforce documents Bulk API 2.0 query jobs as designed for
+ * queries returning 10,000 records or more; below that the REST query (2,000 per page, no job to
+ * poll) is as cheap in calls and faster to start.
+ */
+export const DEFAULT_BULK_QUERY_THRESHOLD = 10_000;
+
+/**
+ * Default of `bulkQueryPageSize`: 25,000 records per results page reads 100,000 changes in four
+ * calls, the next page arriving while the current one is handed out; one page (read whole,
+ * ~4 MB of contacts) and the one read ahead fit a small heap.
+ */
+export const DEFAULT_BULK_QUERY_PAGE_SIZE = 25_000;
+
+/** Turns records into change batches and tracks the cursor across them. */
+class ChangeBatches {
+  // The cursor as a time and an Id, compared without building a cursor object per record.
+  #lastMs: number;
+  #lastId: string;
+  #upserted: CrmContact[] = [];
+  #deleted: string[] = [];
+  readonly #context: SalesforceContext;
+  readonly #mapping: ReturnType<typeof contactMapping>;
+
+  constructor(context: SalesforceContext, position: ChangeCursor | undefined) {
+    this.#context = context;
+    this.#mapping = contactMapping(context);
+    this.#lastMs = position ? Date.parse(position.ts) : Number.NEGATIVE_INFINITY;
+    this.#lastId = position?.id ?? '';
+  }
+
+  /** The batch of a page of REST records, or `undefined` when nothing in it can be delivered. */
+  next(records: SalesforceRecord[]): CrmContactChangeBatch | undefined {
+    for (const record of records) {
+      this.add(String(record.Id ?? ''), String(record.SystemModstamp ?? ''), record.IsDeleted === true, () =>
+        recordToContact(record, this.#mapping),
+      );
+    }
+    return this.take();
+  }
+
+  /** One record: its Id, `SystemModstamp`, whether deleted, and how to map it to a contact. */
+  add(id: string, stamp: string, deleted: boolean, contact: () => Record<string, unknown>): void {
+    const ms = Date.parse(stamp);
+    if (Number.isNaN(ms)) throw new RangeError(`Invalid SystemModstamp on Contact ${id}`);
+    // The later of the two positions: the cursor never moves back (a late commit re-read from
+    // the lookback window is delivered without rewinding it).
+    if (ms > this.#lastMs || (ms === this.#lastMs && id.slice(0, 15) > this.#lastId.slice(0, 15))) {
+      this.#lastMs = ms;
+      this.#lastId = id;
+    }
+    if (deleted) {
+      this.#deleted.push(id);
+      return;
+    }
+    const parsed = safeParseContact(contact());
+    if (parsed.success) this.#upserted.push(parsed.data);
+    else this.#context.logger.warn('Skipping Salesforce contact that cannot be represented', { id });
+  }
+
+  /** The batch of what was added since the last one, or `undefined` when nothing can be delivered. */
+  take(): CrmContactChangeBatch | undefined {
+    const upserted = this.#upserted;
+    const deleted = this.#deleted;
+    this.#upserted = [];
+    this.#deleted = [];
+    if (this.#lastMs === Number.NEGATIVE_INFINITY || (!upserted.length && !deleted.length)) return undefined;
+    const cursor: ChangeCursor = { v: 1, ts: new Date(this.#lastMs).toISOString(), id: this.#lastId };
+    return { upserted, deleted, cursor: JSON.stringify(cursor) };
+  }
+}
+
+/**
+ * Feed Bulk query rows to `batches`. Without field mappings, contacts are built straight from
+ * the cells (as `recordToContact` would build them from the REST record); with mappings, each
+ * row becomes a REST-shaped record first so typed custom fields convert the same way.
+ */
+function bulkRowsInto(
+  batches: ChangeBatches,
+  columns: readonly string[],
+  rows: readonly string[][],
+  mapping: ReturnType<typeof contactMapping>,
+  reader: ReturnType<typeof bulkCellReader>,
+): void {
+  const at = (name: string) => columns.indexOf(name);
+  const [idAt, stampAt, deletedAt] = [at('Id'), at('SystemModstamp'), at('IsDeleted')];
+  if (mapping.fieldMappings.length > 0) {
+    for (const row of rows) {
+      const record = reader(columns, row);
+      batches.add(String(row[idAt] ?? ''), row[stampAt] ?? '', row[deletedAt] === 'true', () =>
+        recordToContact(record, mapping),
+      );
+    }
+    return;
+  }
+  const externalAt = mapping.externalIdField ? at(mapping.externalIdField) : -1;
+  const standard = Object.entries(CONTACT_STANDARD_FIELDS).map(
+    ([hostField, sfField]) => [hostField, at(sfField), sfField === 'HasOptedOutOfEmail'] as const,
+  );
+  for (const row of rows) {
+    const id = row[idAt] ?? '';
+    const stamp = row[stampAt] ?? '';
+    batches.add(id, stamp, row[deletedAt] === 'true', () => {
+      const external = externalAt >= 0 ? row[externalAt] : '';
+      const contact: Record<string, unknown> = {
+        id,
+        externalId: external ? external : id,
+        tags: [],
+        customFields: {},
+      };
+      for (const [hostField, index, boolean] of standard) {
+        if (index < 0) continue;
+        const cell = row[index] ?? '';
+        // A checkbox is never null (an empty cell is false); other empty cells are nulls.
+        if (boolean) contact[hostField] = cell === 'true';
+        else if (cell !== '') contact[hostField] = cell;
+      }
+      contact.lastModifiedAt = new Date(stamp);
+      return contact;
+    });
+  }
+}
+
+type CellKind = 'text' | 'boolean' | 'number' | 'datetime';
+
+/**
+ * A reader of Bulk query CSV rows into records shaped as the REST API returns them, so both
+ * paths map to identical contacts. Bulk CSV carries no types and writes null as an empty cell
+ * (there is no empty string in Salesforce: saving one stores null); `#N/A` is the ingest
+ * side's null marker only and comes back from a query as the text it is. Booleans come as
+ * `true`/`false`, numbers as decimal text, datetimes as ISO-8601 (`…Z` on Salesforce; the REST
+ * API writes `…+0000`, which is what the record gets).
+ */
+function bulkCellReader(
+  fields: readonly string[],
+  mapping: ReturnType<typeof contactMapping>,
+): (columns: readonly string[], row: readonly string[]) => SalesforceRecord {
+  const kinds = new Map<string, CellKind>(fields.map((field) => [field, 'text']));
+  kinds.set('HasOptedOutOfEmail', 'boolean');
+  kinds.set('IsDeleted', 'boolean');
+  for (const field of mapping.fieldMappings) {
+    if (field.fieldType === 'boolean') kinds.set(field.crmField, 'boolean');
+    else if (field.fieldType === 'number') kinds.set(field.crmField, 'number');
+    else if (field.fieldType === 'datetime') kinds.set(field.crmField, 'datetime');
+  }
+  let seen: readonly string[] | undefined;
+  let plan: Array<[string, CellKind]> = [];
+  return (columns, row) => {
+    if (columns !== seen) {
+      seen = columns;
+      plan = columns.map((column) => [column, kinds.get(column) ?? 'text']);
+    }
+    const record: SalesforceRecord = {};
+    for (let i = 0; i < plan.length; i++) {
+      const [column, kind] = plan[i] as [string, CellKind];
+      record[column] = bulkCell(row[i] ?? '', kind);
+    }
+    return record;
+  };
+}
+
+function bulkCell(cell: string, kind: CellKind): unknown {
+  if (cell === '') return kind === 'boolean' ? false : null;
+  switch (kind) {
+    case 'boolean':
+      return cell === 'true';
+    case 'number': {
+      const value = Number(cell);
+      return Number.isNaN(value) ? cell : value;
+    }
+    case 'datetime':
+      return cell.endsWith('Z') ? `${cell.slice(0, -1)}+0000` : cell;
+    default:
+      return cell;
   }
 }
 
@@ -79,11 +329,6 @@ export function changeFeedWhere(position: ChangeCursor | undefined, lookbackMs: 
   return ` WHERE SystemModstamp >= ${floor.slice(0, 19)}Z`;
 }
 
-/** The later of two positions (the cursor never moves back, even when a late commit is delivered). */
-export function laterCursor(a: ChangeCursor | undefined, b: ChangeCursor): ChangeCursor {
-  return a === undefined || compareCursor(b, a) > 0 ? b : a;
-}
-
 /**
  * Parse a cursor this feed produced.
  * @throws {CrmDataConversionError} when `cursor` is not one.
@@ -105,13 +350,4 @@ export function parseChangeCursor(cursor: string): ChangeCursor {
   throw new CrmDataConversionError('Invalid cursor: not produced by SalesforceProvider.listContactChanges', {
     fields: [{ field: 'cursor', message: 'is not a SalesforceProvider cursor', code: 'invalid_format' }],
   });
-}
-
-/** Order of (SystemModstamp, Id) as Salesforce sorts them (Ids compare on their 15-character form). */
-export function compareCursor(a: ChangeCursor, b: ChangeCursor): number {
-  const time = Date.parse(a.ts) - Date.parse(b.ts);
-  if (time !== 0) return time;
-  const ia = a.id.slice(0, 15);
-  const ib = b.id.slice(0, 15);
-  return ia < ib ? -1 : ia > ib ? 1 : 0;
 }

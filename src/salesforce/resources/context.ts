@@ -38,6 +38,10 @@ export interface SalesforceContext {
   readonly leadExternalIdField: string | null;
   readonly activityExternalIdField: string | null;
   readonly bulkThreshold: number;
+  /** The contact change feed reads through a Bulk API 2.0 query above this many records (`null`: never). */
+  readonly bulkQueryThreshold: number | null;
+  /** Records per Bulk query results page (`maxRecords`). */
+  readonly bulkQueryPageSize: number;
   /** How far before its cursor the contact change feed re-reads, ms. */
   readonly changeLookbackMs: number;
   readonly concurrency: number;

@@ -21,6 +21,8 @@ export interface QueryOptions {
   counters?: OperationCounters | undefined;
   /** Read through `queryAll`, which includes deleted records. */
   all?: boolean;
+  /** Told the query's `totalSize` (from the first page), before that page is yielded. */
+  onTotalSize?: (totalSize: number) => void;
 }
 
 /** Run a SOQL query and yield every page, following `nextRecordsUrl` itself (no 10,000 cap). */
@@ -30,10 +32,8 @@ export async function* queryPages<R>(
   soql: string,
   options: QueryOptions = {},
 ): AsyncGenerator<R[]> {
-  let url: string | undefined = apiUrl(
-    context,
-    `/${options.all ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`,
-  );
+  const first = apiUrl(context, `/${options.all ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`);
+  let url: string | undefined = first;
   while (url) {
     throwIfAborted(options.signal);
     const page: QueryResult<R> = await context.client.request<QueryResult<R>>(
@@ -41,6 +41,7 @@ export async function* queryPages<R>(
       { method: 'GET', url },
       { idempotent: true, signal: options.signal, counters: options.counters },
     );
+    if (url === first && typeof page.totalSize === 'number') options.onTotalSize?.(page.totalSize);
     yield page.records ?? [];
     url = page.done ? undefined : page.nextRecordsUrl;
   }

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { createGzip, constants as zlibConstants } from 'node:zlib';
 import { formatDateTime } from '../dates.js';
 import { EmulatorHttpError, notFound } from '../http/errors.js';
 import type { EmulatorRequestContext } from '../http/types.js';
@@ -226,17 +228,36 @@ export function registerQueryJobRoutes(context: EmulatorModuleContext, state: Qu
       const offset = decodeLocator(request.query.get('locator'));
       const maxRecords = parseMaxRecords(request.query.get('maxRecords'), state.controls.queryPageSize);
       const end = Math.min(offset + maxRecords, job.records.length);
-      return {
-        status: 200,
-        headers: {
-          'Content-Type': 'text/csv',
-          // The literal string "null" marks the last page; jsforce loops until it sees it.
-          'Sforce-Locator': end < job.records.length ? encodeLocator(end) : 'null',
-          'Sforce-NumberOfRecords': String(Math.max(0, end - offset)),
-        },
-        body: resultLines(job, offset, end),
+      const headers: Record<string, string> = {
+        'Content-Type': 'text/csv',
+        // The literal string "null" marks the last page; jsforce loops until it sees it.
+        'Sforce-Locator': end < job.records.length ? encodeLocator(end) : 'null',
+        'Sforce-NumberOfRecords': String(Math.max(0, end - offset)),
       };
+      // Salesforce always compresses query results; here only for a client that says it can
+      // inflate them (fetch and jsforce do), at the fastest level to keep the emulator cheap.
+      if (acceptsGzip(request.req.headers['accept-encoding'])) {
+        headers['Content-Encoding'] = 'gzip';
+        return {
+          status: 200,
+          headers,
+          body: Readable.from(resultLines(job, offset, end)).pipe(
+            createGzip({ level: zlibConstants.Z_BEST_SPEED }),
+          ),
+        };
+      }
+      return { status: 200, headers, body: resultLines(job, offset, end) };
     },
+  });
+}
+
+/** Whether an `Accept-Encoding` header admits gzip (`gzip` or `*`, not with `q=0`). */
+function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(',').some((part) => {
+    const [coding = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    return (coding === 'gzip' || coding === '*') && (q === undefined || Number(q.slice(2)) > 0);
   });
 }
 
