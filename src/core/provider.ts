@@ -103,6 +103,19 @@ export interface CrmProvider {
     contacts: Iterable<CrmContactInput> | AsyncIterable<CrmContactInput>,
     options?: CrmBulkSyncOptions,
   ): Promise<CrmBulkSyncResult>;
+  /**
+   * OPTIONAL: read contacts back, one result per reference in the same order: the contact, or
+   * `null` when the CRM has none. A reference with `crmId` is read by it; otherwise by `externalId`
+   * (the key contacts are upserted on; a provider matching contacts by email reads by `email`).
+   *
+   * The sync engine uses it to verify writes whose answer never came (records in status
+   * `uncertain`): a record found holding what was sent is marked synced without sending it again.
+   * Without it those records are simply sent again. Must not write anything.
+   */
+  readContacts?(
+    refs: ReadonlyArray<CrmContactRef>,
+    options?: CrmCallOptions,
+  ): Promise<Array<CrmContact | null>>;
   /** CRM-side changes since `cursor` (`null`: from the beginning), in batches. */
   listContactChanges(cursor: string | null, options?: CrmCallOptions): AsyncIterable<CrmContactChangeBatch>;
 

@@ -49,7 +49,7 @@ import {
 import { logEmailActivities, logEmailActivity } from './resources/activities.js';
 import { syncCampaign } from './resources/campaigns.js';
 import { DEFAULT_CHANGE_LOOKBACK_MS, listContactChanges } from './resources/contact-changes.js';
-import { deleteContact, getContact, syncContact, updateContact } from './resources/contacts.js';
+import { deleteContact, getContact, readContacts, syncContact, updateContact } from './resources/contacts.js';
 import { bulkSyncContacts } from './resources/contacts-bulk.js';
 import type { SalesforceContext } from './resources/context.js';
 import { getCustomFields, mapCustomFields } from './resources/fields.js';
@@ -164,6 +164,7 @@ export class SalesforceProvider implements CrmProvider {
       ...(opts.apiUsageRecheckMs !== undefined ? { usageRecheckMs: opts.apiUsageRecheckMs } : {}),
       ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
       ...(opts.slowCallWarningMs !== undefined ? { slowCallMs: opts.slowCallWarningMs } : {}),
+      fetch: chooseFetch(opts.fetch, this.connection),
     });
     this.#context = {
       client,
@@ -273,6 +274,17 @@ export class SalesforceProvider implements CrmProvider {
    */
   getContact(email: string, options?: CrmCallOptions): Promise<CrmContact | null> {
     return getContact(this.#context, email, options);
+  }
+
+  /**
+   * Read contacts back, one result per reference in order (`null` when none): by `crmId`, else by
+   * `externalIdField` (or Email), 200 a SOQL query. The sync engine verifies uncertain writes with it.
+   */
+  readContacts(
+    refs: ReadonlyArray<CrmContactRef>,
+    options?: CrmCallOptions,
+  ): Promise<Array<CrmContact | null>> {
+    return readContacts(this.#context, refs, options);
   }
 
   /**
@@ -437,4 +449,25 @@ declare module '@markmail/crm' {
   interface CrmProviderConfigs {
     salesforce: SalesforceProviderOptions;
   }
+}
+
+/**
+ * The `fetch` requests go out with: the host's, else the global one unless jsforce would use a
+ * proxy (environment variable or a proxy transport on the host's connection), which a plain
+ * `fetch` would bypass.
+ */
+function chooseFetch(
+  option: typeof globalThis.fetch | false | undefined,
+  connection: Connection,
+): typeof globalThis.fetch | undefined {
+  if (option === false) return undefined;
+  if (option) return option;
+  const env = process.env;
+  if (env.https_proxy || env.http_proxy || env.HTTPS_PROXY || env.HTTP_PROXY) return undefined;
+  const transport = (connection as unknown as { _transport?: object })._transport;
+  // jsforce's plain `Transport`; its subclasses (`HttpProxyTransport`, `XdProxyTransport`, the
+  // browser ones) route elsewhere. A transport this package already wrapped keeps its prototype's name.
+  if (transport?.constructor?.name !== 'Transport') return undefined;
+  // Late-bound, so a fetch replaced after the provider was built (test interceptors) is used.
+  return (input, init) => globalThis.fetch(input, init);
 }

@@ -27,6 +27,8 @@ export interface SyncRunContext {
   signal: AbortSignal;
   report: SyncReportBuilder;
   dryRun: boolean;
+  /** How long a write whose answer never came may still land, ms (see `SyncEngineOptions.uncertainSettleMs`). */
+  uncertainSettleMs: number;
   /** Host ids among `records` whose person was forgotten (see `SyncEngine.forgetContact`). */
   forgotten?: (
     records: ReadonlyArray<{ externalId: string; email?: string | undefined }>,

@@ -50,6 +50,7 @@ import { isCleanStop, progressOf, runPush, type SyncProgress } from './push.js';
 import { runChangeEvent, type SyncChangeEventOptions } from './realtime.js';
 import { type SyncReport, SyncReportBuilder, storedError } from './report.js';
 import { RetryPlanner, type SyncRetryPolicy } from './retry-policy.js';
+import { DEFAULT_UNCERTAIN_SETTLE_MS } from './uncertain.js';
 
 /** Options of {@link SyncEngine}. Unknown keys are refused. */
 export interface SyncEngineOptions {
@@ -143,6 +144,15 @@ export interface SyncEngineOptions {
    * @default a random salt per integration, kept in the cursor store (stream `privacy:salt`)
    */
   privacySalt?: string | Uint8Array;
+  /**
+   * How long after a push gave up on a write (abort, timeout, dropped connection) the CRM may still
+   * apply it, in milliseconds. Until then a record with such a write stays `uncertain` even after
+   * a newer version was confirmed, because the old request could still land over it; afterwards
+   * the next push reads it back and marks it synced, or re-sends it. A write whose content the CRM
+   * is found holding has landed and is settled at once.
+   * @default 600000 (10 minutes, the longest a synchronous Salesforce API call may run)
+   */
+  uncertainSettleMs?: number;
 }
 
 const OPTION_KEYS = new Set<string>([
@@ -167,6 +177,7 @@ const OPTION_KEYS = new Set<string>([
   'lookupConcurrency',
   'clientTag',
   'privacySalt',
+  'uncertainSettleMs',
 ]);
 
 /** Options of {@link SyncEngine.pushContacts}. */
@@ -246,6 +257,7 @@ export class SyncEngine {
   readonly #pullStream: string;
   readonly #maxErrors: number;
   readonly #lookupConcurrency: number;
+  readonly #uncertainSettleMs: number;
   readonly #clientTag: string | undefined;
   readonly #hasher: SubjectHasher;
 
@@ -293,6 +305,12 @@ export class SyncEngine {
     this.#pullStream = options.pullStream ?? 'contacts:pull';
     this.#maxErrors = Math.floor(positive('maxReportedErrors', options.maxReportedErrors, 100, 0));
     this.#lookupConcurrency = Math.floor(positive('lookupConcurrency', options.lookupConcurrency, 16));
+    this.#uncertainSettleMs = positive(
+      'uncertainSettleMs',
+      options.uncertainSettleMs,
+      DEFAULT_UNCERTAIN_SETTLE_MS,
+      0,
+    );
     if (
       options.clientTag !== undefined &&
       (typeof options.clientTag !== 'string' || options.clientTag === '')
@@ -799,6 +817,7 @@ export class SyncEngine {
         bulkMode: this.#bulkMode,
         optOutFields: this.#optOutFields,
         lookupConcurrency: this.#lookupConcurrency,
+        uncertainSettleMs: this.#uncertainSettleMs,
         signal,
         report: builder,
         dryRun: spec.dryRun,

@@ -32,6 +32,14 @@ export interface EmulatorFaultSpec {
    * @default false
    */
   after?: boolean;
+  /**
+   * With `delayMs` before processing: read the whole request first, then wait, then process it
+   * even if the client has gone meanwhile — a server applying a write it received but had not
+   * processed yet, so the write lands after the client gave up on it. Only for requests whose
+   * handler reads the body in one piece (REST, Composite; not streamed Bulk uploads).
+   * @default false
+   */
+  received?: boolean;
 }
 
 /** A registered fault; `remaining` counts down as requests hit it. */
@@ -40,6 +48,11 @@ export interface EmulatorFault extends EmulatorFaultSpec {
   remaining: number;
   /** How many requests this fault has affected so far. */
   hits: number;
+  /**
+   * How many of those requests the client gave up on: the connection closed before the answer was
+   * sent (a cancelled request, a timeout). Not counted for `drop`, which closes it itself.
+   */
+  disconnects: number;
 }
 
 /** Test control for injecting failures (`emulator.faults`). */
@@ -82,7 +95,7 @@ export class FaultTable implements EmulatorFaults {
   add(spec: EmulatorFaultSpec): EmulatorFault {
     const times = spec.times ?? 1;
     if (!(times > 0)) throw new RangeError('faults.add: times must be a positive number');
-    const fault: EmulatorFault = { ...spec, id: this.nextId++, remaining: times, hits: 0 };
+    const fault: EmulatorFault = { ...spec, id: this.nextId++, remaining: times, hits: 0, disconnects: 0 };
     this.faults.push(fault);
     return fault;
   }
