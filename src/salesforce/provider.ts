@@ -37,7 +37,7 @@ import {
   type SafeSummary,
 } from '../security/inspect.js';
 import { createSessionRefresher, type RefreshTokenHolder } from './auth/session-refresh.js';
-import { DEFAULT_BULK } from './bulk.js';
+import { abortIngestJobs, DEFAULT_BULK } from './bulk.js';
 import { SalesforceClient } from './client.js';
 import { loadJsforce } from './jsforce.js';
 import {
@@ -57,6 +57,7 @@ import { convertLeadToContact, createLead, getLead } from './resources/leads.js'
 import { syncListMembership } from './resources/lists.js';
 import { exportContactData, forgetContact } from './resources/privacy.js';
 import { resolveRetryOptions } from './retry.js';
+import { assertSalesforceId } from './soql.js';
 
 export { activityMarkerKey } from './resources/activities.js';
 export { COLLECTION_LIMIT } from './resources/query.js';
@@ -274,6 +275,16 @@ export class SalesforceProvider implements CrmProvider {
    */
   getContact(email: string, options?: CrmCallOptions): Promise<CrmContact | null> {
     return getContact(this.#context, email, options);
+  }
+
+  /**
+   * Abort Bulk API 2.0 ingest jobs a killed process left open (ids from `onRemoteJob`); jobs
+   * already over or unknown are skipped. Resolves to the ids aborted now.
+   * @throws {CrmDataConversionError} for an id that is not a Salesforce id.
+   */
+  async abortOrphanedJobs(jobIds: ReadonlyArray<string>, options: CrmCallOptions = {}): Promise<string[]> {
+    const ids = jobIds.map((id, i) => assertSalesforceId(id, `jobIds[${i}]`));
+    return abortIngestJobs(this.#context.client, this.connection.version, ids, options.signal);
   }
 
   /**

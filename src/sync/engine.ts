@@ -33,6 +33,7 @@ import { contentHash } from './content-hash.js';
 import { getStatusRows, type SyncRunContext } from './context.js';
 import { holdLease } from './lease.js';
 import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
+import { abortOrphanedJobs, OpenJobLedger } from './open-jobs.js';
 import {
   exportContactData,
   findForgotten,
@@ -403,7 +404,7 @@ export class SyncEngine {
    * we have just taken the lease belongs to a run that died (killed, or lost its lease): close it
    * as interrupted, keeping its counts. Best effort: a failure here does not stop the new run.
    */
-  async #closeInterruptedLogs(now: Date): Promise<void> {
+  async #closeInterruptedLogs(now: Date, abortedJobs: string[]): Promise<void> {
     try {
       for (const log of await this.#storage.syncLogs.list(this.#integrationId)) {
         if (log.completedAt !== null) continue;
@@ -415,6 +416,7 @@ export class SyncEngine {
             ...(log.errorDetails ?? {}),
             stopReason: 'interrupted',
             stopMessage: 'The run ended without closing its log; its lease expired and was taken over',
+            ...(abortedJobs.length > 0 ? { abortedJobs } : {}),
           },
           completedAt: now,
         });
@@ -793,7 +795,17 @@ export class SyncEngine {
       maxErrors: this.#maxErrors,
     });
     try {
-      if (!spec.dryRun) await this.#closeInterruptedLogs(startedAt);
+      if (!spec.dryRun) {
+        // Holding the lease: jobs still recorded as open belong to a run that died.
+        const abortedJobs = await abortOrphanedJobs({
+          storage: this.#storage,
+          provider: this.#provider,
+          integrationId: this.#integrationId,
+          logger: this.#logger,
+          signal,
+        });
+        await this.#closeInterruptedLogs(startedAt, abortedJobs);
+      }
       const log = spec.dryRun
         ? null
         : await this.#storage.syncLogs.start({
@@ -818,6 +830,7 @@ export class SyncEngine {
         optOutFields: this.#optOutFields,
         lookupConcurrency: this.#lookupConcurrency,
         uncertainSettleMs: this.#uncertainSettleMs,
+        openJobs: new OpenJobLedger(this.#storage, this.#integrationId),
         signal,
         report: builder,
         dryRun: spec.dryRun,

@@ -243,7 +243,13 @@ async function pushChunk(
       try {
         result = await ctx.provider.bulkSyncContacts(
           toSend.map((c) => withClears(c)),
-          { mode: ctx.bulkMode, expectedCount: toSend.length, signal: ctx.signal, onProgress: relay },
+          {
+            mode: ctx.bulkMode,
+            expectedCount: toSend.length,
+            signal: ctx.signal,
+            onProgress: relay,
+            onRemoteJob: ctx.openJobs.track,
+          },
         );
       } catch (error) {
         // A rate limit is a clean stop (`stopReason: 'rate_limited'`), not a failure of the records.

@@ -237,6 +237,12 @@ export function runProviderConformance(
         }),
       );
 
+      it('abortOrphanedJobs (optional) resolves to the ids it aborted: none for an empty list', async () => {
+        const abort = provider.abortOrphanedJobs;
+        if (typeof abort !== 'function') return;
+        assert.deepEqual(await abort.call(provider, []), []);
+      });
+
       it(
         'rejects invalid input with CrmDataConversionError naming the field',
         onlyIf('contact_sync', async () => {

@@ -207,3 +207,48 @@ describe('records whose write may or may not have landed are uncertain, never sy
     expect(await statusOf(storage)).toMatchObject({ status: 'synced' });
   });
 });
+
+describe('SalesforceProvider.abortOrphanedJobs', () => {
+  it('aborts an open ingest job, skips one already over or unknown, and refuses a malformed id', async () => {
+    const { provider } = setup();
+    const base = `${sf.instanceUrl}/services/data/v66.0/jobs/ingest`;
+    const headers = { authorization: `Bearer ${sf.accessToken}`, 'content-type': 'application/json' };
+    const open = (await (
+      await fetch(base, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          object: 'Contact',
+          operation: 'insert',
+          contentType: 'CSV',
+          lineEnding: 'LF',
+        }),
+      })
+    ).json()) as { id: string };
+    const done = (await (
+      await fetch(base, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          object: 'Contact',
+          operation: 'insert',
+          contentType: 'CSV',
+          lineEnding: 'LF',
+        }),
+      })
+    ).json()) as { id: string };
+    await fetch(`${base}/${done.id}`, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ state: 'Aborted' }),
+    });
+
+    const aborted = await provider.abortOrphanedJobs([open.id, done.id, '750000000000000AAA']);
+    expect(aborted).toEqual([open.id]);
+    const state = (await (await fetch(`${base}/${open.id}`, { headers })).json()) as { state: string };
+    expect(state.state).toBe('Aborted');
+    await expect(provider.abortOrphanedJobs(['not an id'])).rejects.toMatchObject({
+      code: 'DATA_CONVERSION',
+    });
+  });
+});
