@@ -320,6 +320,7 @@ export async function bulkSyncContacts(
 ): Promise<CrmBulkSyncResult> {
   const results: CrmSyncResult[] = [];
   const callsBefore = context.client.requests;
+  const retriesBefore = context.client.retries;
   let done = 0;
   let failed = 0;
   const report = (batch: CrmSyncResult[]) => {
@@ -396,6 +397,7 @@ export async function bulkSyncContacts(
     failed: ordered.filter((r) => !r.success).length,
     results: ordered,
     apiCalls: context.client.requests - callsBefore,
+    retries: context.client.retries - retriesBefore,
     mode: 'rest',
   };
 }

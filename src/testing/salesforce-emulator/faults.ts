@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 /** A fault to inject into matching requests. */
 export interface EmulatorFaultSpec {
   /** HTTP method to match (any when omitted). */
@@ -63,6 +65,13 @@ export interface EmulatorFaults {
   clear(fault?: EmulatorFault): void;
   /** Faults that still have remaining uses. */
   list(): EmulatorFault[];
+}
+
+/** Counts in `fault.disconnects` a client that closes the connection before the answer was sent. */
+export function watchDisconnect(fault: EmulatorFault, res: ServerResponse): void {
+  res.once('close', () => {
+    if (!res.writableFinished && !fault.drop) fault.disconnects += 1;
+  });
 }
 
 /** Default Salesforce-shaped error bodies by status, used when a fault gives no body. */

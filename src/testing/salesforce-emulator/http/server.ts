@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { defaultFaultBody, type EmulatorFault, type FaultTable } from '../faults.js';
+import { defaultFaultBody, type EmulatorFault, type FaultTable, watchDisconnect } from '../faults.js';
 import type { EmulatorStats } from '../stats.js';
 import { parseVersionSegment } from '../versions.js';
 import { EmulatorHttpError, EmulatorOAuthError, notFound } from './errors.js';
@@ -182,13 +182,6 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** Counts in `fault.disconnects` a client that closes the connection before the answer was sent. */
-function watchDisconnect(fault: EmulatorFault, res: ServerResponse): void {
-  res.once('close', () => {
-    if (!res.writableFinished && !fault.drop) fault.disconnects += 1;
-  });
 }
 
 /** Delays, drops or answers for a fault; `true` when the response was taken over. */
