@@ -147,6 +147,18 @@ export class HubSpotProvider implements CrmProvider {
     return contacts.getContact(this.#context, email, options);
   }
 
+  /**
+   * Read contacts back, one result per reference in order (`null` when none): by `crmId`, else by
+   * the external-id property (or email), 100 a batch read. The sync engine verifies uncertain
+   * writes with it.
+   */
+  readContacts(
+    refs: ReadonlyArray<CrmContactRef>,
+    options?: CrmCallOptions,
+  ): Promise<Array<CrmContact | null>> {
+    return contacts.readContacts(this.#context, refs, options);
+  }
+
   updateContact(contact: CrmContactInput, options?: CrmCallOptions): Promise<CrmSyncResult> {
     return contacts.updateContact(this.#context, contact, options);
   }

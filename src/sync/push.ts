@@ -10,7 +10,13 @@ import type { SyncHostRecord, SyncMappedContact } from './mapping.js';
 import { type SyncReport, storedError } from './report.js';
 import { readContactState, writeContactState } from './state.js';
 import { outstandingWrites } from './uncertain.js';
-import { pendingRow, recordUncertain, settleUncertainRow, verifyUncertainRows } from './uncertain-push.js';
+import {
+  pendingRow,
+  recordUncertain,
+  settleUncertainRow,
+  uncertainResultRow,
+  verifyUncertainRows,
+} from './uncertain-push.js';
 
 /** Progress of a push or pull run, reported after each batch. */
 export interface SyncProgress {
@@ -262,9 +268,10 @@ async function pushChunk(
       report.retries += result.retries ?? 0;
       const byId = new Map(result.results.map((r) => [r.externalId, r]));
       for (const candidate of toSend) {
+        const result = byId.get(candidate.mapped.externalId);
         finalRows.set(
           candidate.mapped.externalId,
-          outcomeRow(ctx, candidate, byId.get(candidate.mapped.externalId), now),
+          uncertainResultRow(ctx, candidate, result, now) ?? outcomeRow(ctx, candidate, result, now),
         );
       }
     }

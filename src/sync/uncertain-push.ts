@@ -142,6 +142,57 @@ export async function recordUncertain(
   }
 }
 
+/**
+ * Per-record result codes that mean the provider never got an answer for the record (a batch lost
+ * to a dropped connection or a timeout that the provider reported record by record instead of
+ * throwing): its write may have landed.
+ */
+const UNKNOWN_OUTCOME_CODES: ReadonlySet<string> = new Set(['CONNECTION', 'TIMEOUT']);
+
+/**
+ * The `uncertain` row of a record whose per-record result says its write's outcome is unknown, or
+ * `null` for any other result. Counted as failed for this run (with its code) and as uncertain.
+ */
+export function uncertainResultRow(
+  ctx: SyncRunContext,
+  candidate: { mapped: SyncMappedContact; row: CrmSyncStatusRow | null },
+  result: { success: boolean; error?: { code: string; message: string } | undefined } | undefined,
+  now: Date,
+): CrmSyncStatusRow | null {
+  if (ctx.dryRun || !result || result.success || !UNKNOWN_OUTCOME_CODES.has(result.error?.code ?? ''))
+    return null;
+  const { mapped, row } = candidate;
+  const code = result.error?.code ?? 'CONNECTION';
+  ctx.report.fail({
+    externalId: mapped.externalId,
+    code,
+    message: result.error?.message ?? 'No answer for this record',
+    retryable: true,
+    attempts: 1,
+    needsAttention: false,
+  });
+  ctx.report.report.uncertain += 1;
+  const state = readContactState(row?.state);
+  state.uncertain = addPendingWrite(
+    state.uncertain,
+    { hash: mapped.hash, fields: mapped.fields },
+    now,
+    ctx.uncertainSettleMs,
+  );
+  return {
+    integrationId: ctx.integrationId,
+    entityType: 'contact',
+    externalId: mapped.externalId,
+    crmId: row?.crmId ?? null,
+    status: 'uncertain',
+    direction: 'to_crm',
+    contentHash: mapped.hash,
+    lastSyncedAt: row?.lastSyncedAt ?? null,
+    lastError: storedError(code, 'The write was sent but its answer never came', mapped.contact),
+    state: writeContactState(state),
+  };
+}
+
 /** False for errors raised before anything was sent. */
 function mayHaveLanded(error: unknown): boolean {
   return !(

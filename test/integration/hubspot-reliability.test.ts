@@ -123,3 +123,52 @@ describe('HubSpot: host-registered secrets', () => {
     expect(() => provider({ secrets: ['plain'] as unknown as () => string[] })).toThrow(/secrets/);
   });
 });
+
+describe('HubSpot: writes whose answer never came', () => {
+  it('a batch lost to a dropped connection leaves its records uncertain, not failed; the next run reads back and sends them', async () => {
+    const storage = new MemoryStorage();
+    const engine = new SyncEngine({ provider: provider({ maxRetries: 0 }), storage, integrationId: 'hs-u' });
+    hubspot.faults.add({ method: 'POST', path: UPSERT, drop: true });
+    const first = await engine.pushContacts(contacts(3));
+    expect(first).toMatchObject({ failed: 3, uncertain: 3, needsAttention: 0 });
+    expect(first.errorsByCode.CONNECTION).toMatchObject({ count: 3 });
+    const rows = await storage.syncStatus.list({ integrationId: 'hs-u' });
+    expect(rows.map((r) => r.status)).toEqual(['uncertain', 'uncertain', 'uncertain']);
+
+    const next = await engine.pushContacts(contacts(3));
+    expect(next).toMatchObject({ created: 3, uncertain: 0, verified: 0, failed: 0 });
+    const after = await storage.syncStatus.list({ integrationId: 'hs-u' });
+    expect(after.map((r) => r.status)).toEqual(['synced', 'synced', 'synced']);
+  });
+
+  it('an uncertain record the CRM already holds is verified by a batch read and not sent again', async () => {
+    const storage = new MemoryStorage();
+    const crm = provider();
+    const engine = new SyncEngine({ provider: crm, storage, integrationId: 'hs-v' });
+    // The write landed, but the host lost track (a run aborted after HubSpot processed it).
+    await crm.bulkSyncContacts(contacts(2));
+    await storage.syncStatus.upsertMany(
+      contacts(2).map((c) => ({
+        integrationId: 'hs-v',
+        entityType: 'contact' as const,
+        externalId: c.externalId,
+        crmId: null,
+        status: 'uncertain' as const,
+        direction: 'to_crm' as const,
+        contentHash: null,
+        lastSyncedAt: null,
+        lastError: 'ABORTED: The write was sent but its answer never came',
+        state: { v: 1, fields: {} },
+      })),
+    );
+    const upserts = hubspot.faults.add({ method: 'POST', path: UPSERT, status: 500, times: 10 });
+    const report = await engine.pushContacts(contacts(2));
+    expect(report).toMatchObject({ verified: 2, created: 0, updated: 0, failed: 0 });
+    expect(upserts.hits).toBe(0);
+    const rows = await storage.syncStatus.list({ integrationId: 'hs-v' });
+    expect(rows.map((r) => [r.status, typeof r.crmId])).toEqual([
+      ['synced', 'string'],
+      ['synced', 'string'],
+    ]);
+  });
+});
