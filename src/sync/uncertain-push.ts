@@ -1,6 +1,8 @@
 import {
   CrmConfigurationError,
   CrmDataConversionError,
+  CrmErrorReasons,
+  CrmStorageError,
   CrmUnsupportedFeatureError,
   isCrmError,
 } from '../core/errors.js';
@@ -104,6 +106,9 @@ export async function recordUncertain(
   now: Date,
 ): Promise<void> {
   if (ctx.dryRun || !mayHaveLanded(error)) return;
+  // The lease is gone: another worker may already hold it and be writing these rows; writing over
+  // them could hide its confirmed results. Its own run reads the CRM's truth anyway.
+  if (leaseLost(ctx.signal.reason)) return;
   const code = ctx.signal.aborted
     ? 'ABORTED'
     : isCrmError(error)
@@ -191,6 +196,10 @@ export function uncertainResultRow(
     lastError: storedError(code, 'The write was sent but its answer never came', mapped.contact),
     state: writeContactState(state),
   };
+}
+
+function leaseLost(reason: unknown): boolean {
+  return CrmStorageError.isInstance(reason) && reason.details?.reason === CrmErrorReasons.LEASE_LOST;
 }
 
 /** False for errors raised before anything was sent. */
