@@ -47,8 +47,24 @@ export interface CrmProgress {
   apiCalls?: number;
 }
 
+/** A server-side job a provider opened or finished (see {@link CrmBulkSyncOptions.onRemoteJob}). */
+export interface CrmRemoteJobEvent {
+  /** The CRM's id of the job (Salesforce: a Bulk API 2.0 ingest job id). */
+  jobId: string;
+  /** `opened`: created and about to receive data; `closed`: finished, failed or aborted. */
+  state: 'opened' | 'closed';
+}
+
 /** Options of {@link CrmProvider.bulkSyncContacts}. */
 export interface CrmBulkSyncOptions extends CrmCallOptions {
+  /**
+   * Told when the provider opens a server-side job and when that job is over. `opened` is awaited
+   * before the job receives any data, so a caller can record the id durably; if the process is
+   * killed while the job is open, the next run hands the recorded ids to
+   * {@link CrmProvider.abortOrphanedJobs}. A job whose abort could not be confirmed is not
+   * reported `closed`.
+   */
+  onRemoteJob?: (event: CrmRemoteJobEvent) => void | Promise<void>;
   /** Called after each batch with cumulative progress. */
   onProgress?: (progress: CrmProgress) => void;
   /**
@@ -103,6 +119,19 @@ export interface CrmProvider {
     contacts: Iterable<CrmContactInput> | AsyncIterable<CrmContactInput>,
     options?: CrmBulkSyncOptions,
   ): Promise<CrmBulkSyncResult>;
+  /**
+   * OPTIONAL: read contacts back, one result per reference in the same order: the contact, or
+   * `null` when the CRM has none. A reference with `crmId` is read by it; otherwise by `externalId`
+   * (the key contacts are upserted on; a provider matching contacts by email reads by `email`).
+   *
+   * The sync engine uses it to verify writes whose answer never came (records in status
+   * `uncertain`): a record found holding what was sent is marked synced without sending it again.
+   * Without it those records are simply sent again. Must not write anything.
+   */
+  readContacts?(
+    refs: ReadonlyArray<CrmContactRef>,
+    options?: CrmCallOptions,
+  ): Promise<Array<CrmContact | null>>;
   /** CRM-side changes since `cursor` (`null`: from the beginning), in batches. */
   listContactChanges(cursor: string | null, options?: CrmCallOptions): AsyncIterable<CrmContactChangeBatch>;
 
@@ -140,6 +169,15 @@ export interface CrmProvider {
    * See `CrmPrivacyOperations.exportContactData`.
    */
   exportContactData?(ref: CrmContactRef, options?: CrmCallOptions): Promise<CrmContactExport>;
+
+  /**
+   * OPTIONAL: abort server-side jobs that a killed process left open (ids it was told through
+   * `onRemoteJob` and never saw closed). The sync engine calls it when a run starts and finds
+   * such ids recorded. Jobs that are already over, or unknown, are skipped without error.
+   * Resolves to the ids it aborted.
+   * @throws {CrmDataConversionError} for an id that cannot be one of this CRM's job ids.
+   */
+  abortOrphanedJobs?(jobIds: ReadonlyArray<string>, options?: CrmCallOptions): Promise<string[]>;
 
   /** Latest known API usage, when the provider reports it. */
   readonly apiUsage?: CrmApiUsage | undefined;

@@ -169,6 +169,7 @@ export async function logEmailActivities(
   options: CrmBulkSyncOptions = {},
 ): Promise<CrmBulkSyncResult> {
   const callsBefore = context.client.requests;
+  const retriesBefore = context.client.retries;
   const results: CrmSyncResult[] = [];
   let batch: CrmEmailActivity[] = [];
   let slots: number[] = [];
@@ -213,6 +214,7 @@ export async function logEmailActivities(
     failed: results.filter((r) => !r.success).length,
     results,
     apiCalls: context.client.requests - callsBefore,
+    retries: context.client.retries - retriesBefore,
     mode: 'rest',
   };
 }

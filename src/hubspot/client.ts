@@ -1,5 +1,6 @@
 import {
   type CrmApiUsage,
+  CrmAuthenticationError,
   CrmConfigurationError,
   type CrmError,
   createAbortError,
@@ -30,6 +31,8 @@ export interface HubSpotClientOptions {
   retryBaseMs: number;
   /** Per-attempt timeout, ms. */
   timeoutMs: number;
+  /** Host secrets removed from the error a failing token source throws (the provider's `secrets`). */
+  knownSecrets?: () => Iterable<string>;
 }
 
 /** One request. */
@@ -67,6 +70,8 @@ export class HubSpotClient {
   usage: CrmApiUsage | undefined;
   /** HTTP requests sent, retries included. */
   requests = 0;
+  /** Calls sent again after a transient failure (429, 5xx, network); a token refresh is not counted. */
+  retries = 0;
 
   constructor(private readonly options: HubSpotClientOptions) {}
 
@@ -78,12 +83,8 @@ export class HubSpotClient {
       if (request.signal?.aborted) throw createAbortError(request.signal);
       let failure: CrmError;
       let waitMs: number | undefined;
+      const token = await this.#token(forceRefresh, failedAccessToken, request.signal);
       try {
-        const token = await this.options.getAccessToken({
-          forceRefresh,
-          failedAccessToken,
-          signal: request.signal,
-        });
         forceRefresh = false;
         failedAccessToken = token;
         const response = await this.send(request, token);
@@ -122,6 +123,7 @@ export class HubSpotClient {
       if (attempt >= this.options.maxRetries) throw failure;
       const backoff =
         waitMs ?? Math.random() * Math.min(RETRY_CAP_MS, this.options.retryBaseMs * 2 ** attempt);
+      this.retries += 1;
       this.options.logger.warn('hubspot: retrying', {
         operation: request.operation,
         attempt: attempt + 1,
@@ -129,6 +131,30 @@ export class HubSpotClient {
         waitMs: Math.round(backoff),
       });
       await this.options.sleep(backoff, request.signal);
+    }
+  }
+
+  /**
+   * The bearer token from the host's source. A `CrmError` it throws passes through as it is;
+   * anything else becomes a `CrmAuthenticationError` (`TOKEN_SOURCE_FAILED`) with the host's
+   * registered secrets removed from its message, stack and cause chain.
+   */
+  async #token(
+    forceRefresh: boolean,
+    failedAccessToken: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    try {
+      return await this.options.getAccessToken({ forceRefresh, failedAccessToken, signal });
+    } catch (error) {
+      if (isAbort(error, signal)) throw createAbortError(signal);
+      if (isCrmError(error)) throw error;
+      throw new CrmAuthenticationError('HubSpot access token could not be obtained', {
+        cause: error,
+        provider: 'hubspot',
+        providerCode: 'TOKEN_SOURCE_FAILED',
+        knownSecrets: this.options.knownSecrets?.() ?? [],
+      });
     }
   }
 

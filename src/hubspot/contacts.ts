@@ -9,6 +9,7 @@ import {
   parseModel,
   toFieldIssues,
 } from '../core/models.js';
+import { type CrmContactRef, parseContactRef } from '../core/privacy.js';
 import type { CrmBulkSyncOptions, CrmCallOptions } from '../core/provider.js';
 import {
   type HubSpotBatchError,
@@ -320,6 +321,7 @@ export async function bulkSyncContacts(
 ): Promise<CrmBulkSyncResult> {
   const results: CrmSyncResult[] = [];
   const callsBefore = context.client.requests;
+  const retriesBefore = context.client.retries;
   let done = 0;
   let failed = 0;
   const report = (batch: CrmSyncResult[]) => {
@@ -396,6 +398,64 @@ export async function bulkSyncContacts(
     failed: ordered.filter((r) => !r.success).length,
     results: ordered,
     apiCalls: context.client.requests - callsBefore,
+    retries: context.client.retries - retriesBefore,
     mode: 'rest',
   };
+}
+
+/**
+ * Read contacts back, one result per reference in order (`null` when HubSpot has none): by
+ * `crmId` (record id) when given, else by the external-id property (or email), 100 a batch read.
+ * @throws {CrmDataConversionError} on an invalid reference.
+ */
+export async function readContacts(
+  context: HubSpotContext,
+  input: ReadonlyArray<CrmContactRef>,
+  options: CrmCallOptions = {},
+): Promise<Array<CrmContact | null>> {
+  const refs = input.map((ref) => parseContactRef(ref));
+  const keyProperty = context.externalIdProperty ?? 'email';
+  const keyOf = (ref: CrmContactRef): string | undefined =>
+    keyProperty === 'email' ? ref.email?.toLowerCase() : ref.externalId;
+  const read = async (idProperty: string | undefined, ids: string[]): Promise<Map<string, CrmContact>> => {
+    const found = new Map<string, CrmContact>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += HUBSPOT_BATCH_SIZE) {
+      const { body } = await context.client.request<HubSpotBatchResponse<HubSpotObject>>({
+        operation: 'batch read contacts',
+        method: 'POST',
+        path: `${objectsPath(context, 'contacts')}/batch/read`,
+        body: {
+          ...(idProperty ? { idProperty } : {}),
+          properties: contactReadProperties(context),
+          inputs: unique.slice(i, i + HUBSPOT_BATCH_SIZE).map((id) => ({ id })),
+        },
+        idempotent: true,
+        signal: options.signal,
+      });
+      for (const object of body.results ?? []) {
+        const raw = idProperty ? object.properties[idProperty] : object.id;
+        if (!raw) continue;
+        const key = idProperty === 'email' ? raw.toLowerCase() : raw;
+        if (!found.has(key)) found.set(key, fromHubSpotContact(object, context));
+      }
+    }
+    return found;
+  };
+  const byId = await read(
+    undefined,
+    refs.flatMap((ref) => (ref.crmId ? [ref.crmId] : [])),
+  );
+  const byKey = await read(
+    keyProperty,
+    refs.flatMap((ref) => {
+      const key = ref.crmId ? undefined : keyOf(ref);
+      return key ? [key] : [];
+    }),
+  );
+  return refs.map((ref) => {
+    if (ref.crmId) return byId.get(ref.crmId) ?? null;
+    const key = keyOf(ref);
+    return key === undefined ? null : (byKey.get(key) ?? null);
+  });
 }

@@ -15,6 +15,14 @@ export interface HubSpotProviderOptions {
    * 401 EXPIRED_AUTHENTICATION (once per call). Use it with `HubSpotTokenManager` for OAuth apps.
    */
   getAccessToken?: HubSpotAccessTokenSource;
+  /**
+   * Secrets of the host's own that could reach an error or a log line through this provider (e.g.
+   * the client secret a `getAccessToken` of yours puts in its error). Read on every log line and
+   * every token-source failure; their exact values (8 characters or longer) become `[REDACTED]`.
+   * A `CrmError` your token source throws is passed on unchanged: give it `knownSecrets` yourself.
+   * The provider's access tokens are always redacted.
+   */
+  secrets?: () => Iterable<string>;
   /** API origin. @default 'https://api.hubapi.com' */
   baseUrl?: string;
   /** Path family. @default '2026-03' */
@@ -57,6 +65,7 @@ export interface HubSpotProviderOptions {
 const KNOWN = new Set<string>([
   'accessToken',
   'getAccessToken',
+  'secrets',
   'baseUrl',
   'apiVersion',
   'externalIdProperty',
@@ -83,6 +92,11 @@ export function validateHubSpotOptions(options: HubSpotProviderOptions): void {
   }
   if (!options.accessToken && !options.getAccessToken) {
     throw new CrmConfigurationError('HubSpotProvider needs `accessToken` or `getAccessToken`');
+  }
+  if (options.secrets !== undefined && typeof options.secrets !== 'function') {
+    throw new CrmConfigurationError(
+      'HubSpotProvider: secrets must be a function returning the secret values',
+    );
   }
   if (options.apiVersion !== undefined && options.apiVersion !== '2026-03' && options.apiVersion !== 'v3') {
     throw new CrmConfigurationError("HubSpotProvider: apiVersion must be '2026-03' or 'v3'");

@@ -70,16 +70,26 @@ export class HubSpotProvider implements CrmProvider {
   /** @throws {CrmConfigurationError} on an unknown option or a missing token. */
   constructor(options: HubSpotProviderOptions) {
     validateHubSpotOptions(options);
-    const token = options.accessToken;
+    const hostSecrets = options.secrets ?? (() => []);
+    const source = tokenSource(options);
+    // Tokens a token source hands out are redacted too, not only a static one.
+    let lastToken = options.accessToken;
+    const getAccessToken: typeof source = async (context) => {
+      lastToken = await source(context);
+      return lastToken;
+    };
     this.#client = new HubSpotClient({
       baseUrl: options.baseUrl ?? 'https://api.hubapi.com',
-      getAccessToken: tokenSource(options),
+      getAccessToken,
       fetch: options.fetch ?? globalThis.fetch,
       sleep: options.sleep ?? sleep,
-      logger: createRedactingLogger(options.logger ?? silentLogger, () => (token ? [token] : [])),
+      logger: createRedactingLogger(options.logger ?? silentLogger, () =>
+        [lastToken, ...hostSecrets()].filter((s): s is string => typeof s === 'string'),
+      ),
       maxRetries: options.maxRetries ?? 4,
       retryBaseMs: options.retryBaseMs ?? 500,
       timeoutMs: options.timeoutMs ?? 60_000,
+      knownSecrets: hostSecrets,
     });
     const clock = options.clock ?? { now: () => new Date() };
     this.#context = {
@@ -135,6 +145,18 @@ export class HubSpotProvider implements CrmProvider {
 
   getContact(email: string, options?: CrmCallOptions): Promise<CrmContact | null> {
     return contacts.getContact(this.#context, email, options);
+  }
+
+  /**
+   * Read contacts back, one result per reference in order (`null` when none): by `crmId`, else by
+   * the external-id property (or email), 100 a batch read. The sync engine verifies uncertain
+   * writes with it.
+   */
+  readContacts(
+    refs: ReadonlyArray<CrmContactRef>,
+    options?: CrmCallOptions,
+  ): Promise<Array<CrmContact | null>> {
+    return contacts.readContacts(this.#context, refs, options);
   }
 
   updateContact(contact: CrmContactInput, options?: CrmCallOptions): Promise<CrmSyncResult> {

@@ -3,6 +3,7 @@ import { parse } from 'csv-parse';
 import { type Options as StringifyOptions, stringify } from 'csv-stringify/sync';
 import { CrmApiError, CrmAuthenticationError, createAbortError, isCrmError } from '../core/errors.js';
 import type { CrmRecordError } from '../core/models.js';
+import type { CrmRemoteJobEvent } from '../core/provider.js';
 import type { CrmSleep } from '../core/sleep.js';
 import type { SalesforceClient } from './client.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
@@ -86,6 +87,8 @@ export interface BulkUpsertArguments {
   onResult: (result: BulkRowResult) => void;
   /** Called after each job's results were all reported. */
   onJobDone: (report: BulkJobReport) => void;
+  /** Told (and awaited) when a job is opened, before it gets data, and when it is over. */
+  onRemoteJob?: ((event: CrmRemoteJobEvent) => void | Promise<void>) | undefined;
 }
 
 // Quote what csv-stringify leaves bare but Salesforce's parser would misread: carriage returns
@@ -286,19 +289,27 @@ async function executeJob(
       { signal: args.signal, counters: args.counters, idempotent: true },
     );
     const final = await pollJob(args, base, current.job.id);
+    await args.onRemoteJob?.({ jobId: current.job.id, state: 'closed' });
     const outcome = await collectResults(args, base, final, keyToIndex, uploaded(), args.onResult);
     args.onJobDone({ jobId: current.job.id });
     return outcome;
   } catch (error) {
-    await abortJob(args.client, base, current.job.id, args.counters);
+    await closeJob(args, base, current.job.id);
     throw error;
+  }
+}
+
+/** Abort a job and, once the abort is confirmed (or the job was already over), report it closed. */
+async function closeJob(args: BulkUpsertArguments, base: string, jobId: string): Promise<void> {
+  if (await abortJob(args.client, base, jobId, args.counters)) {
+    await args.onRemoteJob?.({ jobId, state: 'closed' });
   }
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
 
-function openJob(args: BulkUpsertArguments, base: string): Promise<JobInfo> {
-  return args.client.request<JobInfo>(
+async function openJob(args: BulkUpsertArguments, base: string): Promise<JobInfo> {
+  const job = await args.client.request<JobInfo>(
     'create bulk ingest job',
     {
       method: 'POST',
@@ -315,6 +326,14 @@ function openJob(args: BulkUpsertArguments, base: string): Promise<JobInfo> {
     },
     { signal: args.signal, counters: args.counters, idempotent: true },
   );
+  try {
+    // Before any data: whoever records open jobs must know of this one before it can hold rows.
+    await args.onRemoteJob?.({ jobId: job.id, state: 'opened' });
+  } catch (error) {
+    await abortJob(args.client, base, job.id, args.counters);
+    throw error;
+  }
+  return job;
 }
 
 /**
@@ -355,7 +374,7 @@ async function uploadWithRetry(
         if (delay === undefined) throw error;
         await args.sleep(delay, args.signal);
       }
-      await abortJob(client, base, current.job.id, args.counters);
+      await closeJob(args, base, current.job.id);
       current.job = await openJob(args, base);
     }
   }
@@ -581,12 +600,16 @@ async function collectResults(
   return outcome;
 }
 
+/**
+ * Abort a job. `true` when it is over (aborted now, or already finished: Salesforce refuses to
+ * abort those with a 4xx), `false` when the abort could not be confirmed (timeout, connection).
+ */
 async function abortJob(
   client: SalesforceClient,
   base: string,
   jobId: string,
   counters: OperationCounters,
-): Promise<void> {
+): Promise<boolean> {
   try {
     // Not the caller's signal (it may be what fired, and the abort must still go out), but a
     // bounded wait: an abort that stalls must not hold the caller.
@@ -600,7 +623,46 @@ async function abortJob(
       },
       { idempotent: true, counters, retry: false, signal: AbortSignal.timeout(ABORT_JOB_TIMEOUT_MS) },
     );
-  } catch {
-    // Best effort: a job that already finished cannot be aborted.
+    return true;
+  } catch (error) {
+    // Best effort: a job that already finished cannot be aborted (400 InvalidJobState, 404).
+    return isCrmError(error) && error.status !== undefined && error.status >= 400 && error.status < 500;
   }
+}
+
+/**
+ * Abort ingest jobs a killed process left open. Jobs already over (or unknown) are skipped.
+ * Resolves to the ids aborted now.
+ */
+export async function abortIngestJobs(
+  client: SalesforceClient,
+  apiVersion: string,
+  jobIds: ReadonlyArray<string>,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const base = `/services/data/v${apiVersion}/jobs/ingest`;
+  const aborted: string[] = [];
+  for (const jobId of jobIds) {
+    if (signal?.aborted) throw createAbortError(signal);
+    try {
+      await client.request(
+        'abort bulk ingest job',
+        {
+          method: 'PATCH',
+          url: `${base}/${jobId}`,
+          body: JSON.stringify({ state: 'Aborted' }),
+          headers: JSON_HEADERS,
+        },
+        { idempotent: true, counters: { apiCalls: 0 }, signal },
+      );
+      aborted.push(jobId);
+    } catch (error) {
+      // Over already (InvalidJobState) or gone (NOT_FOUND): nothing left to abort.
+      if (isCrmError(error) && error.status !== undefined && error.status >= 400 && error.status < 500) {
+        if (error.code !== 'AUTHENTICATION' && error.code !== 'RATE_LIMIT') continue;
+      }
+      throw error;
+    }
+  }
+  return aborted;
 }

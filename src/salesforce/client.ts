@@ -71,6 +71,11 @@ export interface SalesforceClientOptions {
   requestTimeoutMs?: number;
   /** Calls slower than this are logged as warnings, ms. @default 30000 */
   slowCallMs?: number;
+  /**
+   * Send HTTP requests with this `fetch`, so an abort cancels them at the socket. Absent: jsforce
+   * sends them (a caller's abort then only stops the waiting; the timeout still cancels).
+   */
+  fetch?: typeof globalThis.fetch | undefined;
 }
 
 /** Defaults of {@link SalesforceClientOptions.requestTimeoutMs} and `slowCallMs`. */
@@ -100,6 +105,7 @@ export class SalesforceClient {
     new InstrumentedTransport(options.connection, {
       beforeRequest: () => this.#guardUsage(),
       timeoutMs: () => this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      fetch: options.fetch,
       onResponse: (_status, headers) => {
         const usage = parseLimitInfo(headers['sforce-limit-info']);
         if (usage) {
@@ -223,7 +229,7 @@ export class SalesforceClient {
       const started = this.#now();
       try {
         await this.#recheckUsage(options.signal);
-        const context: CallContext = { counters, attempt, timeoutMs };
+        const context: CallContext = { counters, attempt, timeoutMs, signal: options.signal };
         const result = await raceWithSignal(fn({ [CALL_CONTEXT]: context }), options.signal);
         this.#warnIfSlow(operation, started);
         return result;

@@ -167,6 +167,19 @@ export interface SalesforceProviderOptions {
   leadConvertedStatus?: string;
   /** Sent as `Sforce-Call-Options: client=<name>` on connections the provider builds. */
   clientName?: string;
+  /**
+   * `fetch` every HTTP request is sent with, so that an abort (the `signal` of a call) cancels the
+   * request at the socket, not only the waiting for it. jsforce's own request function cannot be
+   * cancelled from outside, only by its timeout.
+   *
+   * Defaults to `globalThis.fetch`, except when jsforce would route through a proxy (an
+   * `HTTP(S)_PROXY` variable is set, or the `connection` you pass has a proxy transport): then
+   * jsforce sends the requests, and an aborted request is cut by `requestTimeoutMs` at the latest.
+   * Pass a fetch bound to your proxy (e.g. undici's `fetch` with a `ProxyAgent` dispatcher) to get
+   * both. `false`: always let jsforce send.
+   * @default globalThis.fetch
+   */
+  fetch?: typeof globalThis.fetch | false;
   /** Logger; silent by default. Messages never contain tokens. */
   logger?: CrmLogger;
   /** Time source. @default system clock */
@@ -203,6 +216,7 @@ const OptionsSchema = z.strictObject({
   maxApiUsageRatio: z.number().gt(0).max(1).nullable().optional(),
   apiUsageRecheckMs: z.number().int().min(0).optional(),
   requestTimeoutMs: z.number().int().min(1).optional(),
+  fetch: z.union([functionSchema, z.literal(false)]).optional(),
   slowCallWarningMs: z.number().int().min(0).optional(),
   retry: z
     .union([

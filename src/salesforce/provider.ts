@@ -37,7 +37,7 @@ import {
   type SafeSummary,
 } from '../security/inspect.js';
 import { createSessionRefresher, type RefreshTokenHolder } from './auth/session-refresh.js';
-import { DEFAULT_BULK } from './bulk.js';
+import { abortIngestJobs, DEFAULT_BULK } from './bulk.js';
 import { SalesforceClient } from './client.js';
 import { loadJsforce } from './jsforce.js';
 import {
@@ -54,7 +54,7 @@ import {
   DEFAULT_CHANGE_LOOKBACK_MS,
   listContactChanges,
 } from './resources/contact-changes.js';
-import { deleteContact, getContact, syncContact, updateContact } from './resources/contacts.js';
+import { deleteContact, getContact, readContacts, syncContact, updateContact } from './resources/contacts.js';
 import { bulkSyncContacts } from './resources/contacts-bulk.js';
 import type { SalesforceContext } from './resources/context.js';
 import { getCustomFields, mapCustomFields } from './resources/fields.js';
@@ -62,6 +62,7 @@ import { convertLeadToContact, createLead, getLead } from './resources/leads.js'
 import { syncListMembership } from './resources/lists.js';
 import { exportContactData, forgetContact } from './resources/privacy.js';
 import { resolveRetryOptions } from './retry.js';
+import { assertSalesforceId } from './soql.js';
 
 export { activityMarkerKey } from './resources/activities.js';
 export { COLLECTION_LIMIT } from './resources/query.js';
@@ -169,6 +170,7 @@ export class SalesforceProvider implements CrmProvider {
       ...(opts.apiUsageRecheckMs !== undefined ? { usageRecheckMs: opts.apiUsageRecheckMs } : {}),
       ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
       ...(opts.slowCallWarningMs !== undefined ? { slowCallMs: opts.slowCallWarningMs } : {}),
+      fetch: chooseFetch(opts.fetch, this.connection),
     });
     this.#context = {
       client,
@@ -281,6 +283,27 @@ export class SalesforceProvider implements CrmProvider {
    */
   getContact(email: string, options?: CrmCallOptions): Promise<CrmContact | null> {
     return getContact(this.#context, email, options);
+  }
+
+  /**
+   * Abort Bulk API 2.0 ingest jobs a killed process left open (ids from `onRemoteJob`); jobs
+   * already over or unknown are skipped. Resolves to the ids aborted now.
+   * @throws {CrmDataConversionError} for an id that is not a Salesforce id.
+   */
+  async abortOrphanedJobs(jobIds: ReadonlyArray<string>, options: CrmCallOptions = {}): Promise<string[]> {
+    const ids = jobIds.map((id, i) => assertSalesforceId(id, `jobIds[${i}]`));
+    return abortIngestJobs(this.#context.client, this.connection.version, ids, options.signal);
+  }
+
+  /**
+   * Read contacts back, one result per reference in order (`null` when none): by `crmId`, else by
+   * `externalIdField` (or Email), 200 a SOQL query. The sync engine verifies uncertain writes with it.
+   */
+  readContacts(
+    refs: ReadonlyArray<CrmContactRef>,
+    options?: CrmCallOptions,
+  ): Promise<Array<CrmContact | null>> {
+    return readContacts(this.#context, refs, options);
   }
 
   /**
@@ -448,4 +471,25 @@ declare module '@markmail/crm' {
   interface CrmProviderConfigs {
     salesforce: SalesforceProviderOptions;
   }
+}
+
+/**
+ * The `fetch` requests go out with: the host's, else the global one unless jsforce would use a
+ * proxy (environment variable or a proxy transport on the host's connection), which a plain
+ * `fetch` would bypass.
+ */
+function chooseFetch(
+  option: typeof globalThis.fetch | false | undefined,
+  connection: Connection,
+): typeof globalThis.fetch | undefined {
+  if (option === false) return undefined;
+  if (option) return option;
+  const env = process.env;
+  if (env.https_proxy || env.http_proxy || env.HTTPS_PROXY || env.HTTP_PROXY) return undefined;
+  const transport = (connection as unknown as { _transport?: object })._transport;
+  // jsforce's plain `Transport`; its subclasses (`HttpProxyTransport`, `XdProxyTransport`, the
+  // browser ones) route elsewhere. A transport this package already wrapped keeps its prototype's name.
+  if (transport?.constructor?.name !== 'Transport') return undefined;
+  // Late-bound, so a fetch replaced after the provider was built (test interceptors) is used.
+  return (input, init) => globalThis.fetch(input, init);
 }

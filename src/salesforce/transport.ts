@@ -1,5 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { CrmApiUsage } from '../core/errors.js';
+import { fetchRequest, type JsforceHttpRequest } from './fetch-request.js';
 
 /** What one HTTP attempt observed; filled in by the instrumented transport. */
 export interface AttemptRecord {
@@ -27,6 +28,8 @@ export interface CallContext {
   counters: OperationCounters;
   /** Cut the request (cancelling it at the socket) after this many milliseconds. */
   timeoutMs?: number | undefined;
+  /** The caller's signal: aborting it cancels the request at the socket, not only the waiting. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -54,6 +57,11 @@ export interface TransportHooks {
   onResponse(status: number, headers: Record<string, string>): void;
   /** Timeout of requests sent outside a client call (e.g. the usage probe). */
   timeoutMs?(): number | undefined;
+  /**
+   * Send requests with this `fetch` (cancellable by the caller's signal) instead of jsforce's own
+   * request function, whose fetch only its timeout can cancel. Absent: jsforce sends them.
+   */
+  fetch?: typeof globalThis.fetch | undefined;
 }
 
 /**
@@ -87,13 +95,21 @@ export class InstrumentedTransport {
         methods: [],
         maxRetries: 0,
       };
-      // jsforce's own per-request timeout aborts the fetch itself (its default is 30 minutes).
       const timeout = context?.timeoutMs ?? this.hooks.timeoutMs?.();
-      const pending = baseTransport.httpRequest(request, {
-        ...options,
-        retry,
-        ...(timeout !== undefined ? { timeout } : {}),
-      });
+      const fetch = this.hooks.fetch;
+      const pending = fetch
+        ? fetchRequest(request as JsforceHttpRequest, {
+            fetch,
+            signal: context?.signal,
+            timeoutMs: timeout,
+            encoding: options.encoding as BufferEncoding | undefined,
+          })
+        : // jsforce's own per-request timeout aborts the fetch itself (its default is 30 minutes).
+          baseTransport.httpRequest(request, {
+            ...options,
+            retry,
+            ...(timeout !== undefined ? { timeout } : {}),
+          });
       // Observe without changing what jsforce receives; jsforce handles the rejection itself.
       pending.then(
         (response) => {

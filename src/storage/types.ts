@@ -155,8 +155,12 @@ export interface CrmSyncLogStore {
   list(integrationId: string, options?: { limit?: number }): Promise<CrmSyncLog[]>;
 }
 
-/** Per-record sync state. */
-export type CrmSyncStatusState = 'synced' | 'pending' | 'failed' | 'conflict' | 'deleted';
+/**
+ * Per-record sync state. `uncertain`: a write of the record was sent but its answer never came
+ * (abort, timeout, dropped connection), so it may or may not have landed; the next push reads the
+ * record back before calling it synced.
+ */
+export type CrmSyncStatusState = 'synced' | 'pending' | 'failed' | 'conflict' | 'deleted' | 'uncertain';
 
 /** One record's sync state, keyed by (integrationId, entityType, externalId). */
 export interface CrmSyncStatusRow {

@@ -4,6 +4,7 @@ import { stableEqual } from './content-hash.js';
 import type { SyncRunContext } from './context.js';
 import type { SyncFieldValues } from './mapping.js';
 import { type ContactSyncState, type SyncFieldConflict, writeContactState } from './state.js';
+import { outstandingWrites } from './uncertain.js';
 
 /** One CRM field value offered to {@link mergeContactFields}. */
 export interface CrmFieldOffer {
@@ -114,7 +115,13 @@ export function fromCrmStatusRow<ExternalId extends string | null>(
     entityType: 'contact',
     externalId: input.externalId,
     crmId: input.crmId,
-    status: input.conflicts.length > 0 ? 'conflict' : 'synced',
+    status:
+      input.conflicts.length > 0
+        ? 'conflict'
+        : // A push's write of unknown outcome may still land over what was just pulled.
+          outstandingWrites(input.state.uncertain, input.now, '')
+          ? 'uncertain'
+          : 'synced',
     direction: 'from_crm',
     contentHash: null,
     lastSyncedAt: input.now,

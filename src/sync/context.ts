@@ -6,6 +6,7 @@ import { mapLimit } from '../internal/pool.js';
 import type { CrmStorage, CrmSyncStatusKey, CrmSyncStatusRow } from '../storage/types.js';
 import type { ApiBudgetGuard } from './api-budget.js';
 import type { ContactFieldMapper } from './mapping.js';
+import type { OpenJobLedger } from './open-jobs.js';
 import type { SyncReportBuilder } from './report.js';
 import type { RetryPlanner } from './retry-policy.js';
 
@@ -27,6 +28,10 @@ export interface SyncRunContext {
   signal: AbortSignal;
   report: SyncReportBuilder;
   dryRun: boolean;
+  /** How long a write whose answer never came may still land, ms (see `SyncEngineOptions.uncertainSettleMs`). */
+  uncertainSettleMs: number;
+  /** Server-side jobs this run has open, recorded so a killed run's jobs can be aborted. */
+  openJobs: OpenJobLedger;
   /** Host ids among `records` whose person was forgotten (see `SyncEngine.forgetContact`). */
   forgotten?: (
     records: ReadonlyArray<{ externalId: string; email?: string | undefined }>,

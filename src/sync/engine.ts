@@ -33,6 +33,7 @@ import { contentHash } from './content-hash.js';
 import { getStatusRows, type SyncRunContext } from './context.js';
 import { holdLease } from './lease.js';
 import { ContactFieldMapper, type SyncHostRecord } from './mapping.js';
+import { abortOrphanedJobs, OpenJobLedger } from './open-jobs.js';
 import {
   exportContactData,
   findForgotten,
@@ -50,6 +51,7 @@ import { isCleanStop, progressOf, runPush, type SyncProgress } from './push.js';
 import { runChangeEvent, type SyncChangeEventOptions } from './realtime.js';
 import { type SyncReport, SyncReportBuilder, storedError } from './report.js';
 import { RetryPlanner, type SyncRetryPolicy } from './retry-policy.js';
+import { DEFAULT_UNCERTAIN_SETTLE_MS } from './uncertain.js';
 
 /** Options of {@link SyncEngine}. Unknown keys are refused. */
 export interface SyncEngineOptions {
@@ -143,6 +145,15 @@ export interface SyncEngineOptions {
    * @default a random salt per integration, kept in the cursor store (stream `privacy:salt`)
    */
   privacySalt?: string | Uint8Array;
+  /**
+   * How long after a push gave up on a write (abort, timeout, dropped connection) the CRM may still
+   * apply it, in milliseconds. Until then a record with such a write stays `uncertain` even after
+   * a newer version was confirmed, because the old request could still land over it; afterwards
+   * the next push reads it back and marks it synced, or re-sends it. A write whose content the CRM
+   * is found holding has landed and is settled at once.
+   * @default 600000 (10 minutes, the longest a synchronous Salesforce API call may run)
+   */
+  uncertainSettleMs?: number;
 }
 
 const OPTION_KEYS = new Set<string>([
@@ -167,6 +178,7 @@ const OPTION_KEYS = new Set<string>([
   'lookupConcurrency',
   'clientTag',
   'privacySalt',
+  'uncertainSettleMs',
 ]);
 
 /** Options of {@link SyncEngine.pushContacts}. */
@@ -246,6 +258,7 @@ export class SyncEngine {
   readonly #pullStream: string;
   readonly #maxErrors: number;
   readonly #lookupConcurrency: number;
+  readonly #uncertainSettleMs: number;
   readonly #clientTag: string | undefined;
   readonly #hasher: SubjectHasher;
 
@@ -293,6 +306,12 @@ export class SyncEngine {
     this.#pullStream = options.pullStream ?? 'contacts:pull';
     this.#maxErrors = Math.floor(positive('maxReportedErrors', options.maxReportedErrors, 100, 0));
     this.#lookupConcurrency = Math.floor(positive('lookupConcurrency', options.lookupConcurrency, 16));
+    this.#uncertainSettleMs = positive(
+      'uncertainSettleMs',
+      options.uncertainSettleMs,
+      DEFAULT_UNCERTAIN_SETTLE_MS,
+      0,
+    );
     if (
       options.clientTag !== undefined &&
       (typeof options.clientTag !== 'string' || options.clientTag === '')
@@ -385,7 +404,7 @@ export class SyncEngine {
    * we have just taken the lease belongs to a run that died (killed, or lost its lease): close it
    * as interrupted, keeping its counts. Best effort: a failure here does not stop the new run.
    */
-  async #closeInterruptedLogs(now: Date): Promise<void> {
+  async #closeInterruptedLogs(now: Date, abortedJobs: string[]): Promise<void> {
     try {
       for (const log of await this.#storage.syncLogs.list(this.#integrationId)) {
         if (log.completedAt !== null) continue;
@@ -397,6 +416,7 @@ export class SyncEngine {
             ...(log.errorDetails ?? {}),
             stopReason: 'interrupted',
             stopMessage: 'The run ended without closing its log; its lease expired and was taken over',
+            ...(abortedJobs.length > 0 ? { abortedJobs } : {}),
           },
           completedAt: now,
         });
@@ -775,7 +795,17 @@ export class SyncEngine {
       maxErrors: this.#maxErrors,
     });
     try {
-      if (!spec.dryRun) await this.#closeInterruptedLogs(startedAt);
+      if (!spec.dryRun) {
+        // Holding the lease: jobs still recorded as open belong to a run that died.
+        const abortedJobs = await abortOrphanedJobs({
+          storage: this.#storage,
+          provider: this.#provider,
+          integrationId: this.#integrationId,
+          logger: this.#logger,
+          signal,
+        });
+        await this.#closeInterruptedLogs(startedAt, abortedJobs);
+      }
       const log = spec.dryRun
         ? null
         : await this.#storage.syncLogs.start({
@@ -799,6 +829,8 @@ export class SyncEngine {
         bulkMode: this.#bulkMode,
         optOutFields: this.#optOutFields,
         lookupConcurrency: this.#lookupConcurrency,
+        uncertainSettleMs: this.#uncertainSettleMs,
+        openJobs: new OpenJobLedger(this.#storage, this.#integrationId),
         signal,
         report: builder,
         dryRun: spec.dryRun,

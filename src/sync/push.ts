@@ -9,6 +9,14 @@ import { getStatusRows, type SyncRunContext, yieldToEventLoop } from './context.
 import type { SyncHostRecord, SyncMappedContact } from './mapping.js';
 import { type SyncReport, storedError } from './report.js';
 import { readContactState, writeContactState } from './state.js';
+import { outstandingWrites } from './uncertain.js';
+import {
+  pendingRow,
+  recordUncertain,
+  settleUncertainRow,
+  uncertainResultRow,
+  verifyUncertainRows,
+} from './uncertain-push.js';
 
 /** Progress of a push or pull run, reported after each batch. */
 export interface SyncProgress {
@@ -180,8 +188,22 @@ async function pushChunk(
     })),
   );
   const toSend: Candidate[] = [];
+  const verdicts = ctx.dryRun ? new Map() : await verifyUncertainRows(ctx, mappedList, existing, now);
+  // Merge by key: an invalid record may share an id with a valid later version in the same chunk.
+  const finalRows = new Map(
+    rowsToWrite.filter((r) => !unique.has(r.externalId)).map((r) => [r.externalId, r]),
+  );
   mappedList.forEach((mapped, index) => {
-    const row = existing[index] ?? null;
+    let row = existing[index] ?? null;
+    const verdict = verdicts.get(index);
+    if (verdict && row) {
+      const settled = settleUncertainRow(ctx, mapped, row, verdict, now);
+      if (settled) {
+        finalRows.set(mapped.externalId, settled);
+        return;
+      }
+      row = pendingRow(row, verdict);
+    }
     const decision = decide(ctx, mapped, row, now, options);
     if (decision === 'send') toSend.push({ mapped, row });
     else if (decision === 'unchanged') report.unchanged += 1;
@@ -194,10 +216,6 @@ async function pushChunk(
       ctx.report.group(code, state.retry?.retryable ?? false, row?.lastError ?? '', mapped.externalId);
     }
   });
-  // Merge by key: an invalid record may share an id with a valid later version in the same chunk.
-  const finalRows = new Map(
-    rowsToWrite.filter((r) => !unique.has(r.externalId)).map((r) => [r.externalId, r]),
-  );
 
   if (toSend.length > 0) {
     if (ctx.dryRun) {
@@ -231,11 +249,18 @@ async function pushChunk(
       try {
         result = await ctx.provider.bulkSyncContacts(
           toSend.map((c) => withClears(c)),
-          { mode: ctx.bulkMode, expectedCount: toSend.length, signal: ctx.signal, onProgress: relay },
+          {
+            mode: ctx.bulkMode,
+            expectedCount: toSend.length,
+            signal: ctx.signal,
+            onProgress: relay,
+            onRemoteJob: ctx.openJobs.track,
+          },
         );
       } catch (error) {
         // A rate limit is a clean stop (`stopReason: 'rate_limited'`), not a failure of the records.
         if (!ctx.signal.aborted && !isCleanStop(error)) countBatchFailure(ctx, toSend, error);
+        await recordUncertain(ctx, toSend, finalRows, error, now);
         throw error;
       }
       run.sent = sentBase + toSend.length;
@@ -243,9 +268,10 @@ async function pushChunk(
       report.retries += result.retries ?? 0;
       const byId = new Map(result.results.map((r) => [r.externalId, r]));
       for (const candidate of toSend) {
+        const result = byId.get(candidate.mapped.externalId);
         finalRows.set(
           candidate.mapped.externalId,
-          outcomeRow(ctx, candidate, byId.get(candidate.mapped.externalId), now),
+          uncertainResultRow(ctx, candidate, result, now) ?? outcomeRow(ctx, candidate, result, now),
         );
       }
     }
@@ -355,10 +381,17 @@ function outcomeRow(
     const next = { ...state, fields: { ...state.fields, ...mapped.fields }, pushedAt: now.toISOString() };
     delete next.retry;
     delete next.conflicts;
+    // Confirmed, but an older write of other content may still land over it: not synced yet.
+    const outstanding = outstandingWrites(state.uncertain, now, mapped.hash);
+    delete next.uncertain;
+    if (outstanding) {
+      next.uncertain = outstanding;
+      report.uncertain += 1;
+    }
     return {
       ...key,
       crmId: result.crmId ?? row?.crmId ?? null,
-      status: 'synced',
+      status: outstanding ? 'uncertain' : 'synced',
       direction: 'to_crm',
       contentHash: mapped.hash,
       lastSyncedAt: now,

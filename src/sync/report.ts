@@ -76,6 +76,17 @@ export interface SyncReport {
   suppressed: number;
   /** Failed records that need a human: retries exhausted or not retryable. */
   needsAttention: number;
+  /**
+   * Push: records left `uncertain` by this run — a write was sent but its answer never came
+   * (abort, timeout, dropped connection), or an earlier such write of other content may still
+   * land. They are not counted as synced; the next push reads them back (`verified`) or re-sends.
+   */
+  uncertain: number;
+  /**
+   * Push: `uncertain` records of earlier runs that this run read back from the CRM and found
+   * holding what was sent, so they are now synced without being sent again.
+   */
+  verified: number;
   /** The first failures (at most `maxReportedErrors`). */
   errors: SyncRecordError[];
   /** All failures grouped by code. */
@@ -129,6 +140,8 @@ export class SyncReportBuilder {
       deferred: 0,
       suppressed: 0,
       needsAttention: 0,
+      uncertain: 0,
+      verified: 0,
       errors: [],
       errorsByCode: {},
       apiCalls: 0,
@@ -182,7 +195,15 @@ export class SyncReportBuilder {
   /** The JSON-safe `errorDetails` for the run's log entry, or `null` for a clean run. */
   logDetails(): Record<string, unknown> | null {
     const r = this.report;
-    if (r.failed === 0 && r.stopReason === null && r.conflicts === 0 && r.retries === 0) return null;
+    if (
+      r.failed === 0 &&
+      r.stopReason === null &&
+      r.conflicts === 0 &&
+      r.retries === 0 &&
+      r.uncertain === 0 &&
+      r.verified === 0
+    )
+      return null;
     return {
       stopReason: r.stopReason,
       stopMessage: r.stopMessage,
@@ -198,6 +219,8 @@ export class SyncReportBuilder {
         deferred: r.deferred,
         suppressed: r.suppressed,
         needsAttention: r.needsAttention,
+        uncertain: r.uncertain,
+        verified: r.verified,
         apiCalls: r.apiCalls,
         retries: r.retries,
       },

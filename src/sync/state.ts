@@ -1,5 +1,6 @@
 import type { SyncFieldValues } from './mapping.js';
 import type { SyncRetryState } from './retry-policy.js';
+import { readUncertainState, type SyncUncertainState } from './uncertain.js';
 
 /** A field changed on both sides that the policy could not settle, kept for review. */
 export interface SyncFieldConflict {
@@ -41,6 +42,8 @@ export interface ContactSyncState {
   retry?: SyncRetryState;
   /** Unresolved conflicts. */
   conflicts?: SyncFieldConflict[];
+  /** Writes whose answer never came, while the row's status is `uncertain`. */
+  uncertain?: SyncUncertainState;
 }
 
 /** Read a row's state, tolerating rows written by hosts or older versions. */
@@ -63,6 +66,8 @@ export function readContactState(state: Record<string, unknown> | null | undefin
   if (state && typeof state.pushedAt === 'string') out.pushedAt = state.pushedAt;
   if (state && isRetryState(state.retry)) out.retry = state.retry;
   if (state && Array.isArray(state.conflicts)) out.conflicts = state.conflicts as SyncFieldConflict[];
+  const uncertain = readUncertainState(state?.uncertain);
+  if (uncertain) out.uncertain = uncertain;
   return out;
 }
 

@@ -298,6 +298,26 @@ export class FakeCrmProvider implements CrmProvider {
     return found ? copyContact(found) : null;
   }
 
+  /** Contacts by `crmId`, else by `externalId` (else by email), one result per reference. */
+  async readContacts(
+    refs: ReadonlyArray<CrmContactRef>,
+    options: CrmCallOptions = {},
+  ): Promise<Array<CrmContact | null>> {
+    const parsed = refs.map((ref) => parseContactRef(ref));
+    this.#begin('readContacts', parsed.length, Math.max(1, Math.ceil(parsed.length / 200)), options.signal);
+    return parsed.map((ref) => {
+      const id = ref.crmId
+        ? ref.crmId
+        : ref.externalId
+          ? this.#idByExternalId.get(ref.externalId)
+          : ref.email
+            ? this.#idByEmail.get(ref.email.trim().toLowerCase())
+            : undefined;
+      const found = id === undefined ? undefined : this.#contacts.get(id);
+      return found ? copyContact(found) : null;
+    });
+  }
+
   async updateContact(contact: CrmContactInput, options: CrmCallOptions = {}): Promise<CrmSyncResult> {
     const parsed = parseModel(CrmContactSchema, contact, 'contact');
     if (!parsed.id) {

@@ -217,6 +217,33 @@ export function runProviderConformance(
       );
 
       it(
+        'readContacts (optional) reads contacts back by CRM id and by external id, null for unknown ones, in order',
+        onlyIf('contact_sync', async () => {
+          const read = provider.readContacts;
+          if (typeof read !== 'function') return;
+          const a = await provider.syncContact(contact('ra', { lastName: 'Read A' }));
+          await provider.syncContact(contact('rb', { lastName: 'Read B' }));
+          assert.ok(a.crmId);
+          const found = await read.call(provider, [
+            { externalId: id('rb'), email: email('rb') },
+            { crmId: a.crmId, externalId: id('ra') },
+            { externalId: id('nobody'), email: email('nobody') },
+          ]);
+          assert.equal(found.length, 3, 'one result per reference');
+          assert.equal(found[0]?.lastName, 'Read B', 'read by external id (or email)');
+          assert.equal(found[1]?.id, a.crmId, 'read by CRM id');
+          assert.equal(found[1]?.lastName, 'Read A');
+          assert.equal(found[2], null, 'an unknown contact reads as null');
+        }),
+      );
+
+      it('abortOrphanedJobs (optional) resolves to the ids it aborted: none for an empty list', async () => {
+        const abort = provider.abortOrphanedJobs;
+        if (typeof abort !== 'function') return;
+        assert.deepEqual(await abort.call(provider, []), []);
+      });
+
+      it(
         'rejects invalid input with CrmDataConversionError naming the field',
         onlyIf('contact_sync', async () => {
           await rejectsWith(

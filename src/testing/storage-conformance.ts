@@ -695,13 +695,26 @@ export function runStorageConformance(
 
       it('lists by status and entity type, ordered by externalId', async () => {
         const { id } = await s().integrations.create(integrationInput());
-        const states: CrmSyncStatusState[] = ['synced', 'failed', 'pending', 'failed', 'conflict', 'deleted'];
+        const states: CrmSyncStatusState[] = [
+          'synced',
+          'failed',
+          'pending',
+          'failed',
+          'conflict',
+          'deleted',
+          'uncertain',
+        ];
         await s().syncStatus.upsertMany([
-          ...['f', 'b', 'e', 'a', 'd', 'c'].map((x, i) =>
+          ...['f', 'b', 'e', 'a', 'd', 'c', 'h'].map((x, i) =>
             statusRow(id, x, { status: states[i] ?? 'synced' }),
           ),
           statusRow(id, 'g', { entityType: 'lead', status: 'failed' }),
         ]);
+        const uncertain = await s().syncStatus.list({ integrationId: id, status: 'uncertain' });
+        assert.deepEqual(
+          uncertain.map((r) => [r.externalId, r.status]),
+          [['h', 'uncertain']],
+        );
         const failed = await s().syncStatus.list({ integrationId: id, status: 'failed' });
         assert.deepEqual(
           failed.map((r) => r.externalId),
@@ -719,7 +732,7 @@ export function runStorageConformance(
         const all = await s().syncStatus.list({ integrationId: id });
         assert.deepEqual(
           all.map((r) => r.externalId),
-          ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
+          ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'],
         );
         assert.deepEqual(await s().syncStatus.list({ integrationId: id, status: 'synced', after: 'f' }), []);
       });

@@ -166,6 +166,17 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     );
   });
 
+  it('abort-and-verify.ts cancels an in-flight push, leaves its records uncertain, and verifies them on the next run', async () => {
+    const run = await runExample('abort-and-verify.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('First push: 3 created');
+    expect(run.stdout).toContain('Aborted run: stopReason=aborted, uncertain=3');
+    expect(run.stdout).toContain('the request was cancelled, not abandoned');
+    expect(run.stdout).toContain('Status rows now uncertain: 3 (not synced, not failed)');
+    expect(run.stdout).toContain('Next run: verified=3, updated=0, uncertain=0');
+    expect(run.stdout).toContain('Status rows synced: 3');
+  });
+
   it('outbound-messages.ts delivers emulator outbound messages through node:http and Hono', async () => {
     const run = await runExample('outbound-messages.ts');
     expectSuccess(run);

@@ -107,6 +107,76 @@ afterAll(async () => {
 });
 
 describe('SyncEngine crash safety (child process + SIGKILL, Salesforce emulator, SQLite file)', () => {
+  it('a killed run’s open Bulk job is recorded durably and aborted when its lease is taken over', async () => {
+    emulator.reset();
+    const filename = join(dir, 'orphan.sqlite');
+    const setup = new SqliteStorage({ filename });
+    await setup.migrate();
+    await setup.close();
+    // The job is created and its data uploaded, then the close call stalls: the job stays Open.
+    const stall = emulator.faults.add({ method: 'PATCH', path: /\/jobs\/ingest\/[^/]+$/, delayMs: 120_000 });
+    const worker = startWorker({
+      instanceUrl: emulator.instanceUrl,
+      accessToken: emulator.accessToken,
+      storage: { kind: 'sqlite', filename },
+      count: 100,
+      batchSize: 100,
+      bulkThreshold: 10,
+      leaseTtlMs: 1_500,
+      waitForLeaseMs: 0,
+    });
+    const deadline = Date.now() + 60_000;
+    while (stall.hits === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(stall.hits).toBe(1);
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+
+    const storage = new SqliteStorage({ filename });
+    try {
+      const recorded = JSON.parse(
+        (await storage.cursors.get(INTEGRATION, 'run:open-jobs')) ?? '[]',
+      ) as string[];
+      expect(recorded).toHaveLength(1);
+      const jobId = recorded[0] as string;
+      const jobState = async () => {
+        const response = await fetch(`${emulator.instanceUrl}/services/data/v66.0/jobs/ingest/${jobId}`, {
+          headers: { authorization: `Bearer ${emulator.accessToken}` },
+        });
+        return ((await response.json()) as { state: string }).state;
+      };
+      expect(await jobState()).toBe('Open');
+
+      const provider = new SalesforceProvider({
+        instanceUrl: emulator.instanceUrl,
+        accessToken: emulator.accessToken,
+      });
+      const engine = new SyncEngine({
+        provider,
+        storage,
+        integrationId: INTEGRATION,
+        waitForLeaseMs: 15_000,
+      });
+      const contacts = Array.from({ length: 100 }, (_, i) => ({
+        externalId: `h-${i}`,
+        email: `user${i}@example.com`,
+        lastName: `Last${i}`,
+      }));
+      const report = await engine.pushContacts(contacts);
+      expect(report).toMatchObject({ failed: 0, complete: true });
+
+      expect(await jobState()).toBe('Aborted');
+      expect(JSON.parse((await storage.cursors.get(INTEGRATION, 'run:open-jobs')) ?? '[]')).toEqual([]);
+      const logs = await storage.syncLogs.list(INTEGRATION);
+      expect(logs[1]).toMatchObject({
+        completedAt: expect.any(Date),
+        errorDetails: { stopReason: 'interrupted', abortedJobs: [jobId] },
+      });
+      expect(emulator.records('Contact')).toHaveLength(100);
+    } finally {
+      await storage.close();
+    }
+  }, 120_000);
+
   it('finishes a 50,000-contact push killed mid-batch: no duplicates, none missing, consistent status, failed run logged', async () => {
     emulator.reset();
     const filename = join(dir, 'crash.sqlite');

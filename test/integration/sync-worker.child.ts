@@ -19,6 +19,8 @@ interface WorkerConfig {
   delayEvery?: { records: number; ms: number };
   /** Wait for a line on stdin before starting. */
   barrier?: boolean;
+  /** The provider's `bulkThreshold` (a low one sends small batches through Bulk API 2.0). */
+  bulkThreshold?: number;
 }
 
 const config = JSON.parse(process.env.SYNC_WORKER_CONFIG ?? '{}') as WorkerConfig;
@@ -43,7 +45,11 @@ async function* contacts(): AsyncGenerator<{ externalId: string; email: string; 
 }
 
 const storage = await openStorage();
-const provider = new SalesforceProvider({ instanceUrl: config.instanceUrl, accessToken: config.accessToken });
+const provider = new SalesforceProvider({
+  instanceUrl: config.instanceUrl,
+  accessToken: config.accessToken,
+  ...(config.bulkThreshold !== undefined ? { bulkThreshold: config.bulkThreshold } : {}),
+});
 const engine = new SyncEngine({
   provider,
   storage,

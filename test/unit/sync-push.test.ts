@@ -402,9 +402,13 @@ describe('SyncEngine.pushContacts', () => {
     const [log] = await storage.syncLogs.list(INTEGRATION);
     expect(log?.errorCount).toBe(3);
     expect(log?.errorDetails).toMatchObject({ errorsByCode: { ECONNRESET: { count: 3 } } });
-    // Not marked failed in storage: the next run sends them again.
-    expect(await statusRows(storage)).toHaveLength(0);
-    expect((await engine.pushContacts(contacts(3))).created).toBe(3);
+    // Not marked failed (nor synced) in storage: the answer never came, so they are uncertain
+    // and the next run sends them again.
+    expect((await statusRows(storage)).map((r) => r.status)).toEqual(['uncertain', 'uncertain', 'uncertain']);
+    expect(report?.uncertain).toBe(3);
+    const next = await engine.pushContacts(contacts(3));
+    expect(next).toMatchObject({ created: 3, uncertain: 0 });
+    expect((await statusRows(storage)).map((r) => r.status)).toEqual(['synced', 'synced', 'synced']);
   });
 
   it('surfaces a storage failure as CrmStorageError and keeps earlier batches consistent', async () => {

@@ -68,7 +68,17 @@ export async function bulkSyncContacts(
   const { route, rows, columns } = await chooseRoute(context, input.rows, mode, options.expectedCount);
   try {
     if (route === 'rest') await sendThroughCollections(context, rows, keyField, tally, signal, counters);
-    else await sendThroughBulkJobs(context, rows, keyField, columns, tally, signal, counters);
+    else
+      await sendThroughBulkJobs(
+        context,
+        rows,
+        keyField,
+        columns,
+        tally,
+        signal,
+        counters,
+        options.onRemoteJob,
+      );
   } catch (error) {
     if (signal?.aborted) throw createAbortError(signal);
     throw error;
@@ -259,6 +269,7 @@ async function sendThroughBulkJobs(
   tally: Tally,
   signal: AbortSignal | undefined,
   counters: OperationCounters,
+  onRemoteJob?: CrmBulkSyncOptions['onRemoteJob'],
 ): Promise<void> {
   // Dense by input index: a pointer per record, cheaper than a Map at 100,000 records.
   const externalIds: string[] = [];
@@ -316,6 +327,7 @@ async function sendThroughBulkJobs(
     sleep: context.sleep,
     signal,
     counters,
+    onRemoteJob,
     onResult: (r) => {
       // One timestamp per job: the records of a job were synced together.
       jobAt ??= context.clock.now();

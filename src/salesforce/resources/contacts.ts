@@ -7,6 +7,7 @@ import {
   type CrmSyncResult,
   parseModel,
 } from '../../core/models.js';
+import { type CrmContactRef, parseContactRef } from '../../core/privacy.js';
 import type { CrmCallOptions } from '../../core/provider.js';
 import { chunkArray } from '../../internal/chunks.js';
 import { contactSelectFields, contactToRecord, recordToContact, type SalesforceRecord } from '../mapping.js';
@@ -143,4 +144,52 @@ export async function resolveContactIds(
     }
   }
   return out;
+}
+
+/**
+ * Read contacts back, one result per reference in order (`null` when Salesforce has none): by
+ * `crmId` when given, else by the contact key (`externalIdField`, or Email), 200 keys a query.
+ * The oldest contact wins when several share a key, as for `getContact`.
+ * @throws {CrmDataConversionError} on an invalid reference or a malformed Salesforce id.
+ */
+export async function readContacts(
+  context: SalesforceContext,
+  input: ReadonlyArray<CrmContactRef>,
+  options: CrmCallOptions = {},
+): Promise<Array<CrmContact | null>> {
+  const refs = input.map((ref) => parseContactRef(ref));
+  const keyField = context.externalIdField ?? 'Email';
+  const mapping = contactMapping(context);
+  const fields = contactSelectFields(mapping, keyField === 'Email' ? [] : [keyField]);
+  const keyOf = (ref: CrmContactRef): string | undefined =>
+    keyField === 'Email' ? ref.email?.toLowerCase() : ref.externalId;
+  const byId = new Map<string, CrmContact>();
+  const byKey = new Map<string, CrmContact>();
+  const read = async (field: string, values: string[], into: Map<string, CrmContact>) => {
+    for (const part of chunkArray([...new Set(values)], COLLECTION_LIMIT)) {
+      const records = await queryAll<SalesforceRecord>(
+        context,
+        'query Contact',
+        `SELECT ${[...new Set(['Id', ...fields])].join(', ')} FROM Contact WHERE ${field} IN ${soqlStringList(part, field)} ORDER BY CreatedDate ASC, Id ASC`,
+        { signal: options.signal },
+      );
+      for (const record of records) {
+        const raw = String(record[field] ?? '');
+        const key = field === 'Email' ? raw.toLowerCase() : raw;
+        if (!into.has(key)) into.set(key, CrmContactSchema.parse(recordToContact(record, mapping)));
+      }
+    }
+  };
+  const ids = refs.flatMap((ref) => (ref.crmId ? [assertSalesforceId(ref.crmId, 'crmId')] : []));
+  const keys = refs.flatMap((ref) => {
+    const key = ref.crmId ? undefined : keyOf(ref);
+    return key ? [key] : [];
+  });
+  if (ids.length > 0) await read('Id', ids, byId);
+  if (keys.length > 0) await read(keyField, keys, byKey);
+  return refs.map((ref) => {
+    if (ref.crmId) return byId.get(ref.crmId) ?? null;
+    const key = keyOf(ref);
+    return key === undefined ? null : (byKey.get(key) ?? null);
+  });
 }

@@ -22,6 +22,7 @@ const STATUSES: ReadonlySet<string> = new Set<CrmSyncStatusState>([
   'failed',
   'conflict',
   'deleted',
+  'uncertain',
 ]);
 const DIRECTIONS: ReadonlySet<string> = new Set(['to_crm', 'from_crm']);
 const SYNC_TYPES: ReadonlySet<string> = new Set<CrmSyncType>(['manual', 'scheduled', 'webhook', 'bulk']);

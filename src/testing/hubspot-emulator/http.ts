@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FaultTable } from '../salesforce-emulator/faults.js';
+import { type FaultTable, watchDisconnect } from '../salesforce-emulator/faults.js';
 import type { EmulatorStats } from '../salesforce-emulator/stats.js';
 
 /** An error answered in HubSpot's error shape (`{ status: 'error', message, correlationId, category }`). */
@@ -164,6 +164,7 @@ async function handle(
     if (latency > 0) await wait(latency);
     const fault = deps.faults.take(method, path);
     if (fault) {
+      watchDisconnect(fault, res);
       if (fault.delayMs) await wait(fault.delayMs);
       if (fault.drop) {
         deps.stats.byRoute.fault = (deps.stats.byRoute.fault ?? 0) + 1;

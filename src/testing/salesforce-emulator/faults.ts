@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 /** A fault to inject into matching requests. */
 export interface EmulatorFaultSpec {
   /** HTTP method to match (any when omitted). */
@@ -32,6 +34,14 @@ export interface EmulatorFaultSpec {
    * @default false
    */
   after?: boolean;
+  /**
+   * With `delayMs` before processing: read the whole request first, then wait, then process it
+   * even if the client has gone meanwhile — a server applying a write it received but had not
+   * processed yet, so the write lands after the client gave up on it. Only for requests whose
+   * handler reads the body in one piece (REST, Composite; not streamed Bulk uploads).
+   * @default false
+   */
+  received?: boolean;
 }
 
 /** A registered fault; `remaining` counts down as requests hit it. */
@@ -40,6 +50,11 @@ export interface EmulatorFault extends EmulatorFaultSpec {
   remaining: number;
   /** How many requests this fault has affected so far. */
   hits: number;
+  /**
+   * How many of those requests the client gave up on: the connection closed before the answer was
+   * sent (a cancelled request, a timeout). Not counted for `drop`, which closes it itself.
+   */
+  disconnects: number;
 }
 
 /** Test control for injecting failures (`emulator.faults`). */
@@ -50,6 +65,13 @@ export interface EmulatorFaults {
   clear(fault?: EmulatorFault): void;
   /** Faults that still have remaining uses. */
   list(): EmulatorFault[];
+}
+
+/** Counts in `fault.disconnects` a client that closes the connection before the answer was sent. */
+export function watchDisconnect(fault: EmulatorFault, res: ServerResponse): void {
+  res.once('close', () => {
+    if (!res.writableFinished && !fault.drop) fault.disconnects += 1;
+  });
 }
 
 /** Default Salesforce-shaped error bodies by status, used when a fault gives no body. */
@@ -82,7 +104,7 @@ export class FaultTable implements EmulatorFaults {
   add(spec: EmulatorFaultSpec): EmulatorFault {
     const times = spec.times ?? 1;
     if (!(times > 0)) throw new RangeError('faults.add: times must be a positive number');
-    const fault: EmulatorFault = { ...spec, id: this.nextId++, remaining: times, hits: 0 };
+    const fault: EmulatorFault = { ...spec, id: this.nextId++, remaining: times, hits: 0, disconnects: 0 };
     this.faults.push(fault);
     return fault;
   }

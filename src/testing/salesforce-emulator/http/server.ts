@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { defaultFaultBody, type EmulatorFault, type FaultTable } from '../faults.js';
+import { defaultFaultBody, type EmulatorFault, type FaultTable, watchDisconnect } from '../faults.js';
 import type { EmulatorStats } from '../stats.js';
 import { parseVersionSegment } from '../versions.js';
 import { EmulatorHttpError, EmulatorOAuthError, notFound } from './errors.js';
@@ -91,6 +91,9 @@ async function handle(
     if (latency > 0) await sleep(latency);
 
     const fault = deps.faults.take(method, path);
+    if (fault) watchDisconnect(fault, res);
+    // A write the server received in full: processed after the delay whether the client waits or not.
+    const prebuffered = fault?.received ? await readAll(req) : undefined;
     if (fault && (await applyFault(deps, fault, req, res, method))) return;
 
     if (!METHODS.has(method)) {
@@ -146,9 +149,11 @@ async function handle(
       req,
       res,
       baseUrl,
+      prebuffered,
     });
     const response = await route.handler(context);
     const late = response ? deps.faults.take(method, path, 'after') : undefined;
+    if (late) watchDisconnect(late, res);
     if (late && (await applyFault(deps, late, req, res, method))) return;
     if (response) await send(method, res, response);
   } catch (error) {
@@ -171,6 +176,12 @@ async function handle(
       });
     }
   }
+}
+
+async function readAll(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** Delays, drops or answers for a fault; `true` when the response was taken over. */
@@ -224,16 +235,14 @@ interface ContextInit {
   req: IncomingMessage;
   res: ServerResponse;
   baseUrl: string;
+  /** The body, when it was read before the handler ran (`received` faults). */
+  prebuffered?: Buffer | undefined;
 }
 
-function createContext(init: ContextInit): EmulatorRequestContext {
-  let buffered: Promise<Buffer> | undefined;
+function createContext({ prebuffered, ...init }: ContextInit): EmulatorRequestContext {
+  let buffered: Promise<Buffer> | undefined = prebuffered ? Promise.resolve(prebuffered) : undefined;
   const body = (): Promise<Buffer> => {
-    buffered ??= (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of init.req) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    })();
+    buffered ??= readAll(init.req);
     return buffered;
   };
   return {
