@@ -108,6 +108,7 @@ function parseLedger(value: string | null): UnlinkedLedger {
 function pruneLedger(ledger: UnlinkedLedger): UnlinkedLedger {
   const stamps = Object.values(ledger);
   if (stamps.length === 0) return ledger;
+  // biome-ignore lint/complexity/useMathMinMax: ISO-8601 strings compare in time order; Math.max would give NaN.
   const newest = stamps.reduce((a, b) => (a > b ? a : b));
   const floor = new Date(Date.parse(newest) - UNLINKED_LEDGER_WINDOW_MS).toISOString();
   return Object.fromEntries(Object.entries(ledger).filter(([, stamp]) => stamp >= floor));
