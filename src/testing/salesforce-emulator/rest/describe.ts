@@ -25,7 +25,7 @@ export function describeGlobalEntry(schema: ObjectSchema, version: string): Reco
     hasSubtypes: false,
     isInterface: false,
     isSubtype: false,
-    keyPrefix: schema.keyPrefix,
+    keyPrefix: schema.keyPrefix === '' ? null : schema.keyPrefix,
     label: schema.label,
     labelPlural: schema.labelPlural,
     layoutable: true,

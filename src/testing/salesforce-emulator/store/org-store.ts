@@ -265,7 +265,8 @@ export class OrgStore {
       });
     }
     this.tables.set(schema.name.toLowerCase(), table);
-    this.byPrefix.set(schema.keyPrefix, table);
+    // Views such as ActivityHistory have no key prefix of their own (their rows are tasks).
+    if (schema.keyPrefix !== '') this.byPrefix.set(schema.keyPrefix, table);
     this.linkChildRelationships();
     return schema;
   }
