@@ -7,7 +7,11 @@ let conn: jsforce.Connection;
 
 beforeAll(async () => {
   sf = await startSalesforceEmulator();
-  conn = new jsforce.Connection({ instanceUrl: sf.instanceUrl, accessToken: sf.accessToken, version: '62.0' });
+  conn = new jsforce.Connection({
+    instanceUrl: sf.instanceUrl,
+    accessToken: sf.accessToken,
+    version: '62.0',
+  });
 });
 afterAll(async () => {
   await sf.stop();
@@ -52,10 +56,12 @@ describe('ActivityHistories and OpenActivities', () => {
       { Subject: 'Closed with contact', WhoId: contactId, Status: 'Completed' },
       { Subject: 'Open on account', WhatId: accountId },
     ]);
+    // biome-ignore lint/suspicious/noExplicitAny: nested sub-query records are read loosely
     const result = await conn.query<Record<string, any>>(
       `SELECT Id, (SELECT Subject, IsTask, IsClosed, ActivityType, Owner.Username, What.Name FROM ActivityHistories), (SELECT Subject FROM OpenActivities) FROM Account WHERE Id = '${accountId}'`,
     );
     const account = result.records[0] ?? {};
+    // biome-ignore lint/suspicious/noExplicitAny: nested sub-query records are read loosely
     const history = account.ActivityHistories.records as Array<Record<string, any>>;
     expect(history.map((r) => r.Subject).sort()).toEqual([
       'Closed on account',
@@ -63,10 +69,17 @@ describe('ActivityHistories and OpenActivities', () => {
       'Closed with contact',
     ]);
     const onAccount = history.find((r) => r.Subject === 'Closed on account');
-    expect(onAccount).toMatchObject({ IsTask: true, IsClosed: true, ActivityType: 'Call', What: { Name: 'Acme' } });
+    expect(onAccount).toMatchObject({
+      IsTask: true,
+      IsClosed: true,
+      ActivityType: 'Call',
+      What: { Name: 'Acme' },
+    });
     expect(onAccount?.attributes.type).toBe('ActivityHistory');
     expect(onAccount?.Owner.Username).toBe(sf.username);
-    expect(account.OpenActivities.records.map((r: { Subject: string }) => r.Subject)).toEqual(['Open on account']);
+    expect(account.OpenActivities.records.map((r: { Subject: string }) => r.Subject)).toEqual([
+      'Open on account',
+    ]);
   });
 
   it('answers null for an account without closed activities', async () => {
@@ -86,8 +99,16 @@ describe('ActivityHistories and OpenActivities', () => {
     const account = await conn.sobject('Account').describe();
     expect(account.childRelationships).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ childSObject: 'ActivityHistory', field: 'AccountId', relationshipName: 'ActivityHistories' }),
-        expect.objectContaining({ childSObject: 'OpenActivity', field: 'AccountId', relationshipName: 'OpenActivities' }),
+        expect.objectContaining({
+          childSObject: 'ActivityHistory',
+          field: 'AccountId',
+          relationshipName: 'ActivityHistories',
+        }),
+        expect.objectContaining({
+          childSObject: 'OpenActivity',
+          field: 'AccountId',
+          relationshipName: 'OpenActivities',
+        }),
       ]),
     );
     await expect(conn.sobject('ActivityHistory').create({ Subject: 'x' })).rejects.toBeDefined();

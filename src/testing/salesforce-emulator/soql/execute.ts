@@ -4,6 +4,7 @@ import { isSalesforceIdShape, toId18 } from '../ids.js';
 import { readField } from '../store/compound.js';
 import type { OrgStore } from '../store/org-store.js';
 import type { EmulatorRecord, ObjectSchema, ResolvedField } from '../store/schema.js';
+import { activityRows, activityView } from './activity-views.js';
 import {
   type DateRange,
   dateLiteralRange,
@@ -11,7 +12,6 @@ import {
   parseStringLiteral,
   type SoqlValue,
 } from './literals.js';
-import { activityRows, activityView } from './activity-views.js';
 import { parseQuery } from './parser.js';
 import { buildWhereTree, type WhereNode } from './where.js';
 
