@@ -1,3 +1,4 @@
+import { quickActionsModule } from './actions/quick-actions.js';
 import { bulkModule } from './bulk/bulk-module.js';
 import { bulk1Module } from './bulk1/bulk1-module.js';
 import { metadataModule } from './metadata/metadata-module.js';
@@ -14,6 +15,8 @@ import { uiModule } from './ui/ui-module.js';
  */
 export const builtInModules: readonly EmulatorModule[] = [
   uiModule,
+  // Before REST: `sobjects/X/quickActions` is not an external-id path.
+  quickActionsModule,
   restModule,
   bulkModule,
   bulk1Module,

@@ -65,7 +65,8 @@ const SOAP_TYPES: Record<string, string> = {
   address: 'urn:address',
 };
 
-function describeField(field: ResolvedField): Record<string, unknown> {
+/** One entry of describe `fields[]`. */
+export function describeField(field: ResolvedField): Record<string, unknown> {
   const textual = ![
     'boolean',
     'date',
