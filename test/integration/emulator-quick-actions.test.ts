@@ -36,7 +36,9 @@ describe('quick actions', () => {
       ['NewLead', 'Create'],
     ]);
     expect(global[0]?.urls.describe).toBe('/services/data/v62.0/quickActions/LogACall/describe');
-    const onAccount = await conn.sobject('Account').quickActions();
+    const onAccount = (await conn.sobject('Account').quickActions()) as Array<{
+      urls: { quickAction: string };
+    }>;
     expect(onAccount[0]?.urls.quickAction).toBe(
       '/services/data/v62.0/sobjects/Account/quickActions/LogACall',
     );
