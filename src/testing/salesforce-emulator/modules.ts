@@ -7,6 +7,7 @@ import { cometdModule } from './realtime/cometd-module.js';
 import { outboundMessagesModule } from './realtime/outbound-messages-module.js';
 import { restModule } from './rest/rest-module.js';
 import { soapModule } from './soap/soap-module.js';
+import { toolingModule } from './tooling/tooling-module.js';
 import { uiModule } from './ui/ui-module.js';
 
 /**
@@ -18,6 +19,7 @@ export const builtInModules: readonly EmulatorModule[] = [
   // Before REST: `sobjects/X/quickActions` is not an external-id path.
   quickActionsModule,
   restModule,
+  toolingModule,
   bulkModule,
   bulk1Module,
   soapModule,

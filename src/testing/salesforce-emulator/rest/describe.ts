@@ -63,6 +63,7 @@ const SOAP_TYPES: Record<string, string> = {
   percent: 'xsd:double',
   int: 'xsd:int',
   address: 'urn:address',
+  base64: 'xsd:base64Binary',
 };
 
 /** One entry of describe `fields[]`. */
@@ -78,7 +79,7 @@ export function describeField(field: ResolvedField): Record<string, unknown> {
     'address',
   ].includes(field.type);
   // Compound fields can be selected but not filtered, grouped or sorted on.
-  const plain = field.type !== 'textarea' && field.type !== 'address';
+  const plain = field.type !== 'textarea' && field.type !== 'address' && field.type !== 'base64';
   return {
     aggregatable: plain,
     autoNumber: false,
