@@ -1,6 +1,7 @@
 import { quickActionsModule } from './actions/quick-actions.js';
 import { bulkModule } from './bulk/bulk-module.js';
 import { bulk1Module } from './bulk1/bulk1-module.js';
+import { chatterModule } from './chatter/chatter-module.js';
 import { metadataModule } from './metadata/metadata-module.js';
 import type { EmulatorModule } from './module.js';
 import { cometdModule } from './realtime/cometd-module.js';
@@ -20,6 +21,7 @@ export const builtInModules: readonly EmulatorModule[] = [
   quickActionsModule,
   restModule,
   toolingModule,
+  chatterModule,
   bulkModule,
   bulk1Module,
   soapModule,
