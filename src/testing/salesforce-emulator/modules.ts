@@ -1,4 +1,5 @@
 import { quickActionsModule } from './actions/quick-actions.js';
+import { reportsModule } from './analytics/reports-module.js';
 import { bulkModule } from './bulk/bulk-module.js';
 import { bulk1Module } from './bulk1/bulk1-module.js';
 import { chatterModule } from './chatter/chatter-module.js';
@@ -22,6 +23,7 @@ export const builtInModules: readonly EmulatorModule[] = [
   restModule,
   toolingModule,
   chatterModule,
+  reportsModule,
   bulkModule,
   bulk1Module,
   soapModule,
