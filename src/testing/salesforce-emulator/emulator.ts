@@ -4,6 +4,7 @@ import { bulkControls, type EmulatorBulkControls } from './bulk/bulk-control-api
 import { type EmulatorFaults, FaultTable } from './faults.js';
 import { inProcessControlCall } from './http/control-call.js';
 import { EmulatorRouter } from './http/router.js';
+import { selfSignedCertificate } from './http/self-signed.js';
 import { listen } from './http/server.js';
 import { IdGenerator, toId15 } from './ids.js';
 import type { EmulatorModuleContext, EmulatorModuleInstance } from './module.js';
@@ -79,6 +80,11 @@ export interface SalesforceEmulator {
    * Schemas (incl. added fields) and tokens are kept.
    */
   reset(): void;
+  /**
+   * The PEM certificate the server presents when started with `tls` (the generated self-signed
+   * one for `tls: true`), for clients to trust; `undefined` over plain HTTP.
+   */
+  readonly certificate: string | undefined;
   /** Closes the server and open connections. */
   stop(): Promise<void>;
 }
@@ -229,6 +235,10 @@ export async function startSalesforceEmulator(
   }
 
   const initial = oauth.issueTokens();
+  const host = options.host ?? '127.0.0.1';
+  const tls =
+    // Validity from the real clock: TLS clients check it against theirs, not the emulator's.
+    options.tls === true ? selfSignedCertificate(host) : options.tls ? options.tls : undefined;
   const { server, baseUrl: listeningUrl } = await listen(
     {
       router,
@@ -247,8 +257,9 @@ export async function startSalesforceEmulator(
       latencyMs: () => options.latencyMs ?? 0,
       ...(options.onError ? { onError: options.onError } : {}),
     },
-    options.host ?? '127.0.0.1',
+    host,
     options.port ?? 0,
+    tls,
   );
   baseUrl = listeningUrl;
   const controlSession = { accessToken: initial.accessToken, userId, orgId, clientId };
@@ -303,6 +314,7 @@ export async function startSalesforceEmulator(
       seed();
       for (const instance of instances) instance.reset?.();
     },
+    certificate: tls?.cert,
     stop: () => stopServer(server, instances),
   };
 }

@@ -1,11 +1,15 @@
+import { quickActionsModule } from './actions/quick-actions.js';
+import { reportsModule } from './analytics/reports-module.js';
 import { bulkModule } from './bulk/bulk-module.js';
 import { bulk1Module } from './bulk1/bulk1-module.js';
+import { chatterModule } from './chatter/chatter-module.js';
 import { metadataModule } from './metadata/metadata-module.js';
 import type { EmulatorModule } from './module.js';
 import { cometdModule } from './realtime/cometd-module.js';
 import { outboundMessagesModule } from './realtime/outbound-messages-module.js';
 import { restModule } from './rest/rest-module.js';
 import { soapModule } from './soap/soap-module.js';
+import { toolingModule } from './tooling/tooling-module.js';
 import { uiModule } from './ui/ui-module.js';
 
 /**
@@ -14,7 +18,12 @@ import { uiModule } from './ui/ui-module.js';
  */
 export const builtInModules: readonly EmulatorModule[] = [
   uiModule,
+  // Before REST: `sobjects/X/quickActions` is not an external-id path.
+  quickActionsModule,
   restModule,
+  toolingModule,
+  chatterModule,
+  reportsModule,
   bulkModule,
   bulk1Module,
   soapModule,

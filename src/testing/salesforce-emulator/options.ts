@@ -42,6 +42,13 @@ export interface SalesforceEmulatorOptions {
    * seeds it again. @default false
    */
   sampleData?: boolean;
+  /**
+   * Serve HTTPS: `true` generates a self-signed certificate (ECDSA P-256, one day, for the host,
+   * `localhost`, 127.0.0.1 and ::1) at start, exposed as `certificate` for clients to trust (e.g.
+   * `NODE_EXTRA_CA_CERTS`); or pass your own PEM `{ key, cert }`. URLs (instance, identity, login)
+   * then start with `https://`. @default false
+   */
+  tls?: boolean | { key: string; cert: string };
   /** Extra modules (routes) to install after the built-in ones. @default [] */
   modules?: EmulatorModule[];
   /** Receives unexpected handler errors (they answer 500 UNKNOWN_EXCEPTION). @default ignored */
@@ -66,6 +73,7 @@ const KNOWN_KEYS = new Set<keyof SalesforceEmulatorOptions>([
   'modules',
   'onError',
   'sampleData',
+  'tls',
 ]);
 
 /**
@@ -84,6 +92,16 @@ export function validateEmulatorOptions(options: SalesforceEmulatorOptions): voi
     'deviceCodeIntervalSeconds',
     'deviceCodeTtlSeconds',
   ];
+  const tls = options.tls;
+  if (
+    tls !== undefined &&
+    typeof tls !== 'boolean' &&
+    (typeof tls !== 'object' || tls === null || typeof tls.key !== 'string' || typeof tls.cert !== 'string')
+  ) {
+    throw new TypeError(
+      'startSalesforceEmulator: option "tls" must be a boolean or { key, cert } PEM strings',
+    );
+  }
   for (const key of nonNegative) {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { defaultFaultBody, type EmulatorFault, type FaultTable, watchDisconnect } from '../faults.js';
@@ -6,6 +7,7 @@ import type { EmulatorStats } from '../stats.js';
 import { parseVersionSegment } from '../versions.js';
 import { EmulatorHttpError, EmulatorOAuthError, notFound } from './errors.js';
 import type { EmulatorRouter } from './router.js';
+import type { TlsMaterial } from './self-signed.js';
 import type {
   EmulatorHttpMethod,
   EmulatorRequestContext,
@@ -38,15 +40,24 @@ export interface EmulatorServerDependencies {
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']);
 
-/** Starts the node:http server on `host:port` and resolves once it listens. */
+/**
+ * Starts the server on `host:port` — node:http, or node:https with `tls` — and resolves once it
+ * listens.
+ */
 export async function listen(
   deps: EmulatorServerDependencies,
   host: string,
   port: number,
+  tls?: TlsMaterial,
 ): Promise<{ server: Server; baseUrl: string }> {
-  const server = createServer((req, res) => {
-    void handle(deps, req, res, baseUrlOf(server, host));
-  });
+  const scheme = tls ? 'https' : 'http';
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    void handle(deps, req, res, baseUrlOf(server, host, scheme));
+  };
+  // An https.Server is an http.Server over TLS (same request/close API), hence the cast.
+  const server: Server = tls
+    ? (createTlsServer(tls, onRequest) as unknown as Server)
+    : createServer(onRequest);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -55,13 +66,13 @@ export async function listen(
       resolve();
     });
   });
-  return { server, baseUrl: baseUrlOf(server, host) };
+  return { server, baseUrl: baseUrlOf(server, host, scheme) };
 }
 
-function baseUrlOf(server: Server, host: string): string {
+function baseUrlOf(server: Server, host: string, scheme: 'http' | 'https'): string {
   const address = server.address() as AddressInfo | null;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return `http://${shownHost}:${address?.port ?? 0}`;
+  return `${scheme}://${shownHost}:${address?.port ?? 0}`;
 }
 
 function sleep(ms: number): Promise<void> {

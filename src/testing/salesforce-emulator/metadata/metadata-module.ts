@@ -4,6 +4,7 @@ import { CONVERTED_STATUSES } from '../soap/convert-lead.js';
 import { readSoapCall } from '../soap/soap-endpoint.js';
 import { SoapFault, soapFaultXml, xmlElement, xmlText } from '../soap/soap-envelope.js';
 import type { ObjectSchema, ResolvedField } from '../store/schema.js';
+import { CustomObjectMetadata, type MetadataComponent } from './custom-objects.js';
 
 const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
 const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
@@ -36,7 +37,9 @@ const FIELD_TYPES: Readonly<Record<string, string>> = {
 export const metadataModule: EmulatorModule = {
   name: 'metadata',
   create(context) {
-    const handler = (request: EmulatorRequestContext): Promise<EmulatorResponse> => handle(context, request);
+    const objects = new CustomObjectMetadata(context);
+    const handler = (request: EmulatorRequestContext): Promise<EmulatorResponse> =>
+      handle(context, objects, request);
     for (const pattern of ['/services/Soap/m/:soapVersion', '/services/Soap/m/:soapVersion/:orgId']) {
       context.router.add({ method: 'POST', pattern, kind: 'public', name: `POST ${pattern}`, handler });
     }
@@ -46,12 +49,16 @@ export const metadataModule: EmulatorModule = {
 
 async function handle(
   context: EmulatorModuleContext,
+  objects: CustomObjectMetadata,
   request: EmulatorRequestContext,
 ): Promise<EmulatorResponse> {
   try {
-    const soap = await readSoapCall(context, request);
+    const soap = await readSoapCall(context, request, { attributes: true });
+    soap.body = plain(soap.body) as Record<string, unknown>;
+    const write = writeCall(objects, soap.operation, soap.body);
+    if (write !== undefined) return xmlResponse(soap.operation, write);
     if (soap.operation === 'listMetadata')
-      return xmlResponse('listMetadata', listMetadata(context, soap.body));
+      return xmlResponse('listMetadata', listMetadata(context, objects, soap.body));
     if (soap.operation !== 'readMetadata') {
       throw new SoapFault(
         'soapenv:Client',
@@ -69,7 +76,10 @@ async function handle(
     }
     // An unknown component still gets its (empty) record, so results line up with fullNames.
     const records = fullNames
-      .map((fullName) => readRecord(context, type, fullName) ?? `<records xsi:type="${xmlText(type)}"/>`)
+      .map(
+        (fullName) =>
+          readRecord(context, objects, type, fullName) ?? `<records xsi:type="${xmlText(type)}"/>`,
+      )
       .join('');
     return xmlResponse('readMetadata', `<result>${records}</result>`);
   } catch (error) {
@@ -94,7 +104,11 @@ function xmlResponse(operation: string, content: string): EmulatorResponse {
  * component — every object for `CustomObject`, every custom field for `CustomField`; other types
  * list nothing.
  */
-function listMetadata(context: EmulatorModuleContext, body: Record<string, unknown>): string {
+function listMetadata(
+  context: EmulatorModuleContext,
+  objects: CustomObjectMetadata,
+  body: Record<string, unknown>,
+): string {
   const raw = body.queries;
   const queries = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as Array<
     Record<string, unknown>
@@ -102,14 +116,14 @@ function listMetadata(context: EmulatorModuleContext, body: Record<string, unkno
   if (queries.length > 3)
     throw new SoapFault('INVALID_CROSS_REFERENCE_KEY', 'listMetadata accepts at most 3 queries');
   const modified = context.store.schemaModifiedAt.toISOString();
-  const file = (type: string, fullName: string, fileName: string): string =>
+  const file = (type: string, fullName: string, fileName: string, id = ''): string =>
     '<result>' +
     xmlElement('createdById', context.userId) +
     xmlElement('createdByName', 'Emulator User') +
     xmlElement('createdDate', modified) +
     xmlElement('fileName', fileName) +
     xmlElement('fullName', fullName) +
-    xmlElement('id', '') +
+    xmlElement('id', id) +
     xmlElement('lastModifiedById', context.userId) +
     xmlElement('lastModifiedByName', 'Emulator User') +
     xmlElement('lastModifiedDate', modified) +
@@ -121,7 +135,10 @@ function listMetadata(context: EmulatorModuleContext, body: Record<string, unkno
       const type = String(query?.type ?? '').trim();
       const schemas = context.store.schemas();
       if (type === 'CustomObject')
-        return schemas.map((s) => file(type, s.name, `objects/${s.name}.object`)).join('');
+        return schemas
+          .filter((s) => s.keyPrefix !== '')
+          .map((s) => file(type, s.name, `objects/${s.name}.object`, objects.idOf(s.name)))
+          .join('');
       if (type === 'CustomField')
         return schemas
           .flatMap((s) => s.fields.filter((f) => f.custom).map((f) => `${s.name}.${f.name}`))
@@ -133,7 +150,17 @@ function listMetadata(context: EmulatorModuleContext, body: Record<string, unkno
 }
 
 /** One `<records xsi:type="…">`, or undefined when the component does not exist. */
-function readRecord(context: EmulatorModuleContext, type: string, fullName: string): string | undefined {
+function readRecord(
+  context: EmulatorModuleContext,
+  objects: CustomObjectMetadata,
+  type: string,
+  fullName: string,
+): string | undefined {
+  if (type === 'CustomObject') {
+    return objects.read(fullName, (schema, fieldName) =>
+      fieldXml(schema, schema.field(fieldName) as ResolvedField, fieldName),
+    );
+  }
   if (type === 'LeadConvertSettings' && fullName === 'LeadConvertSettings') {
     return (
       '<records xsi:type="LeadConvertSettings">' +
@@ -151,8 +178,13 @@ function readRecord(context: EmulatorModuleContext, type: string, fullName: stri
   return `<records xsi:type="CustomField">${fieldXml(schema, field)}</records>`;
 }
 
-function fieldXml(schema: ObjectSchema, field: ResolvedField): string {
-  let xml = xmlElement('fullName', `${schema.name}.${field.name}`);
+/** A field's `CustomField` properties; `fullName` is `Object.Field` unless given (inside a CustomObject). */
+function fieldXml(
+  schema: ObjectSchema,
+  field: ResolvedField,
+  fullName = `${schema.name}.${field.name}`,
+): string {
+  let xml = xmlElement('fullName', fullName);
   if (field.externalId) xml += xmlElement('externalId', true);
   xml += xmlElement('label', field.label);
   if (field.length > 0 && (field.type === 'string' || field.type === 'textarea'))
@@ -179,4 +211,61 @@ function fieldXml(schema: ObjectSchema, field: ResolvedField): string {
   xml += xmlElement('type', FIELD_TYPES[field.type] ?? 'Text');
   if (field.unique) xml += xmlElement('unique', true);
   return xml;
+}
+
+/**
+ * The CRUD calls (`createMetadata`, `updateMetadata`, `upsertMetadata`, `deleteMetadata`,
+ * `renameMetadata`) for `CustomObject` (and `createMetadata` of a `CustomField`); `undefined`
+ * for any other operation.
+ */
+function writeCall(
+  objects: CustomObjectMetadata,
+  operation: string,
+  body: Record<string, unknown>,
+): string | undefined {
+  const list = (value: unknown): unknown[] =>
+    Array.isArray(value) ? value : value === undefined ? [] : [value];
+  const components = (): MetadataComponent[] =>
+    list(body.metadata).map((item) =>
+      typeof item === 'object' && item !== null ? (item as MetadataComponent) : {},
+    );
+  switch (operation) {
+    case 'createMetadata':
+      return objects.create(components());
+    case 'updateMetadata':
+      return objects.update(components());
+    case 'upsertMetadata':
+      return objects.upsert(components());
+    case 'deleteMetadata':
+      return objects.delete(
+        String(body.type ?? ''),
+        list(body.fullNames).map((n) => String(n).trim()),
+      );
+    case 'renameMetadata':
+      return objects.rename(
+        String(body.type ?? ''),
+        String(body.oldFullName ?? '').trim(),
+        String(body.newFullName ?? '').trim(),
+      );
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Parsed XML with attributes → plain values: `xsi:nil="true"` → null, text with attributes → the
+ * text; `@type` (`xsi:type`) is kept on components, other attributes dropped.
+ */
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  if (record['@nil'] === 'true') return null;
+  if ('#text' in record) return record['#text'];
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(record)) {
+    if (key.startsWith('@') && key !== '@type') continue;
+    out[key] = plain(item);
+  }
+  return out;
 }

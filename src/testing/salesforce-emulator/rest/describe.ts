@@ -25,7 +25,7 @@ export function describeGlobalEntry(schema: ObjectSchema, version: string): Reco
     hasSubtypes: false,
     isInterface: false,
     isSubtype: false,
-    keyPrefix: schema.keyPrefix,
+    keyPrefix: schema.keyPrefix === '' ? null : schema.keyPrefix,
     label: schema.label,
     labelPlural: schema.labelPlural,
     layoutable: true,
@@ -63,9 +63,11 @@ const SOAP_TYPES: Record<string, string> = {
   percent: 'xsd:double',
   int: 'xsd:int',
   address: 'urn:address',
+  base64: 'xsd:base64Binary',
 };
 
-function describeField(field: ResolvedField): Record<string, unknown> {
+/** One entry of describe `fields[]`. */
+export function describeField(field: ResolvedField): Record<string, unknown> {
   const textual = ![
     'boolean',
     'date',
@@ -77,7 +79,7 @@ function describeField(field: ResolvedField): Record<string, unknown> {
     'address',
   ].includes(field.type);
   // Compound fields can be selected but not filtered, grouped or sorted on.
-  const plain = field.type !== 'textarea' && field.type !== 'address';
+  const plain = field.type !== 'textarea' && field.type !== 'address' && field.type !== 'base64';
   return {
     aggregatable: plain,
     autoNumber: false,

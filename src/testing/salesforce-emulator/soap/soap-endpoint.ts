@@ -14,6 +14,7 @@ import { MAX_SOAP_BODY_BYTES, parseSoapRequest, SoapFault, type SoapRequest } fr
 export async function readSoapCall(
   context: EmulatorModuleContext,
   request: EmulatorRequestContext,
+  options: { attributes?: boolean } = {},
 ): Promise<SoapRequest> {
   const version = /^(\d{2})\.0$/.exec(request.params.soapVersion ?? '');
   const number = version ? Number(version[1]) : Number.NaN;
@@ -28,7 +29,7 @@ export async function readSoapCall(
     request.req.resume();
     throw new SoapFault('soapenv:Client', 'The request body is too large', true);
   }
-  const soap = parseSoapRequest((await request.body()).toString('utf8'));
+  const soap = parseSoapRequest((await request.body()).toString('utf8'), options);
   if (!soap.sessionId || !context.authenticate(soap.sessionId)) {
     throw new SoapFault('INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader: Illegal Session');
   }

@@ -33,9 +33,11 @@ export interface SoapRequest {
   body: Record<string, unknown>;
 }
 
-function createParser(): XMLParser {
+function createParser(attributes: boolean): XMLParser {
   return new XMLParser({
-    ignoreAttributes: true,
+    // Metadata calls need `xsi:type` (read as `@type`) and `xsi:nil` (`@nil`); the partner API not.
+    ignoreAttributes: !attributes,
+    attributeNamePrefix: '@',
     removeNSPrefix: true,
     parseTagValue: false,
     trimValues: false,
@@ -50,15 +52,17 @@ function createParser(): XMLParser {
  * Parses a SOAP 1.1 envelope. Documents with a DOCTYPE are refused outright (no DTDs, no entity
  * expansion), as Salesforce's parser refuses them.
  *
+ * `attributes` keeps element attributes (namespace prefix removed, `@` before the name).
+ *
  * @throws {SoapFault} for DOCTYPE, malformed XML or a missing Body operation.
  */
-export function parseSoapRequest(xml: string): SoapRequest {
+export function parseSoapRequest(xml: string, options: { attributes?: boolean } = {}): SoapRequest {
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
     throw new SoapFault('soapenv:Client', 'DOCTYPE is not allowed in SOAP requests', true);
   }
   let document: Record<string, unknown>;
   try {
-    document = createParser().parse(xml, true) as Record<string, unknown>;
+    document = createParser(options.attributes ?? false).parse(xml, true) as Record<string, unknown>;
   } catch (error) {
     throw new SoapFault(
       'soapenv:Client',
@@ -69,7 +73,7 @@ export function parseSoapRequest(xml: string): SoapRequest {
   const envelope = asRecord(document.Envelope);
   const body = asRecord(envelope?.Body);
   if (!envelope || !body) throw new SoapFault('soapenv:Client', 'Missing SOAP Envelope or Body', true);
-  const operation = Object.keys(body).find((key) => !key.startsWith('?'));
+  const operation = Object.keys(body).find((key) => !key.startsWith('?') && !key.startsWith('@'));
   if (!operation) throw new SoapFault('soapenv:Client', 'The SOAP Body has no operation element', true);
   const header = asRecord(envelope.Header);
   const sessionId = asRecord(header?.SessionHeader)?.sessionId;

@@ -4,6 +4,7 @@ import { isSalesforceIdShape, toId18 } from '../ids.js';
 import { readField } from '../store/compound.js';
 import type { OrgStore } from '../store/org-store.js';
 import type { EmulatorRecord, ObjectSchema, ResolvedField } from '../store/schema.js';
+import { activityRows, activityView } from './activity-views.js';
 import {
   type DateRange,
   dateLiteralRange,
@@ -80,12 +81,23 @@ class QueryRunner {
     private readonly store: OrgStore,
     private readonly soql: string,
     private readonly options: ExecuteSoqlOptions,
+    /** A child sub-query: the only place activity views may be read. */
+    private readonly nested = false,
   ) {
     this.version = options.apiVersion ?? 62;
   }
 
   run(query: Query): EmulatorQueryResult {
     const schema = this.objectSchema(query.sObject ?? '');
+    if (!this.nested && activityView(schema.name) !== undefined) {
+      // Object Reference: ActivityHistory/OpenActivity support describeSObjects() only; their rows
+      // are read as a relationship sub-query of the parent (`(SELECT … FROM ActivityHistories)`).
+      throw new EmulatorHttpError(
+        400,
+        'INVALID_TYPE_FOR_OPERATION',
+        `entity type ${schema.name} does not support query`,
+      );
+    }
     if (query.having) {
       throw new EmulatorHttpError(400, 'MALFORMED_QUERY', 'HAVING is not supported by the emulator');
     }
@@ -237,6 +249,8 @@ class QueryRunner {
   /** Uses the id / external-id indexes when a top-level conjunct pins the key. */
   private candidates(schema: ObjectSchema, query: Query): EmulatorRecord[] {
     const includeDeleted = this.options.includeDeleted ?? false;
+    const closed = activityView(schema.name);
+    if (closed !== undefined) return activityRows(this.store, closed, includeDeleted);
     if (query.where) {
       const tree = buildTree(query.where);
       const conjuncts = tree.kind === 'and' ? tree.nodes : [tree];
@@ -705,7 +719,7 @@ class QueryRunner {
       );
     }
     const childSchema = this.store.schema(child.childSObject) as ObjectSchema;
-    const runner = new QueryRunner(this.store, this.soql, this.options);
+    const runner = new QueryRunner(this.store, this.soql, this.options, true);
     return (row, out) => {
       const where = {
         left: { field: child.field, operator: '=', literalType: 'STRING', value: `'${row.Id}'` },

@@ -265,9 +265,64 @@ export class OrgStore {
       });
     }
     this.tables.set(schema.name.toLowerCase(), table);
-    this.byPrefix.set(schema.keyPrefix, table);
+    // Views such as ActivityHistory have no key prefix of their own (their rows are tasks).
+    if (schema.keyPrefix !== '') this.byPrefix.set(schema.keyPrefix, table);
     this.linkChildRelationships();
     return schema;
+  }
+
+  /**
+   * Renames or relabels an object (Metadata API `renameMetadata` / `updateMetadata` of a
+   * `CustomObject`): records, ids and indexes stay; lookups of other objects follow the new name.
+   *
+   * @throws {Error} for an unknown object or a new name that is taken.
+   */
+  redefineObject(
+    sobject: string,
+    changes: { name?: string; label?: string; labelPlural?: string },
+  ): ObjectSchema {
+    const table = this.requireTable(sobject);
+    const old = table.schema;
+    const name = changes.name ?? old.name;
+    if (name.toLowerCase() !== old.name.toLowerCase() && this.tables.has(name.toLowerCase()))
+      throw new Error(`sObject type ${name} already exists`);
+    const schema = new ObjectSchema({
+      name,
+      label: changes.label ?? old.label,
+      labelPlural: changes.labelPlural ?? old.labelPlural,
+      keyPrefix: old.keyPrefix,
+      createable: old.createable,
+      updateable: old.updateable,
+      deletable: old.deletable,
+      uniqueTogether: old.uniqueTogether,
+      ...(old.derive ? { derive: old.derive } : {}),
+      fields: old.fields.map((field) => ({ ...field }) as EmulatorFieldDefinition),
+    });
+    this.schemaModifiedAt = this.clock.now();
+    this.tables.delete(old.name.toLowerCase());
+    table.schema = schema;
+    table.plan = undefined;
+    this.tables.set(name.toLowerCase(), table);
+    if (schema.keyPrefix !== '') this.byPrefix.set(schema.keyPrefix, table);
+    for (const other of this.tables.values())
+      for (const field of other.schema.fields)
+        for (const [i, target] of field.referenceTo.entries())
+          if (target.toLowerCase() === old.name.toLowerCase()) field.referenceTo[i] = name;
+    this.linkChildRelationships();
+    return schema;
+  }
+
+  /**
+   * Removes an object with its records (Metadata API `deleteMetadata` of a `CustomObject`).
+   *
+   * @throws {Error} for an unknown object.
+   */
+  removeObject(sobject: string): void {
+    const table = this.requireTable(sobject);
+    this.schemaModifiedAt = this.clock.now();
+    this.tables.delete(table.schema.name.toLowerCase());
+    if (this.byPrefix.get(table.schema.keyPrefix) === table) this.byPrefix.delete(table.schema.keyPrefix);
+    this.linkChildRelationships();
   }
 
   /**

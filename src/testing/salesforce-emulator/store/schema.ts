@@ -17,7 +17,9 @@ export type EmulatorFieldType =
   | 'textarea'
   | 'url'
   /** A compound address (`BillingAddress`): read-only, read as an object of its components. */
-  | 'address';
+  | 'address'
+  /** Binary content as base64 text (e.g. a static resource's `Body`); REST reads it from a blob URL. */
+  | 'base64';
 
 /** A value as stored and returned in JSON. Dates are `YYYY-MM-DD`, datetimes `…T…000+0000`. */
 export type EmulatorValue = string | number | boolean | null;

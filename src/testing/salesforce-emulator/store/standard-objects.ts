@@ -1,4 +1,5 @@
 import { accountDefinition } from './objects/account.js';
+import { activityHistoryDefinition, openActivityDefinition } from './objects/activity.js';
 import { campaignDefinition, campaignMemberDefinition } from './objects/campaign.js';
 import { contactDefinition } from './objects/contact.js';
 import { individualDefinition } from './objects/individual.js';
@@ -24,6 +25,8 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
     campaignDefinition(),
     campaignMemberDefinition(),
     taskDefinition(),
+    activityHistoryDefinition(),
+    openActivityDefinition(),
     individualDefinition(),
     userDefinition(),
     organizationDefinition(),

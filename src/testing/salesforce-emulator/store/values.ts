@@ -57,6 +57,12 @@ export function coerceValue(
       if (!date) throw typeMismatch(field, String(value));
       return formatDateTime(date);
     }
+    case 'base64': {
+      const text = String(value).replace(/\s+/g, '');
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1)
+        throw typeMismatch(field, '(binary)');
+      return text === '' ? null : text;
+    }
     case 'id':
     case 'reference': {
       const text = String(value);

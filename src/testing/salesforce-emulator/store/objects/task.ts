@@ -1,5 +1,6 @@
 import { SALESFORCE_KEY_PREFIXES } from '../../ids.js';
 import type { EmulatorObjectDefinition } from '../schema.js';
+import { deriveTaskFields } from './activity.js';
 import { owner, readOnly, systemFields } from './common.js';
 
 /** Task (Object Reference "Task"): an activity on a person (`WhoId`) and/or a record (`WhatId`). */
@@ -9,6 +10,7 @@ export function taskDefinition(): EmulatorObjectDefinition {
     label: 'Task',
     labelPlural: 'Tasks',
     keyPrefix: SALESFORCE_KEY_PREFIXES.Task,
+    derive: deriveTaskFields,
     fields: [
       ...systemFields(),
       {
