@@ -115,26 +115,8 @@ export async function recordUncertain(
       ? (error.providerCode ?? error.code)
       : 'UNKNOWN';
   const rows = new Map(otherRows);
-  for (const { mapped, row } of batch) {
-    const state = readContactState(row?.state);
-    state.uncertain = addPendingWrite(
-      state.uncertain,
-      { hash: mapped.hash, fields: mapped.fields },
-      now,
-      ctx.uncertainSettleMs,
-    );
-    rows.set(mapped.externalId, {
-      integrationId: ctx.integrationId,
-      entityType: 'contact',
-      externalId: mapped.externalId,
-      crmId: row?.crmId ?? null,
-      status: 'uncertain',
-      direction: 'to_crm',
-      contentHash: mapped.hash,
-      lastSyncedAt: row?.lastSyncedAt ?? null,
-      lastError: storedError(code, 'The write was sent but its answer never came', mapped.contact),
-      state: writeContactState(state),
-    });
+  for (const candidate of batch) {
+    rows.set(candidate.mapped.externalId, uncertainRow(ctx, candidate, code, now));
     ctx.report.report.uncertain += 1;
   }
   try {
@@ -166,7 +148,7 @@ export function uncertainResultRow(
 ): CrmSyncStatusRow | null {
   if (ctx.dryRun || !result || result.success || !UNKNOWN_OUTCOME_CODES.has(result.error?.code ?? ''))
     return null;
-  const { mapped, row } = candidate;
+  const { mapped } = candidate;
   const code = result.error?.code ?? 'CONNECTION';
   ctx.report.fail({
     externalId: mapped.externalId,
@@ -177,6 +159,16 @@ export function uncertainResultRow(
     needsAttention: false,
   });
   ctx.report.report.uncertain += 1;
+  return uncertainRow(ctx, candidate, code, now);
+}
+
+/** The `uncertain` status row of a record whose write may have landed: the version sent is kept. */
+function uncertainRow(
+  ctx: SyncRunContext,
+  { mapped, row }: { mapped: SyncMappedContact; row: CrmSyncStatusRow | null },
+  code: string,
+  now: Date,
+): CrmSyncStatusRow {
   const state = readContactState(row?.state);
   state.uncertain = addPendingWrite(
     state.uncertain,
