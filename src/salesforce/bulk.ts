@@ -556,9 +556,11 @@ async function uploadCsv(
 
 /**
  * Wait for the job to end. Without a prediction, waits double from 250 ms up to `pollIntervalMs`.
- * A prediction comes from the job's own progress (rows processed between two polls) or, for the
- * first poll, from how long this call's previous job took per row; the wait is then about 90% of
- * the predicted rest (never past 30 s), so a large job costs a few polls.
+ * The first wait of a job is predicted from how long this call's previous job took per row (80%
+ * of it: a job that runs faster is not overslept). Later waits come from the job's own progress
+ * (rows processed since it was closed): 90% of the predicted rest, but never longer than the job
+ * has run so far, so a rate read early and noisy cannot oversleep much. A large job costs a few
+ * polls rather than one every `pollIntervalMs`.
  */
 async function pollJob(
   args: BulkUpsertArguments,
@@ -570,11 +572,11 @@ async function pollJob(
   const started = Date.now();
   const shortest = Math.min(MIN_POLL_MS, args.options.pollIntervalMs);
   let delay = shortest;
-  let predicted = pace.msPerRow !== undefined ? pace.msPerRow * rows : undefined;
-  let last = { at: started, processed: 0 };
+  let wait =
+    pace.msPerRow !== undefined
+      ? Math.max(shortest, Math.min(0.8 * pace.msPerRow * rows, MAX_PREDICTED_POLL_MS))
+      : shortest;
   for (;;) {
-    const wait =
-      predicted !== undefined ? Math.max(delay, Math.min(predicted * 0.9, MAX_PREDICTED_POLL_MS)) : delay;
     await args.sleep(wait, args.signal);
     const info = await args.client.request<JobInfo>(
       'check bulk ingest job',
@@ -603,15 +605,15 @@ async function pollJob(
       });
     }
     const processed = info.numberRecordsProcessed ?? 0;
-    if (processed > last.processed && now > last.at) {
-      predicted = ((rows - processed) * (now - last.at)) / (processed - last.processed);
-      delay = shortest;
+    const elapsed = now - started;
+    if (processed > 0 && processed < rows) {
+      const rest = ((rows - processed) * elapsed) / processed;
+      wait = Math.max(shortest, Math.min(0.9 * rest, elapsed, MAX_PREDICTED_POLL_MS));
     } else {
-      // No progress seen (queued, or the org does not report it): back off.
-      predicted = undefined;
+      // No progress reported (queued, or an org that does not count): back off.
       delay = Math.min(delay * 2, Math.max(args.options.pollIntervalMs, shortest));
+      wait = delay;
     }
-    last = { at: now, processed };
   }
 }
 
