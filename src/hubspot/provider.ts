@@ -1,3 +1,4 @@
+import { applyBulkResultOptions } from '../core/bulk-results.js';
 import { type CrmApiUsage, CrmUnsupportedFeatureError } from '../core/errors.js';
 import { createRedactingLogger, silentLogger } from '../core/logger.js';
 import type {
@@ -150,7 +151,9 @@ export class HubSpotProvider implements CrmProvider {
     input: Iterable<CrmContactInput> | AsyncIterable<CrmContactInput>,
     options?: CrmBulkSyncOptions,
   ): Promise<CrmBulkSyncResult> {
-    return contacts.bulkSyncContacts(this.#context, input, options);
+    return contacts
+      .bulkSyncContacts(this.#context, input, options)
+      .then((result) => applyBulkResultOptions(result, options));
   }
 
   listContactChanges(cursor: string | null, options?: CrmCallOptions): AsyncIterable<CrmContactChangeBatch> {
@@ -184,7 +187,9 @@ export class HubSpotProvider implements CrmProvider {
     input: Iterable<CrmEmailActivityInput> | AsyncIterable<CrmEmailActivityInput>,
     options?: CrmBulkSyncOptions,
   ): Promise<CrmBulkSyncResult> {
-    return activities.logEmailActivities(this.#context, input, options);
+    return activities
+      .logEmailActivities(this.#context, input, options)
+      .then((result) => applyBulkResultOptions(result, options));
   }
 
   syncListMembership(list: CrmListInput, options?: CrmCallOptions): Promise<CrmListSyncResult> {
