@@ -36,8 +36,9 @@ export interface SalesforceBulkOptions {
   /**
    * Start a new job after this many rows. Every row of the job in flight is tracked until its
    * result is read (about 100 bytes of heap each), so this bounds memory; a crash loses at most
-   * one job's results. Fewer, larger jobs cost fewer API calls (about five per job).
-   * @default 200000
+   * one job's results. Fewer, larger jobs cost fewer API calls (about six per job); the default
+   * keeps a job within a 64 MB V8 heap.
+   * @default 150000
    */
   maxJobRecords?: number;
   /**
@@ -56,7 +57,7 @@ export const DEFAULT_BULK: ResolvedBulkOptions = {
   pollIntervalMs: 2_000,
   pollTimeoutMs: 30 * 60_000,
   maxJobBytes: 100_000_000,
-  maxJobRecords: 200_000,
+  maxJobRecords: 150_000,
   uploadTimeoutMs: 15 * 60_000,
 };
 
@@ -121,8 +122,16 @@ interface PendingRow {
   externalId: string;
 }
 
-/** Rows of the job in flight by normalised key. */
-type PendingRows = Map<string, PendingRow>;
+/**
+ * Rows of the job in flight by normalised key: the input index alone when the key is the row's
+ * external id (the usual case, and half the memory), else index and external id.
+ */
+type PendingRows = Map<string, number | PendingRow>;
+
+/** The row behind a {@link PendingRows} entry. */
+function pendingRow(key: string, entry: number | PendingRow): PendingRow {
+  return typeof entry === 'number' ? { index: entry, externalId: key } : entry;
+}
 
 const ROWS_PER_CHUNK = 500;
 /** Longest wait for a job-abort call (cleanup after a failure or an abort). */
@@ -283,7 +292,10 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
           bytes + 3 * line.length > args.options.maxJobBytes ? Buffer.byteLength(line) : line.length;
         if (pending.size > 0 && bytes + size > args.options.maxJobBytes) break;
         bytes += size;
-        pending.set(key, { index: row.index, externalId: row.externalId });
+        pending.set(
+          key,
+          key === row.externalId ? row.index : { index: row.index, externalId: row.externalId },
+        );
         at += 1;
         chunk += line;
         inChunk += 1;
@@ -679,9 +691,10 @@ async function collectResults(
   const failedCount = info.numberRecordsFailed ?? 0;
   const take = (key: string): PendingRow | undefined => {
     const normalised = normalise(key);
-    const row = pending.get(normalised);
-    if (row !== undefined) pending.delete(normalised);
-    return row;
+    const entry = pending.get(normalised);
+    if (entry === undefined) return undefined;
+    pending.delete(normalised);
+    return pendingRow(normalised, entry);
   };
   let text = await getText(args, `${base}/${info.id}/successfulResults`, 'read bulk successful results');
   await forEachResult(text, [keyColumn, 'sf__Id', 'sf__Created'], ([key = '', id = '', created = '']) => {
@@ -731,7 +744,8 @@ async function collectResults(
     }
   }
   // Anything still unaccounted for is reported, never silently dropped.
-  for (const row of pending.values()) {
+  for (const [key, entry] of pending) {
+    const row = pendingRow(key, entry);
     await args.onResult({
       index: row.index,
       externalId: row.externalId,

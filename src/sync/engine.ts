@@ -104,11 +104,12 @@ export interface SyncEngineOptions {
    */
   batchSize?: number;
   /**
-   * Most changed records a push hands to the provider in one `bulkSyncContacts` call. Calls start
-   * at `batchSize` records and grow fourfold up to this, so a large push runs in a few large Bulk
-   * API jobs (about five API calls each) while status rows are still written `batchSize` at a time.
-   * A crash re-sends at most one call's records (they are upserts: nothing is duplicated).
-   * @default 200000, or `batchSize` when `batchSize` is set (one call per batch, as before this
+   * Most changed records a push hands to the provider in one `bulkSyncContacts` call. The first
+   * call gets `batchSize` records (a quick first outcome), later ones up to this, so a large push
+   * runs in a few large Bulk API jobs (about six API calls each) while status rows are still
+   * written `batchSize` at a time. A crash re-sends at most one call's records (they are upserts:
+   * nothing is duplicated). Match it to the provider's job size (Salesforce: `bulk.maxJobRecords`).
+   * @default 150000, or `batchSize` when `batchSize` is set (one call per batch, as before this
    * option existed)
    */
   maxRecordsPerCall?: number;
@@ -304,7 +305,7 @@ export class SyncEngine {
       positive(
         'maxRecordsPerCall',
         options.maxRecordsPerCall,
-        options.batchSize !== undefined ? this.#batchSize : 200_000,
+        options.batchSize !== undefined ? this.#batchSize : 150_000,
       ),
     );
     this.#bulkMode = options.bulkMode ?? 'auto';

@@ -95,8 +95,8 @@ export function progressOf(report: SyncReport): SyncProgress {
 /**
  * Push loop: chunk the source, skip unchanged records, send the rest, persist outcomes. The
  * changed records of many chunks go to the provider in one `bulkSyncContacts` call (a segment):
- * the first call gets `batchSize` records, each next one four times as many, up to
- * `maxRecordsPerCall`, so a big push runs in a few large Bulk jobs. Results stream back through
+ * the first call gets `batchSize` records, later ones up to `maxRecordsPerCall`, so a big push
+ * runs in a few large Bulk jobs. Results stream back through
  * `onResult` and status rows are written `batchSize` at a time; what the engine must remember about
  * a record until its result arrives is kept off the V8 heap ({@link PendingPushes}).
  */
@@ -124,12 +124,9 @@ export async function runPush(
   let limit = ctx.batchSize;
   while (!segment.done && !segment.stopped) {
     await sendSegment(ctx, chunks, segment, limit, options, run);
-    limit = Math.min(limit * SEGMENT_GROWTH, Math.max(ctx.batchSize, ctx.maxRecordsPerCall));
+    limit = Math.max(ctx.batchSize, ctx.maxRecordsPerCall);
   }
 }
-
-/** How much larger each provider call of a push may be than the one before. */
-const SEGMENT_GROWTH = 4;
 
 interface PushRunState {
   progress: ProgressEmitter;

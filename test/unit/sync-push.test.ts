@@ -183,7 +183,7 @@ describe('SyncEngine.pushContacts', () => {
     };
     const report = await engine.pushContacts(contacts(350));
     expect(report).toMatchObject({ created: 350, failed: 0 });
-    // batchSize first, then four times as many per call, never past maxRecordsPerCall.
+    // batchSize first, then whole batches up to maxRecordsPerCall.
     expect(provider.calls.filter((c) => c.method === 'bulkSyncContacts').map((c) => c.records)).toEqual([
       100, 100, 150,
     ]);
