@@ -225,7 +225,11 @@ async function runSync(): Promise<void> {
           success: report.created + report.updated,
           failed: report.failed,
           reportedApiCalls: report.apiCalls,
-          again: { wallMs: performance.now() - started, unchanged: again.unchanged, apiCalls: again.apiCalls },
+          again: {
+            wallMs: performance.now() - started,
+            unchanged: again.unchanged,
+            apiCalls: again.apiCalls,
+          },
         };
         await storage.close();
       } finally {
@@ -368,7 +372,9 @@ async function orchestrate(): Promise<void> {
     ]);
   }
   emulator.send({ id: -1, type: 'stop' });
-  console.log('| impl | heap cap | wall s | vs floor | API calls | peak heap MB | peak RSS MB | unchanged re-push |');
+  console.log(
+    '| impl | heap cap | wall s | vs floor | API calls | peak heap MB | peak RSS MB | unchanged re-push |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 }
