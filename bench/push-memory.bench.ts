@@ -92,10 +92,21 @@ function sampler() {
     rss = Math.max(rss, usage.rss);
   };
   const timer = setInterval(sample, 50);
+  // BENCH_TRACE_HEAP=1: the heap every 10 s on stderr, to see where a run grows.
+  const started = performance.now();
+  const trace = process.env.BENCH_TRACE_HEAP
+    ? setInterval(() => {
+        const usage = process.memoryUsage();
+        console.error(
+          `heap ${((performance.now() - started) / 1000).toFixed(0)} s: ${(usage.heapUsed / 1048576).toFixed(0)} MB used, rss ${(usage.rss / 1048576).toFixed(0)} MB`,
+        );
+      }, 10_000)
+    : undefined;
   return {
     stop() {
       sample();
       clearInterval(timer);
+      if (trace) clearInterval(trace);
       return {
         peakHeapMb: heap / 1024 / 1024,
         peakRssMb: Math.max(rss / 1024 / 1024, process.resourceUsage().maxRSS / 1024),

@@ -128,6 +128,9 @@ export async function runPush(
   }
 }
 
+/** Most outcome rows buffered before a write while results stream in. */
+const RESULT_ROWS_PER_WRITE = 2_000;
+
 interface PushRunState {
   progress: ProgressEmitter;
   /** Records sent and answered so far in this run. */
@@ -287,7 +290,8 @@ async function sendSegment(
       onResult: (outcome, position) => {
         if (position < 0 || position >= pending.size || isAnswered(position)) return;
         rows.push(settle(position, outcome));
-        if (rows.length >= ctx.batchSize) return flush();
+        // Written in slices while a large job's results stream in: the buffer stays small.
+        if (rows.length >= Math.min(ctx.batchSize, RESULT_ROWS_PER_WRITE)) return flush();
       },
     });
   } catch (error) {
