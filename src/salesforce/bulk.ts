@@ -568,11 +568,12 @@ async function uploadCsv(
 
 /**
  * Wait for the job to end. Without a prediction, waits double from 250 ms up to `pollIntervalMs`.
- * The first wait of a job is predicted from how long this call's previous job took per row (80%
- * of it: a job that runs faster is not overslept). Later waits come from the job's own progress
+ * The first wait of a job is predicted from how long this call's previous job took per row (90%
+ * of it: a job that runs faster is not overslept much). Later waits come from the job's own progress
  * (rows processed since it was closed): 90% of the predicted rest, but never longer than the job
- * has run so far, so a rate read early and noisy cannot oversleep much. A large job costs a few
- * polls rather than one every `pollIntervalMs`.
+ * has run so far, so a rate read early and noisy cannot oversleep much; once every row is
+ * processed, 5% of the time the job has run. A large job costs a few polls rather than one every
+ * `pollIntervalMs`.
  */
 async function pollJob(
   args: BulkUpsertArguments,
@@ -586,7 +587,7 @@ async function pollJob(
   let delay = shortest;
   let wait =
     pace.msPerRow !== undefined
-      ? Math.max(shortest, Math.min(0.8 * pace.msPerRow * rows, MAX_PREDICTED_POLL_MS))
+      ? Math.max(shortest, Math.min(0.9 * pace.msPerRow * rows, MAX_PREDICTED_POLL_MS))
       : shortest;
   for (;;) {
     await args.sleep(wait, args.signal);
@@ -621,6 +622,9 @@ async function pollJob(
     if (processed > 0 && processed < rows) {
       const rest = ((rows - processed) * elapsed) / processed;
       wait = Math.max(shortest, Math.min(0.9 * rest, elapsed, MAX_PREDICTED_POLL_MS));
+    } else if (processed > 0) {
+      // Every row processed, results being written: a short wait in proportion to the job.
+      wait = Math.max(shortest, Math.min(0.05 * elapsed, MAX_PREDICTED_POLL_MS));
     } else {
       // No progress reported (queued, or an org that does not count): back off.
       delay = Math.min(delay * 2, Math.max(args.options.pollIntervalMs, shortest));
