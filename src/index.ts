@@ -10,6 +10,7 @@ import { assertSupportedNode } from './internal/node-floor.js';
 // First, so an old Node fails with one clear line rather than inside a dependency.
 assertSupportedNode();
 
+export { applyBulkResultOptions } from './core/bulk-results.js';
 export type { CrmChangeEvent, CrmChangeEventFields } from './core/change-event.js';
 export type { CrmClock } from './core/clock.js';
 export * from './core/conflict-policy.js';

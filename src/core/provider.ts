@@ -75,6 +75,21 @@ export interface CrmBulkSyncOptions extends CrmCallOptions {
   mode?: 'auto' | 'rest' | 'bulk';
   /** Number of records the caller expects, letting `auto` choose before it has read them all. */
   expectedCount?: number;
+  /**
+   * Called with each record's outcome as soon as it is known (after each Collections call or Bulk
+   * job, so not in input order), with the record's position in the input. A returned promise is
+   * awaited before more results are handed over: a slow consumer (a database write) holds the
+   * provider back instead of results piling up in memory.
+   */
+  onResult?: (result: CrmSyncResult, index: number) => void | Promise<void>;
+  /**
+   * Which per-record results `CrmBulkSyncResult.results` keeps: `all` (one per input record, in
+   * input order) or `failures` (only the failed ones, in input order; successes reach `onResult`
+   * only), so memory stays flat however many records go through. `total`, `success` and `failed`
+   * count every record either way.
+   * @default 'all'
+   */
+  keepResults?: 'all' | 'failures';
 }
 
 /** One page of CRM-side contact changes, as returned by {@link CrmProvider.listContactChanges}. */

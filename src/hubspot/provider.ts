@@ -1,3 +1,4 @@
+import { applyBulkResultOptions } from '../core/bulk-results.js';
 import { type CrmApiUsage, CrmUnsupportedFeatureError } from '../core/errors.js';
 import { createRedactingLogger, silentLogger } from '../core/logger.js';
 import type {
@@ -172,7 +173,9 @@ export class HubSpotProvider implements CrmProvider {
     input: Iterable<CrmContactInput> | AsyncIterable<CrmContactInput>,
     options?: CrmBulkSyncOptions,
   ): Promise<CrmBulkSyncResult> {
-    return contacts.bulkSyncContacts(this.#context, input, options);
+    return contacts
+      .bulkSyncContacts(this.#context, input, options)
+      .then((result) => applyBulkResultOptions(result, options));
   }
 
   listContactChanges(cursor: string | null, options?: CrmCallOptions): AsyncIterable<CrmContactChangeBatch> {
@@ -206,7 +209,9 @@ export class HubSpotProvider implements CrmProvider {
     input: Iterable<CrmEmailActivityInput> | AsyncIterable<CrmEmailActivityInput>,
     options?: CrmBulkSyncOptions,
   ): Promise<CrmBulkSyncResult> {
-    return activities.logEmailActivities(this.#context, input, options);
+    return activities
+      .logEmailActivities(this.#context, input, options)
+      .then((result) => applyBulkResultOptions(result, options));
   }
 
   syncListMembership(list: CrmListInput, options?: CrmCallOptions): Promise<CrmListSyncResult> {

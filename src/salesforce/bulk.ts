@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { parse } from 'csv-parse';
-import { type Options as StringifyOptions, stringify } from 'csv-stringify/sync';
 import { CrmApiError, CrmAuthenticationError, createAbortError, isCrmError } from '../core/errors.js';
 import type { CrmRecordError } from '../core/models.js';
 import type { CrmRemoteJobEvent } from '../core/provider.js';
 import type { CrmSleep } from '../core/sleep.js';
 import type { SalesforceClient } from './client.js';
+import { csvRecords } from './csv-records.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
 import type { SalesforceRecord } from './mapping.js';
 import { isRetryable, retryDelayFor } from './retry.js';
@@ -14,8 +15,11 @@ import type { OperationCounters } from './transport.js';
 /** Tuning of Bulk API 2.0 ingest jobs. */
 export interface SalesforceBulkOptions {
   /**
-   * Longest wait between two job-status polls, in milliseconds. Polls start at 250 ms and double
-   * up to this, so small jobs finish in few API calls and long ones do not spin.
+   * Longest wait between two job-status polls while nothing predicts when the job ends, in
+   * milliseconds. Polls start at 250 ms (or this, when smaller) and double up to this. Once a job
+   * reports progress, or an earlier job of the same call showed how fast the org processes rows,
+   * the next poll waits for about the predicted rest of the job instead (at most 30 s), so a large
+   * job costs a few polls rather than one every `pollIntervalMs`.
    * @default 2000
    */
   pollIntervalMs?: number;
@@ -30,6 +34,14 @@ export interface SalesforceBulkOptions {
    * @default 100000000
    */
   maxJobBytes?: number;
+  /**
+   * Start a new job after this many rows. Every row of the job in flight is tracked until its
+   * result is read (about 100 bytes of heap each), so this bounds memory; a crash loses at most
+   * one job's results. Fewer, larger jobs cost fewer API calls (about six per job); the default
+   * keeps a job within a 64 MB V8 heap.
+   * @default 150000
+   */
+  maxJobRecords?: number;
   /**
    * Longest an upload of one job's CSV may take, in milliseconds (other calls use the provider's
    * `requestTimeoutMs`); it is cancelled and re-sent on a fresh job when it passes this.
@@ -46,6 +58,7 @@ export const DEFAULT_BULK: ResolvedBulkOptions = {
   pollIntervalMs: 2_000,
   pollTimeoutMs: 30 * 60_000,
   maxJobBytes: 100_000_000,
+  maxJobRecords: 150_000,
   uploadTimeoutMs: 15 * 60_000,
 };
 
@@ -53,12 +66,15 @@ export const DEFAULT_BULK: ResolvedBulkOptions = {
 export interface BulkRow {
   index: number;
   key: string;
+  /** The caller's id for the record, handed back with its result. */
+  externalId: string;
   record: SalesforceRecord;
 }
 
 /** The outcome of one uploaded record. */
 export interface BulkRowResult {
   index: number;
+  externalId: string;
   success: boolean;
   crmId?: string;
   created?: boolean;
@@ -78,27 +94,59 @@ export interface BulkUpsertArguments {
   externalIdFieldName: string;
   /** Columns every job's header starts with (the full mapped field set). */
   columns: readonly string[];
-  rows: AsyncIterator<BulkRow>;
+  /** The rows, a batch at a time (a batch may be cut across two jobs). */
+  rows: AsyncIterator<readonly BulkRow[]>;
   options: ResolvedBulkOptions;
   sleep: CrmSleep;
   signal?: AbortSignal | undefined;
   counters: OperationCounters;
-  /** Called once per uploaded row with its outcome (streamed: results are not collected here). */
-  onResult: (result: BulkRowResult) => void;
+  /**
+   * How keys compare (e.g. lower-cased emails): two rows of one job with the same key are not
+   * both sent; the later one goes to `onDuplicate`. Rows of different jobs never clash (the jobs
+   * run one after the other), so nothing is kept across jobs.
+   */
+  normaliseKey?: (key: string) => string;
+  /** A row whose key is already in the job in flight (it is not sent). */
+  onDuplicate: (row: BulkRow) => void | Promise<void>;
+  /**
+   * Called once per uploaded row with its outcome (streamed: results are not collected here).
+   * A returned promise is awaited before the next result is read (backpressure).
+   */
+  onResult: (result: BulkRowResult) => void | Promise<void>;
   /** Called after each job's results were all reported. */
   onJobDone: (report: BulkJobReport) => void;
   /** Told (and awaited) when a job is opened, before it gets data, and when it is over. */
   onRemoteJob?: ((event: CrmRemoteJobEvent) => void | Promise<void>) | undefined;
 }
 
-// Quote what csv-stringify leaves bare but Salesforce's parser would misread: carriage returns
-// (a record separator) and leading/trailing spaces (an unquoted space errors the row).
-const STRINGIFY_OPTIONS: StringifyOptions = { record_delimiter: 'unix', quoted_match: [/\r/, /^\s|\s$/] };
+/** A row of the job in flight, until its result is read. */
+interface PendingRow {
+  index: number;
+  externalId: string;
+}
+
+/**
+ * Rows of the job in flight by normalised key: the input index alone when the key is the row's
+ * external id (the usual case, and half the memory), else index and external id.
+ */
+type PendingRows = Map<string, number | PendingRow>;
+
+/** The row behind a {@link PendingRows} entry. */
+function pendingRow(key: string, entry: number | PendingRow): PendingRow {
+  return typeof entry === 'number' ? { index: entry, externalId: key } : entry;
+}
+
 const ROWS_PER_CHUNK = 500;
 /** Longest wait for a job-abort call (cleanup after a failure or an abort). */
 const ABORT_JOB_TIMEOUT_MS = 10_000;
-/** CSV kept in memory so a job whose upload hit a connection reset can be re-sent once. */
+/** CSV kept (off the V8 heap, as buffers) so a job whose upload hit a connection reset can be re-sent once. */
 const REPLAY_LIMIT_BYTES = 32 * 1024 * 1024;
+/** Shortest wait between two polls. */
+const MIN_POLL_MS = 250;
+/** Longest wait a predicted job end may ask for. */
+const MAX_PREDICTED_POLL_MS = 30_000;
+/** Results handed over between two yields to the event loop. */
+const RESULTS_PER_SLICE = 2_000;
 
 /**
  * A CSV cell for Bulk API 2.0: `#N/A` sets a field to null, an empty cell leaves it unchanged
@@ -116,9 +164,33 @@ export function csvCell(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Format rows as CSV lines (LF endings, RFC 4180 quoting). */
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, and also when
+ * it starts or ends with white space (Salesforce's parser errors an unquoted leading space) or
+ * holds a bare carriage return (a record separator to it).
+ */
+function csvField(cell: string): string {
+  return NEEDS_QUOTES.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+}
+const NEEDS_QUOTES = /[",\n\r]|^\s|\s$/;
+
+/** One CSV line with its LF ending. */
+function csvLine(cells: readonly string[]): string {
+  let line = '';
+  for (let i = 0; i < cells.length; i++)
+    line += i === 0 ? csvField(cells[i] as string) : `,${csvField(cells[i] as string)}`;
+  return `${line}\n`;
+}
+
+/**
+ * Format rows as CSV lines (LF endings, RFC 4180 quoting). Written here rather than with
+ * csv-stringify: it is a few lines of quoting, and building 100,000 rows a job through the
+ * library's option handling cost more than the rest of the CSV path (see README, Performance).
+ */
 export function csvLines(rows: ReadonlyArray<ReadonlyArray<string>>): string {
-  return rows.length ? stringify(rows as string[][], STRINGIFY_OPTIONS) : '';
+  let text = '';
+  for (const row of rows) text += csvLine(row);
+  return text;
 }
 
 /** Parse Salesforce's `sf__Error` (`CODE:message`) into a record error. */
@@ -163,53 +235,86 @@ interface JobInfo {
 export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
   const { signal } = args;
   const base = `/services/data/v${args.apiVersion}/jobs/ingest`;
-  let peeked: IteratorResult<BulkRow> = await args.rows.next();
-  while (!peeked.done) {
+  const normalise = args.normaliseKey ?? ((key: string) => key);
+  const pace: PollPace = {};
+  // The batch being read and the position of its next row: shared with each job's generator,
+  // which stops at the first row that does not fit and leaves it for the next job.
+  let batch: readonly BulkRow[] = [];
+  let at = 0;
+  const nextRow = async (): Promise<BulkRow | undefined> => {
+    while (at >= batch.length) {
+      const next = await args.rows.next();
+      if (next.done) return undefined;
+      batch = next.value;
+      at = 0;
+    }
+    return batch[at];
+  };
+  for (let first = await nextRow(); first !== undefined; first = await nextRow()) {
     if (signal?.aborted) throw createAbortError(signal);
     const header = [...args.columns];
     const headerSet = new Set(header);
-    for (const key of Object.keys(peeked.value.record)) {
+    for (const key of Object.keys(first.record)) {
       if (!headerSet.has(key)) {
         headerSet.add(key);
         header.push(key);
       }
     }
-    const keyToIndex = new Map<string, number>();
-    let uploaded = 0;
-    // The generator shares `peeked` with the outer loop: it stops at the first row that does
-    // not fit this job and leaves it for the next one.
-    const first: IteratorResult<BulkRow> = peeked;
+    const pending: PendingRows = new Map();
     const csv = (async function* (): AsyncGenerator<string> {
-      let bytes = 0;
-      const headerLine = csvLines([header]);
-      bytes += Buffer.byteLength(headerLine);
+      const headerLine = csvLine(header);
+      let bytes = Buffer.byteLength(headerLine);
       yield headerLine;
-      let chunk: string[][] = [];
-      let current: IteratorResult<BulkRow> = first;
-      while (!current.done) {
-        const row = current.value;
-        const fits = Object.keys(row.record).every((k) => headerSet.has(k));
-        if (!fits) break;
-        const line = header.map((column) => csvCell(row.record[column]));
-        const size = line.reduce((sum, cell) => sum + Buffer.byteLength(cell) + 3, 1);
-        if (uploaded > 0 && bytes + size > args.options.maxJobBytes) break;
-        bytes += size;
-        keyToIndex.set(row.key, row.index);
-        uploaded += 1;
-        chunk.push(line);
-        if (chunk.length >= ROWS_PER_CHUNK) {
-          yield csvLines(chunk);
-          chunk = [];
+      let chunk = '';
+      let inChunk = 0;
+      for (;;) {
+        if (at >= batch.length && (await nextRow()) === undefined) break;
+        const row = batch[at] as BulkRow;
+        let fits = true;
+        for (const key in row.record) {
+          if (!headerSet.has(key)) {
+            fits = false;
+            break;
+          }
         }
-        if (signal?.aborted) throw createAbortError(signal);
-        current = await args.rows.next();
+        if (!fits || pending.size >= args.options.maxJobRecords) break;
+        const key = normalise(row.key);
+        if (pending.has(key)) {
+          at += 1;
+          await args.onDuplicate(row);
+          continue;
+        }
+        let line = '';
+        for (let i = 0; i < header.length; i++) {
+          const cell = csvField(csvCell(row.record[header[i] as string]));
+          line += i === 0 ? cell : `,${cell}`;
+        }
+        line += '\n';
+        // UTF-16 length is a lower bound of UTF-8 bytes: measure exactly only near the limit.
+        const size =
+          bytes + 3 * line.length > args.options.maxJobBytes ? Buffer.byteLength(line) : line.length;
+        if (pending.size > 0 && bytes + size > args.options.maxJobBytes) break;
+        bytes += size;
+        pending.set(
+          key,
+          key === row.externalId ? row.index : { index: row.index, externalId: row.externalId },
+        );
+        at += 1;
+        chunk += line;
+        inChunk += 1;
+        if (inChunk >= ROWS_PER_CHUNK) {
+          yield chunk;
+          chunk = '';
+          inChunk = 0;
+          if (signal?.aborted) throw createAbortError(signal);
+        }
       }
-      peeked = current;
-      if (chunk.length) yield csvLines(chunk);
+      if (chunk) yield chunk;
     })();
     // What was generated so far, kept (up to a limit) so the upload can be re-sent after a
-    // connection reset, an expired session or a 5xx: the input iterable cannot be rewound.
-    const replay: string[] = [];
+    // connection reset, an expired session or a 5xx: the input iterable cannot be rewound. Kept
+    // as buffers, off the V8 heap (the upload sends bytes anyway).
+    const replay: Buffer[] = [];
     let replayBytes = 0;
     let replayable = true;
     const body = () => {
@@ -220,15 +325,16 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
           for (;;) {
             const next = await csv.next();
             if (next.done) return;
+            const bytes = Buffer.from(next.value);
             if (replayable) {
-              replay.push(next.value);
-              replayBytes += next.value.length;
+              replay.push(bytes);
+              replayBytes += bytes.length;
               if (replayBytes > REPLAY_LIMIT_BYTES) {
                 replayable = false;
                 replay.length = 0;
               }
             }
-            yield next.value;
+            yield bytes;
           }
         })(),
       );
@@ -237,11 +343,17 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
       args,
       base,
       { body, replayable: () => replayable, uploaded: () => (replay.length = 0) },
-      keyToIndex,
-      () => uploaded,
+      pending,
+      pace,
     );
-    if (outcome.unprocessed.length > 0) await redrive(args, base, outcome);
+    if (outcome.unprocessed.length > 0) await redrive(args, base, outcome, pace);
   }
+}
+
+/** How fast the org processed this call's jobs, to time the polls of the next one. */
+interface PollPace {
+  /** Milliseconds from closing a job to its completion, per row. */
+  msPerRow?: number;
 }
 
 /** What {@link executeJob} uploads. */
@@ -260,8 +372,8 @@ interface JobOutcome {
   unprocessed: UnprocessedRow[];
 }
 
-interface UnprocessedRow {
-  index: number;
+interface UnprocessedRow extends PendingRow {
+  /** Normalised key. */
   key: string;
   cells: string[];
 }
@@ -271,13 +383,14 @@ async function executeJob(
   args: BulkUpsertArguments,
   base: string,
   upload: JobUpload,
-  keyToIndex: Map<string, number>,
-  uploaded: () => number,
+  pending: PendingRows,
+  pace: PollPace,
 ): Promise<JobOutcome> {
   const current = { job: await openJob(args, base) };
   try {
     await uploadWithRetry(args, base, current, upload);
     upload.uploaded?.();
+    const uploaded = pending.size;
     await args.client.request<JobInfo>(
       'close bulk ingest job',
       {
@@ -288,9 +401,9 @@ async function executeJob(
       },
       { signal: args.signal, counters: args.counters, idempotent: true },
     );
-    const final = await pollJob(args, base, current.job.id);
+    const final = await pollJob(args, base, current.job.id, uploaded, pace);
     await args.onRemoteJob?.({ jobId: current.job.id, state: 'closed' });
-    const outcome = await collectResults(args, base, final, keyToIndex, uploaded(), args.onResult);
+    const outcome = await collectResults(args, base, final, pending, uploaded);
     args.onJobDone({ jobId: current.job.id });
     return outcome;
   } catch (error) {
@@ -386,7 +499,12 @@ async function uploadWithRetry(
  * again, down to single rows. A single row whose job still fails is reported failed with the
  * job's message; a budget of jobs bounds the cost, past which rows stay retryable (`UNPROCESSED`).
  */
-async function redrive(args: BulkUpsertArguments, base: string, first: JobOutcome): Promise<void> {
+async function redrive(
+  args: BulkUpsertArguments,
+  base: string,
+  first: JobOutcome,
+  pace: PollPace,
+): Promise<void> {
   let budget = 2 * Math.ceil(Math.log2(first.unprocessed.length + 1)) + 2;
   const queue: Array<{ rows: UnprocessedRow[]; message: string }> = [
     { rows: first.unprocessed, message: first.info.errorMessage ?? 'The Bulk API job failed' },
@@ -395,8 +513,9 @@ async function redrive(args: BulkUpsertArguments, base: string, first: JobOutcom
     const part = queue.shift() as { rows: UnprocessedRow[]; message: string };
     if (budget <= 0) {
       for (const row of part.rows) {
-        args.onResult({
+        await args.onResult({
           index: row.index,
+          externalId: row.externalId,
           success: false,
           error: { code: 'UNPROCESSED', message: part.message },
         });
@@ -405,13 +524,15 @@ async function redrive(args: BulkUpsertArguments, base: string, first: JobOutcom
     }
     budget -= 1;
     const text = csvLines([first.header, ...part.rows.map((r) => r.cells)]);
-    const keyToIndex = new Map(part.rows.map((r) => [r.key, r.index]));
+    const pending: PendingRows = new Map(
+      part.rows.map((r) => [r.key, { index: r.index, externalId: r.externalId }]),
+    );
     const outcome = await executeJob(
       args,
       base,
       { body: () => Readable.from([text]), replayable: () => true },
-      keyToIndex,
-      () => part.rows.length,
+      pending,
+      pace,
     );
     const left = outcome.unprocessed;
     if (left.length === 0) continue;
@@ -419,7 +540,12 @@ async function redrive(args: BulkUpsertArguments, base: string, first: JobOutcom
     if (left.length === 1 && part.rows.length === 1) {
       const [row] = left as [UnprocessedRow];
       // Pinned down: this row fails a job on its own.
-      args.onResult({ index: row.index, success: false, error: { code: 'BULK_JOB_FAILED', message } });
+      await args.onResult({
+        index: row.index,
+        externalId: row.externalId,
+        success: false,
+        error: { code: 'BULK_JOB_FAILED', message },
+      });
       continue;
     }
     const half = Math.ceil(left.length / 2);
@@ -459,17 +585,41 @@ async function uploadCsv(
   );
 }
 
-async function pollJob(args: BulkUpsertArguments, base: string, jobId: string): Promise<JobInfo> {
+/**
+ * Wait for the job to end. Without a prediction, waits double from 250 ms up to `pollIntervalMs`.
+ * The first wait of a job is predicted from how long this call's previous job took per row (90%
+ * of it: a job that runs faster is not overslept much). Later waits come from the job's own progress
+ * (rows processed since it was closed): 90% of the predicted rest, but never longer than the job
+ * has run so far, so a rate read early and noisy cannot oversleep much; once every row is
+ * processed, 5% of the time the job has run. A large job costs a few polls rather than one every
+ * `pollIntervalMs`.
+ */
+async function pollJob(
+  args: BulkUpsertArguments,
+  base: string,
+  jobId: string,
+  rows: number,
+  pace: PollPace,
+): Promise<JobInfo> {
   const started = Date.now();
-  let delay = 250;
+  const shortest = Math.min(MIN_POLL_MS, args.options.pollIntervalMs);
+  let delay = shortest;
+  let wait =
+    pace.msPerRow !== undefined
+      ? Math.max(shortest, Math.min(0.9 * pace.msPerRow * rows, MAX_PREDICTED_POLL_MS))
+      : shortest;
   for (;;) {
-    await args.sleep(delay, args.signal);
+    await args.sleep(wait, args.signal);
     const info = await args.client.request<JobInfo>(
       'check bulk ingest job',
       { method: 'GET', url: `${base}/${jobId}` },
       { idempotent: true, signal: args.signal, counters: args.counters },
     );
-    if (info.state === 'JobComplete') return info;
+    const now = Date.now();
+    if (info.state === 'JobComplete') {
+      if (rows > 0) pace.msPerRow = (now - started) / rows;
+      return info;
+    }
     if (info.state === 'Failed' || info.state === 'Aborted') {
       // Failed jobs may still have processed part of the data: report per record below.
       if (info.state === 'Failed') return info;
@@ -478,7 +628,7 @@ async function pollJob(args: BulkUpsertArguments, base: string, jobId: string): 
         providerCode: 'JOB_ABORTED',
       });
     }
-    if (Date.now() - started > args.options.pollTimeoutMs) {
+    if (now - started > args.options.pollTimeoutMs) {
       throw new CrmApiError(`Salesforce bulk ingest job ${jobId} did not finish in time`, {
         provider: SALESFORCE_PROVIDER,
         providerCode: 'JOB_POLLING_TIMEOUT',
@@ -486,7 +636,19 @@ async function pollJob(args: BulkUpsertArguments, base: string, jobId: string): 
         details: { jobId },
       });
     }
-    delay = Math.min(delay * 2, args.options.pollIntervalMs);
+    const processed = info.numberRecordsProcessed ?? 0;
+    const elapsed = now - started;
+    if (processed > 0 && processed < rows) {
+      const rest = ((rows - processed) * elapsed) / processed;
+      wait = Math.max(shortest, Math.min(0.9 * rest, elapsed, MAX_PREDICTED_POLL_MS));
+    } else if (processed > 0) {
+      // Every row processed, results being written: a short wait in proportion to the job.
+      wait = Math.max(shortest, Math.min(0.05 * elapsed, MAX_PREDICTED_POLL_MS));
+    } else {
+      // No progress reported (queued, or an org that does not count): back off.
+      delay = Math.min(delay * 2, Math.max(args.options.pollIntervalMs, shortest));
+      wait = delay;
+    }
   }
 }
 
@@ -496,23 +658,6 @@ async function* csvRows(text: string): AsyncGenerator<string[]> {
   yield* Readable.from([text]).pipe(parse({ relax_column_count: true, bom: true })) as AsyncIterable<
     string[]
   >;
-}
-
-/**
- * Yield the `wanted` columns of each CSV row, by header name, as an array (`''` when absent).
- * Rows are parsed as arrays: cheaper than one object per row at 100,000 rows.
- */
-async function* csvColumns(text: string, wanted: readonly string[]): AsyncGenerator<string[]> {
-  if (!text.trim()) return;
-  const parser = Readable.from([text]).pipe(parse({ relax_column_count: true, bom: true }));
-  let positions: number[] | undefined;
-  for await (const cells of parser as AsyncIterable<string[]>) {
-    if (!positions) {
-      positions = wanted.map((name) => cells.indexOf(name));
-      continue;
-    }
-    yield positions.map((at) => (at >= 0 ? (cells[at] ?? '') : ''));
-  }
 }
 
 async function getText(args: BulkUpsertArguments, url: string, operation: string): Promise<string> {
@@ -526,53 +671,86 @@ async function getText(args: BulkUpsertArguments, url: string, operation: string
 }
 
 /**
+ * Hand each record of a result set to `each` with the cells of the `wanted` columns (by header
+ * name; `''` when absent), yielding to the event loop between slices so a large set does not hold
+ * it, and awaiting what `each` returns.
+ */
+async function forEachResult(
+  text: string,
+  wanted: readonly string[],
+  each: (cells: string[]) => void | Promise<void>,
+): Promise<void> {
+  let positions: number[] | undefined;
+  let inSlice = 0;
+  for (const cells of csvRecords(text)) {
+    if (!positions) {
+      positions = wanted.map((name) => cells.indexOf(name));
+      continue;
+    }
+    const picked = positions.map((at) => (at >= 0 ? (cells[at] ?? '') : ''));
+    const pending = each(picked);
+    if (pending) await pending;
+    if (++inSlice >= RESULTS_PER_SLICE) {
+      inSlice = 0;
+      await yieldToEventLoop();
+    }
+  }
+}
+
+/**
  * Read the job's result sets and report each uploaded row exactly once through `onResult`.
- * `keyToIndex` is consumed: what is left at the end got no result and is reported as such.
+ * `pending` is consumed: what is left at the end got no result and is reported as such.
  */
 async function collectResults(
   args: BulkUpsertArguments,
   base: string,
   info: JobInfo,
-  keyToIndex: Map<string, number>,
+  pending: PendingRows,
   uploaded: number,
-  onResult: (result: BulkRowResult) => void,
 ): Promise<JobOutcome> {
   const keyColumn = args.externalIdFieldName;
+  const normalise = args.normaliseKey ?? ((key: string) => key);
   const outcome: JobOutcome = { info, header: [], unprocessed: [] };
   const failedCount = info.numberRecordsFailed ?? 0;
-  const take = (key: string): number | undefined => {
-    const index = keyToIndex.get(key);
-    if (index !== undefined) keyToIndex.delete(key);
-    return index;
+  const take = (key: string): PendingRow | undefined => {
+    const normalised = normalise(key);
+    const entry = pending.get(normalised);
+    if (entry === undefined) return undefined;
+    pending.delete(normalised);
+    return pendingRow(normalised, entry);
   };
   let text = await getText(args, `${base}/${info.id}/successfulResults`, 'read bulk successful results');
-  for await (const [key = '', id = '', created = ''] of csvColumns(text, [
-    keyColumn,
-    'sf__Id',
-    'sf__Created',
-  ])) {
-    const index = take(key);
-    if (index === undefined) continue;
-    const result: BulkRowResult = { index, success: true, created: created === 'true' };
+  await forEachResult(text, [keyColumn, 'sf__Id', 'sf__Created'], ([key = '', id = '', created = '']) => {
+    const row = take(key);
+    if (row === undefined) return;
+    const result: BulkRowResult = {
+      index: row.index,
+      externalId: row.externalId,
+      success: true,
+      created: created === 'true',
+    };
     if (id) result.crmId = id;
-    onResult(result);
-  }
+    return args.onResult(result);
+  });
+  text = '';
   // Skip the calls when the job's counters say there is nothing to read.
-  if (failedCount > 0 || info.state === 'Failed' || uploaded - keyToIndex.size + failedCount < uploaded) {
+  if (failedCount > 0 || info.state === 'Failed' || uploaded - pending.size + failedCount < uploaded) {
     text = await getText(args, `${base}/${info.id}/failedResults`, 'read bulk failed results');
-    for await (const [key = '', id = '', error = ''] of csvColumns(text, [
-      keyColumn,
-      'sf__Id',
-      'sf__Error',
-    ])) {
-      const index = take(key);
-      if (index === undefined) continue;
-      const result: BulkRowResult = { index, success: false, error: parseBulkError(error) };
+    await forEachResult(text, [keyColumn, 'sf__Id', 'sf__Error'], ([key = '', id = '', error = '']) => {
+      const row = take(key);
+      if (row === undefined) return;
+      const result: BulkRowResult = {
+        index: row.index,
+        externalId: row.externalId,
+        success: false,
+        error: parseBulkError(error),
+      };
       if (id) result.crmId = id;
-      onResult(result);
-    }
+      return args.onResult(result);
+    });
+    text = '';
   }
-  if (keyToIndex.size > 0) {
+  if (pending.size > 0) {
     text = await getText(args, `${base}/${info.id}/unprocessedrecords`, 'read bulk unprocessed records');
     // Never tried: handed back whole (as uploaded) to be sent again.
     let keyAt = -1;
@@ -583,20 +761,22 @@ async function collectResults(
         if (keyAt < 0) break;
         continue;
       }
-      const key = cells[keyAt] ?? '';
-      const index = take(key);
-      if (index !== undefined) outcome.unprocessed.push({ index, key, cells });
+      const key = normalise(cells[keyAt] ?? '');
+      const row = take(key);
+      if (row !== undefined) outcome.unprocessed.push({ ...row, key, cells });
     }
   }
   // Anything still unaccounted for is reported, never silently dropped.
-  for (const index of keyToIndex.values()) {
-    onResult({
-      index,
+  for (const [key, entry] of pending) {
+    const row = pendingRow(key, entry);
+    await args.onResult({
+      index: row.index,
+      externalId: row.externalId,
       success: false,
       error: { code: 'NO_RESULT', message: 'Salesforce returned no result for this record' },
     });
   }
-  keyToIndex.clear();
+  pending.clear();
   return outcome;
 }
 

@@ -66,22 +66,24 @@ export function toSalesforceValue(value: unknown, fieldType?: CrmFieldMapping['f
  * `customFields` clears the field.
  */
 export function contactToRecord(contact: CrmContact, options: ContactMappingOptions): SalesforceRecord {
+  // Runs once per record of a bulk push (a million times for a big one): no per-call entries
+  // arrays or sets unless the contact needs them.
   const record: SalesforceRecord = {};
-  for (const [hostField, sfField] of Object.entries(CONTACT_STANDARD_FIELDS)) {
+  for (const [hostField, sfField] of STANDARD_ENTRIES) {
     const value = (contact as Record<string, unknown>)[hostField];
     if (value !== undefined) record[sfField] = value;
   }
   // Explicit clears: `null` is what Salesforce needs to empty a field (absent leaves it as it is).
-  const cleared = new Set<string>(contact.clearFields ?? []);
+  const cleared = contact.clearFields?.length ? new Set<string>(contact.clearFields) : NOTHING;
   for (const key of cleared) {
     const sfField = CONTACT_STANDARD_FIELDS[key as keyof typeof CONTACT_STANDARD_FIELDS];
     if (sfField && record[sfField] === undefined) record[sfField] = null;
   }
   if (options.externalIdField) record[options.externalIdField] = contact.externalId;
-  const consumed = new Set<string>();
+  const consumed = options.fieldMappings.length > 0 ? new Set<string>() : NOTHING;
   for (const mapping of options.fieldMappings) {
     const key = customKey(mapping.hostField);
-    if (key !== undefined) consumed.add(key);
+    if (key !== undefined) (consumed as Set<string>).add(key);
     if (!writes(mapping)) continue;
     let value = hostValue(contact, mapping.hostField);
     if (value === undefined && cleared.has(mapping.hostField)) {
@@ -93,12 +95,16 @@ export function contactToRecord(contact: CrmContact, options: ContactMappingOpti
     if (value === undefined) continue;
     record[mapping.crmField] = toSalesforceValue(value, mapping.fieldType);
   }
-  for (const [key, value] of Object.entries(contact.customFields)) {
+  for (const key in contact.customFields) {
+    const value = contact.customFields[key];
     if (consumed.has(key) || !CUSTOM_FIELD_NAME.test(key) || value === undefined) continue;
     record[key] = toSalesforceValue(value);
   }
   return record;
 }
+
+const STANDARD_ENTRIES = Object.entries(CONTACT_STANDARD_FIELDS);
+const NOTHING: ReadonlySet<string> = new Set();
 
 /** Salesforce fields to SELECT for contacts under `options`. */
 export function contactSelectFields(options: ContactMappingOptions, extra: readonly string[] = []): string[] {

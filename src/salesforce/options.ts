@@ -233,6 +233,7 @@ const OptionsSchema = z.strictObject({
       pollIntervalMs: z.number().min(0).optional(),
       pollTimeoutMs: z.number().min(0).optional(),
       maxJobBytes: z.number().int().min(1024).optional(),
+      maxJobRecords: z.number().int().min(1).optional(),
       uploadTimeoutMs: z.number().int().min(1).optional(),
     })
     .optional(),

@@ -1,4 +1,5 @@
 import type { Connection } from 'jsforce';
+import { applyBulkResultOptions } from '../core/bulk-results.js';
 import type { CrmApiUsage } from '../core/errors.js';
 import { createRedactingLogger, silentLogger } from '../core/logger.js';
 import {
@@ -410,7 +411,9 @@ export class SalesforceProvider implements CrmProvider {
     activities: Iterable<CrmEmailActivityInput> | AsyncIterable<CrmEmailActivityInput>,
     options?: CrmBulkSyncOptions,
   ): Promise<CrmBulkSyncResult> {
-    return logEmailActivities(this.#context, activities, options);
+    return logEmailActivities(this.#context, activities, options).then((result) =>
+      applyBulkResultOptions(result, options),
+    );
   }
 
   // ---------------------------------------------------------------- lists

@@ -22,6 +22,8 @@ export interface SyncRunContext {
   clock: CrmClock;
   logger: CrmLogger;
   batchSize: number;
+  /** Most changed records handed to the provider in one `bulkSyncContacts` call. */
+  maxRecordsPerCall: number;
   bulkMode: 'auto' | 'rest' | 'bulk';
   optOutFields: ReadonlySet<string>;
   lookupConcurrency: number;

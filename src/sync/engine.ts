@@ -106,6 +106,16 @@ export interface SyncEngineOptions {
    */
   batchSize?: number;
   /**
+   * Most changed records a push hands to the provider in one `bulkSyncContacts` call. The first
+   * call gets `batchSize` records (a quick first outcome), later ones up to this, so a large push
+   * runs in a few large Bulk API jobs (about six API calls each) while status rows are still
+   * written `batchSize` at a time. A crash re-sends at most one call's records (they are upserts:
+   * nothing is duplicated). Match it to the provider's job size (Salesforce: `bulk.maxJobRecords`).
+   * @default 150000, or `batchSize` when `batchSize` is set (one call per batch, as before this
+   * option existed)
+   */
+  maxRecordsPerCall?: number;
+  /**
    * `mode` passed to `bulkSyncContacts`.
    * @default 'auto'
    */
@@ -171,6 +181,7 @@ const OPTION_KEYS = new Set<string>([
   'apiBudget',
   'retryPolicy',
   'batchSize',
+  'maxRecordsPerCall',
   'bulkMode',
   'optOutFields',
   'pullStream',
@@ -253,6 +264,7 @@ export class SyncEngine {
   readonly #budget: ApiBudgetGuard;
   readonly #retry: RetryPlanner;
   readonly #batchSize: number;
+  readonly #maxRecordsPerCall: number;
   readonly #bulkMode: 'auto' | 'rest' | 'bulk';
   readonly #optOutFields: ReadonlySet<string>;
   readonly #pullStream: string;
@@ -301,6 +313,14 @@ export class SyncEngine {
     }
     this.#retry = new RetryPlanner(options.retryPolicy);
     this.#batchSize = Math.floor(positive('batchSize', options.batchSize, 10_000));
+    // A host that tuned batchSize keeps one provider call per batch unless it opts into more.
+    this.#maxRecordsPerCall = Math.floor(
+      positive(
+        'maxRecordsPerCall',
+        options.maxRecordsPerCall,
+        options.batchSize !== undefined ? this.#batchSize : 150_000,
+      ),
+    );
     this.#bulkMode = options.bulkMode ?? 'auto';
     this.#optOutFields = new Set(options.optOutFields ?? ['emailOptOut']);
     this.#pullStream = options.pullStream ?? 'contacts:pull';
@@ -826,6 +846,7 @@ export class SyncEngine {
         clock: this.#clock,
         logger: this.#logger,
         batchSize: this.#batchSize,
+        maxRecordsPerCall: this.#maxRecordsPerCall,
         bulkMode: this.#bulkMode,
         optOutFields: this.#optOutFields,
         lookupConcurrency: this.#lookupConcurrency,

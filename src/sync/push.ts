@@ -1,12 +1,14 @@
 import { CrmDataConversionError, isCrmError, throwIfAborted } from '../core/errors.js';
-import type { CrmContactInput } from '../core/models.js';
-import type { CrmProgress, CrmProvider } from '../core/provider.js';
+import type { CrmBulkSyncResult, CrmContactInput } from '../core/models.js';
+import type { CrmProgress } from '../core/provider.js';
 import { chunked } from '../internal/chunks.js';
 import { CLEARABLE_CONTACT_FIELDS } from '../internal/contact-fields.js';
 import { stripRecordValues } from '../security/record-values.js';
 import type { CrmSyncStatusRow } from '../storage/types.js';
 import { getStatusRows, type SyncRunContext, yieldToEventLoop } from './context.js';
+import { KeyHashSet } from './key-set.js';
 import type { SyncHostRecord, SyncMappedContact } from './mapping.js';
+import { PendingPushes } from './pending-pushes.js';
 import { type SyncReport, storedError } from './report.js';
 import { readContactState, writeContactState } from './state.js';
 import { outstandingWrites } from './uncertain.js';
@@ -98,21 +100,44 @@ export function progressOf(report: SyncReport): SyncProgress {
   };
 }
 
-/** Push loop: chunk the source, skip unchanged records, send the rest, persist outcomes per chunk. */
+/**
+ * Push loop: chunk the source, skip unchanged records, send the rest, persist outcomes. The
+ * changed records of many chunks go to the provider in one `bulkSyncContacts` call (a segment):
+ * the first call gets `batchSize` records, later ones up to `maxRecordsPerCall`, so a big push
+ * runs in a few large Bulk jobs. Results stream back through
+ * `onResult` and status rows are written `batchSize` at a time; what the engine must remember about
+ * a record until its result arrives is kept off the V8 heap ({@link PendingPushes}).
+ */
 export async function runPush(
   ctx: SyncRunContext,
   source: Iterable<SyncHostRecord> | AsyncIterable<SyncHostRecord>,
   options: PushLoopOptions,
 ): Promise<void> {
   const run: PushRunState = { progress: new ProgressEmitter(options.onProgress), sent: 0 };
-  for await (const chunk of chunked(source, ctx.batchSize)) {
-    await yieldToEventLoop();
-    throwIfAborted(ctx.signal);
-    const carryOn = await pushChunk(ctx, chunk, options, run);
-    run.progress.emit({ ...progressOf(ctx.report.report), sent: run.sent });
-    if (!carryOn) return;
+  const chunks = chunked(source, ctx.batchSize)[Symbol.asyncIterator]();
+  if (ctx.dryRun) {
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+      await yieldToEventLoop();
+      throwIfAborted(ctx.signal);
+      const { toSend } = await prepareChunk(ctx, next.value, options);
+      for (const c of toSend) {
+        if (c.row?.crmId) ctx.report.report.updated += 1;
+        else ctx.report.report.created += 1;
+      }
+      run.progress.emit({ ...progressOf(ctx.report.report), sent: run.sent });
+    }
+    return;
+  }
+  const segment: SegmentState = { carry: undefined, done: false, stopped: false };
+  let limit = ctx.batchSize;
+  while (!segment.done && !segment.stopped) {
+    await sendSegment(ctx, chunks, segment, limit, options, run);
+    limit = Math.max(ctx.batchSize, ctx.maxRecordsPerCall);
   }
 }
+
+/** Most outcome rows buffered before a write while results stream in. */
+const RESULT_ROWS_PER_WRITE = 2_000;
 
 interface PushRunState {
   progress: ProgressEmitter;
@@ -120,17 +145,216 @@ interface PushRunState {
   sent: number;
 }
 
+/** Where the push stands between two provider calls. */
+interface SegmentState {
+  /** A chunk read but left for the next call (it would pass the call's size, or it repeats a host id of the call in flight). */
+  carry: SyncHostRecord[] | undefined;
+  /** The source is exhausted. */
+  done: boolean;
+  /** The run stopped (API budget). */
+  stopped: boolean;
+}
+
 interface Candidate {
   mapped: SyncMappedContact;
   row: CrmSyncStatusRow | null;
 }
 
-async function pushChunk(
+/** What a sent record's status row is built from once its result arrives (kept as JSON). */
+interface PendingEntry {
+  m: Pick<SyncMappedContact, 'externalId' | 'fields' | 'contact' | 'hash'>;
+  /** The previous status row, without `lastSyncedAt` (JSON has no dates). */
+  r: CrmSyncStatusRow | null;
+  /** The previous row's `lastSyncedAt`, epoch ms. */
+  t: number | null;
+  /** When the record's chunk was read, epoch ms. */
+  n: number;
+}
+
+/**
+ * One provider call: reads chunks (preparing each: map, look up, decide) while the provider reads
+ * its input, until `limit` records are on their way or the source ends. A chunk that repeats a
+ * host id already in this call waits for the next call (its status row would be read before the
+ * first copy's outcome is written).
+ */
+async function sendSegment(
+  ctx: SyncRunContext,
+  chunks: AsyncIterator<SyncHostRecord[]>,
+  segment: SegmentState,
+  limit: number,
+  options: PushLoopOptions,
+  run: PushRunState,
+): Promise<void> {
+  const report = ctx.report.report;
+  const pending = new PendingPushes<PendingEntry>();
+  const inCall = new KeyHashSet();
+  let answered = new Uint8Array(1024);
+  const rows: CrmSyncStatusRow[] = [];
+  const sentBase = run.sent;
+  const flush = async () => {
+    if (rows.length > 0) await ctx.storage.syncStatus.upsertMany(rows.splice(0));
+  };
+  const settle = (position: number, result: OutcomeResult | undefined): CrmSyncStatusRow => {
+    const byte = position >> 3;
+    if (byte >= answered.length) {
+      const grown = new Uint8Array(Math.max(answered.length * 2, byte + 1));
+      grown.set(answered);
+      answered = grown;
+    }
+    answered[byte] = (answered[byte] as number) | (1 << (position & 7));
+    const candidate = candidateAt(position);
+    const at = new Date(pending.get(position).n);
+    return uncertainResultRow(ctx, candidate, result, at) ?? outcomeRow(ctx, candidate, result, at);
+  };
+  const candidateAt = (position: number): Candidate => {
+    const entry = pending.get(position);
+    const row = entry.r ? { ...entry.r, lastSyncedAt: entry.t === null ? null : new Date(entry.t) } : null;
+    return { mapped: entry.m as SyncMappedContact, row };
+  };
+  const isAnswered = (position: number) => (((answered[position >> 3] ?? 0) >> (position & 7)) & 1) === 1;
+
+  const input = async function* (): AsyncGenerator<CrmContactInput> {
+    for (let chunk = 0; pending.size < limit; chunk++) {
+      let records = segment.carry;
+      segment.carry = undefined;
+      if (!records) {
+        const next = await chunks.next();
+        if (next.done) {
+          segment.done = true;
+          return;
+        }
+        records = next.value;
+      }
+      if (
+        pending.size > 0 &&
+        (pending.size + records.length > limit || records.some((r) => repeats(ctx, inCall, r)))
+      ) {
+        segment.carry = records;
+        return;
+      }
+      await yieldToEventLoop();
+      throwIfAborted(ctx.signal);
+      const { toSend, finalRows } = await prepareChunk(ctx, records, options);
+      if (toSend.length > 0) {
+        const overBudget = ctx.budget.check(
+          ctx.provider.apiUsage,
+          report.apiCalls,
+          projectedCalls(ctx, pending.size + toSend.length),
+        );
+        if (overBudget !== null) {
+          // The chunk's unsent records were not handled: take them back out of `processed`.
+          report.processed -= toSend.length;
+          if (finalRows.size > 0) await ctx.storage.syncStatus.upsertMany([...finalRows.values()]);
+          ctx.report.stop('api_budget', overBudget);
+          segment.stopped = true;
+          return;
+        }
+      }
+      if (finalRows.size > 0) await ctx.storage.syncStatus.upsertMany([...finalRows.values()]);
+      const now = ctx.clock.now().getTime();
+      // Progress while a large call is being filled (the provider reports only per job).
+      if (chunk > 0) run.progress.emit({ ...progressOf(report), sent: run.sent });
+      for (const candidate of toSend) {
+        const { mapped, row } = candidate;
+        pending.add({
+          m: {
+            externalId: mapped.externalId,
+            fields: mapped.fields,
+            contact: mapped.contact,
+            hash: mapped.hash,
+          },
+          r: row ? { ...row, lastSyncedAt: null } : null,
+          t: row?.lastSyncedAt ? row.lastSyncedAt.getTime() : null,
+          n: now,
+        });
+        inCall.add(mapped.externalId);
+        yield withClears(candidate);
+      }
+    }
+  };
+  // Nothing to send (an unchanged re-push): no provider call at all.
+  const contacts = input();
+  const first = await contacts.next();
+  if (first.done) {
+    run.progress.emit({ ...progressOf(report), sent: run.sent });
+    return;
+  }
+  const all = (async function* () {
+    yield first.value;
+    yield* contacts;
+  })();
+
+  // Finer-grained than per call: the provider reports per collection call / bulk job.
+  const relay = (p: CrmProgress) => {
+    run.progress.emit({
+      ...progressOf(report),
+      sent: sentBase + Math.min(p.done, pending.size),
+      // Calls of the call in flight: without them progress said 0 until the call returned.
+      apiCalls: report.apiCalls + (p.apiCalls ?? 0),
+    });
+  };
+  let result: CrmBulkSyncResult;
+  try {
+    result = await ctx.provider.bulkSyncContacts(all, {
+      mode: ctx.bulkMode,
+      signal: ctx.signal,
+      onProgress: relay,
+      keepResults: 'failures',
+      onRemoteJob: ctx.openJobs.track,
+      onResult: (outcome, position) => {
+        if (position < 0 || position >= pending.size || isAnswered(position)) return;
+        rows.push(settle(position, outcome));
+        // Written in slices while a large job's results stream in: the buffer stays small.
+        if (rows.length >= Math.min(ctx.batchSize, RESULT_ROWS_PER_WRITE)) return flush();
+      },
+    });
+  } catch (error) {
+    // Outcomes already known are real: keep them. The rest count as failed under the error's
+    // code; their status rows are left as they were, so the next run sends them again.
+    if (!ctx.signal.aborted) await flush().catch(() => undefined);
+    const unanswered: Candidate[] = [];
+    for (let i = 0; i < pending.size; i++) if (!isAnswered(i)) unanswered.push(candidateAt(i));
+    if (!ctx.signal.aborted && !isCleanStop(error)) countBatchFailure(ctx, unanswered, error);
+    // Records handed over without an answer may have been written: `uncertain`, read back next
+    // run (records the provider had not uploaded yet cost only that read).
+    await recordUncertain(ctx, unanswered, new Map(), error, ctx.clock.now());
+    throw error;
+  }
+  run.sent = sentBase + pending.size;
+  report.apiCalls += result.apiCalls;
+  report.retries += result.retries ?? 0;
+  // A provider that ignores `onResult` returns every result in input order instead.
+  const everyResult = result.results.length === pending.size ? result.results : undefined;
+  for (let i = 0; i < pending.size; i++) {
+    if (isAnswered(i)) continue;
+    rows.push(settle(i, everyResult?.[i]));
+    if (rows.length >= ctx.batchSize) await flush();
+  }
+  await flush();
+  run.progress.emit({ ...progressOf(report), sent: run.sent });
+}
+
+/** API calls a provider call of `records` changed records is expected to cost. */
+function projectedCalls(ctx: SyncRunContext, records: number): number {
+  if (records === 0) return 0;
+  return ctx.bulkMode === 'bulk' || records > 2000 ? 5 : Math.ceil(records / 200);
+}
+
+/** Whether `record`'s host id is already in the provider call in flight. */
+function repeats(ctx: SyncRunContext, inCall: KeyHashSet, record: SyncHostRecord): boolean {
+  const id = safeHostId(ctx, record);
+  return id !== null && inCall.has(id);
+}
+
+/**
+ * Map a chunk, drop forgotten people, look up status rows and decide per record. Returns the
+ * records to send and the status rows to write for records that failed locally.
+ */
+async function prepareChunk(
   ctx: SyncRunContext,
   records: SyncHostRecord[],
   options: PushLoopOptions,
-  run: PushRunState,
-): Promise<boolean> {
+): Promise<{ toSend: Candidate[]; finalRows: Map<string, CrmSyncStatusRow> }> {
   const report = ctx.report.report;
   const now = ctx.clock.now();
   const rowsToWrite: CrmSyncStatusRow[] = [];
@@ -216,68 +440,7 @@ async function pushChunk(
       ctx.report.group(code, state.retry?.retryable ?? false, row?.lastError ?? '', mapped.externalId);
     }
   });
-
-  if (toSend.length > 0) {
-    if (ctx.dryRun) {
-      for (const c of toSend) {
-        if (c.row?.crmId) report.updated += 1;
-        else report.created += 1;
-      }
-    } else {
-      const projected = ctx.bulkMode === 'bulk' || toSend.length > 2000 ? 5 : Math.ceil(toSend.length / 200);
-      const overBudget = ctx.budget.check(ctx.provider.apiUsage, report.apiCalls, projected);
-      if (overBudget !== null) {
-        // The chunk's unsent records were not handled: take them back out of `processed`.
-        report.processed -= toSend.length;
-        if (finalRows.size > 0) await ctx.storage.syncStatus.upsertMany([...finalRows.values()]);
-        ctx.report.stop('api_budget', overBudget);
-        return false;
-      }
-      const failedBase = report.failed;
-      const sentBase = run.sent;
-      // Finer-grained than per batch: the provider reports per collection call / bulk job.
-      const relay = (p: CrmProgress) => {
-        run.progress.emit({
-          ...progressOf(report),
-          failed: failedBase + p.failed,
-          sent: sentBase + Math.min(p.done, toSend.length),
-          // Calls of the batch in flight: without them progress said 0 until the batch returned.
-          apiCalls: report.apiCalls + (p.apiCalls ?? 0),
-        });
-      };
-      let result: Awaited<ReturnType<CrmProvider['bulkSyncContacts']>>;
-      try {
-        result = await ctx.provider.bulkSyncContacts(
-          toSend.map((c) => withClears(c)),
-          {
-            mode: ctx.bulkMode,
-            expectedCount: toSend.length,
-            signal: ctx.signal,
-            onProgress: relay,
-            onRemoteJob: ctx.openJobs.track,
-          },
-        );
-      } catch (error) {
-        // A rate limit is a clean stop (`stopReason: 'rate_limited'`), not a failure of the records.
-        if (!ctx.signal.aborted && !isCleanStop(error)) countBatchFailure(ctx, toSend, error);
-        await recordUncertain(ctx, toSend, finalRows, error, now);
-        throw error;
-      }
-      run.sent = sentBase + toSend.length;
-      report.apiCalls += result.apiCalls;
-      report.retries += result.retries ?? 0;
-      const byId = new Map(result.results.map((r) => [r.externalId, r]));
-      for (const candidate of toSend) {
-        const result = byId.get(candidate.mapped.externalId);
-        finalRows.set(
-          candidate.mapped.externalId,
-          uncertainResultRow(ctx, candidate, result, now) ?? outcomeRow(ctx, candidate, result, now),
-        );
-      }
-    }
-  }
-  if (!ctx.dryRun && finalRows.size > 0) await ctx.storage.syncStatus.upsertMany([...finalRows.values()]);
-  return true;
+  return { toSend, finalRows };
 }
 
 /**
@@ -353,17 +516,18 @@ function redriven(filter: PushLoopOptions['redrive'], externalId: string, code: 
   return filter.codes !== undefined || filter.externalIds !== undefined;
 }
 
+/** What the provider answered for one record. */
+interface OutcomeResult {
+  success: boolean;
+  crmId?: string | undefined;
+  created?: boolean | undefined;
+  error?: { code: string; message: string; fields?: string[] | undefined } | undefined;
+}
+
 function outcomeRow(
   ctx: SyncRunContext,
   candidate: Candidate,
-  result:
-    | {
-        success: boolean;
-        crmId?: string | undefined;
-        created?: boolean | undefined;
-        error?: { code: string; message: string; fields?: string[] | undefined } | undefined;
-      }
-    | undefined,
+  result: OutcomeResult | undefined,
   now: Date,
 ): CrmSyncStatusRow {
   const report = ctx.report.report;

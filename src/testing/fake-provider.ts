@@ -1,3 +1,4 @@
+import { applyBulkResultOptions } from '../core/bulk-results.js';
 import { type CrmClock, systemClock } from '../core/clock.js';
 import {
   CrmApiError,
@@ -346,6 +347,13 @@ export class FakeCrmProvider implements CrmProvider {
     contacts: Iterable<CrmContactInput> | AsyncIterable<CrmContactInput>,
     options: CrmBulkSyncOptions = {},
   ): Promise<CrmBulkSyncResult> {
+    return applyBulkResultOptions(await this.#bulkSyncContacts(contacts, options), options);
+  }
+
+  async #bulkSyncContacts(
+    contacts: Iterable<CrmContactInput> | AsyncIterable<CrmContactInput>,
+    options: CrmBulkSyncOptions,
+  ): Promise<CrmBulkSyncResult> {
     throwIfAborted(options.signal);
     const all: CrmContactInput[] = [];
     for await (const c of contacts) all.push(c);
@@ -476,6 +484,13 @@ export class FakeCrmProvider implements CrmProvider {
   async logEmailActivities(
     activities: Iterable<CrmEmailActivityInput> | AsyncIterable<CrmEmailActivityInput>,
     options: CrmBulkSyncOptions = {},
+  ): Promise<CrmBulkSyncResult> {
+    return applyBulkResultOptions(await this.#logEmailActivities(activities, options), options);
+  }
+
+  async #logEmailActivities(
+    activities: Iterable<CrmEmailActivityInput> | AsyncIterable<CrmEmailActivityInput>,
+    options: CrmBulkSyncOptions,
   ): Promise<CrmBulkSyncResult> {
     const all: CrmEmailActivity[] = [];
     let index = 0;

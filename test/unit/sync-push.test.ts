@@ -173,6 +173,47 @@ describe('SyncEngine.pushContacts', () => {
     expect(producedAtCall).toEqual([100, 200, 300, 350]);
   });
 
+  it('caps a provider call at maxRecordsPerCall (in whole batches) and writes status rows batchSize at a time', async () => {
+    const { storage, provider, engine } = setup({ batchSize: 100, maxRecordsPerCall: 150 });
+    const written: number[] = [];
+    const upsertMany = storage.syncStatus.upsertMany.bind(storage.syncStatus);
+    storage.syncStatus.upsertMany = async (rows) => {
+      written.push(rows.length);
+      return upsertMany(rows);
+    };
+    const report = await engine.pushContacts(contacts(350));
+    expect(report).toMatchObject({ created: 350, failed: 0 });
+    // batchSize first, then whole batches up to maxRecordsPerCall.
+    expect(provider.calls.filter((c) => c.method === 'bulkSyncContacts').map((c) => c.records)).toEqual([
+      100, 100, 150,
+    ]);
+    expect(Math.max(...written)).toBeLessThanOrEqual(100);
+    expect(written.reduce((a, b) => a + b, 0)).toBe(350);
+  });
+
+  it('starts a new provider call before a batch that repeats a host id of the call in flight', async () => {
+    const { storage, provider, engine } = setup({ batchSize: 2, maxRecordsPerCall: 10 });
+    // Batches [h-0, h-1] [h-2, h-0'] [h-3]: the second repeats h-0 with a new title.
+    const report = await engine.pushContacts([
+      contact(0),
+      contact(1),
+      contact(2),
+      contact(0, { title: 'Second' }),
+      contact(3),
+    ]);
+    expect(report).toMatchObject({ created: 4, updated: 1, failed: 0 });
+    expect(provider.calls.filter((c) => c.method === 'bulkSyncContacts').map((c) => c.records)).toEqual([
+      2, 3,
+    ]);
+    expect(provider.contacts().find((c) => c.externalId === 'h-0')?.title).toBe('Second');
+    const rows = await statusRows(storage);
+    expect(rows).toHaveLength(4);
+    expect(rows.every((r) => r.status === 'synced')).toBe(true);
+    // The stored hash is the second version's: pushing it again sends nothing.
+    const again = await engine.pushContacts([contact(0, { title: 'Second' })]);
+    expect(again).toMatchObject({ unchanged: 1, apiCalls: 0 });
+  });
+
   it('maps host fields through fieldMappings and leaves from_crm fields out of the push', async () => {
     const { provider, engine } = setup({
       hostIdField: 'id',

@@ -1,0 +1,395 @@
+/**
+ * Flat memory from one record to a million: a push of `BENCH_MEMORY_SIZE` contacts (default
+ * 1,000,000) with the V8 heap capped at 64 MB, beside the floor and raw jsforce doing the same.
+ *
+ * - floor: a prebuilt CSV uploaded through Bulk API 2.0 with plain `fetch` (create, upload, close,
+ *   poll every 200 ms, read the result sets), in jobs of at most 100 MB of CSV. Uncapped heap: it
+ *   holds the CSV.
+ * - jsforce: `bulk2.loadAndWaitForResults` with every record built up front. Uncapped heap: it
+ *   needs the records, their CSV and every result in memory at once.
+ * - sdk: `SalesforceProvider.bulkSyncContacts(generator, { mode: 'bulk', keepResults: 'failures',
+ *   onResult })` under `--max-old-space-size=64`.
+ * - engine: `SyncEngine.pushContacts` (SQLite status store in a temp file, default options) under
+ *   `--max-old-space-size=64`, then the same push again (nothing changed: 0 API calls expected).
+ *
+ * Every run is a child process of its own; the emulator runs in another. Each run samples its heap
+ * and RSS every 50 ms and reports the peaks; API calls are the emulator's count for the run.
+ *
+ * Run: `npm run bench -- push-memory` (or `npx tsx bench/push-memory.bench.ts`). A full run at a
+ * million contacts takes several minutes on a busy machine; for a quick look:
+ * `BENCH_MEMORY_SIZE=100000 npx tsx bench/push-memory.bench.ts`.
+ * Env: BENCH_MEMORY_SIZE, BENCH_IMPLS (default `floor,jsforce,sdk,engine`), BENCH_HEAP_MB (cap of
+ * the sdk and engine runs, default 64).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROLE = process.env.MEMORY_BENCH_ROLE;
+const EXTERNAL_ID = 'MarkMail_ID__c';
+const API_VERSION = '66.0';
+const POLL_MS = 200;
+
+type Impl = 'floor' | 'jsforce' | 'sdk' | 'engine';
+interface Target {
+  instanceUrl: string;
+  accessToken: string;
+}
+interface RunResult {
+  wallMs: number;
+  success: number;
+  failed: number;
+  peakHeapMb: number;
+  peakRssMb: number;
+  /** Engine only: the unchanged re-push. */
+  again?: { wallMs: number; unchanged: number; apiCalls: number };
+  reportedApiCalls?: number;
+}
+
+function contactAt(i: number) {
+  return {
+    externalId: `bench-${i}`,
+    email: `bench${i}@example.com`,
+    firstName: i % 7 === 0 ? 'Zoë, "Z"' : `First${i}`,
+    lastName: `Last ${i}`,
+  };
+}
+
+// ------------------------------------------------------------------ emulator child
+
+async function runEmulator(): Promise<void> {
+  const { startSalesforceEmulator } = await import('../src/testing/salesforce-emulator/index.js');
+  const sf = await startSalesforceEmulator({ dailyApiLimit: 100_000_000 });
+  // Change Data Capture would keep an event per record in the emulator: a million of them is
+  // the emulator's memory, not what this bench measures.
+  await fetch(`${sf.instanceUrl}/__emulator/change-events/entities`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${sf.accessToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ entities: [] }),
+  });
+  process.on('message', (message: { id: number; type: 'reset' | 'stats' | 'stop' }) => {
+    if (message.type === 'reset') sf.reset();
+    if (message.type === 'stop') {
+      void sf.stop().then(() => process.exit(0));
+      return;
+    }
+    process.send?.({ id: message.id, apiCalls: sf.stats.apiCalls, contacts: sf.store.count('Contact') });
+  });
+  process.send?.({ id: 0, instanceUrl: sf.instanceUrl, accessToken: sf.accessToken });
+}
+
+// ------------------------------------------------------------------ sync child
+
+function sampler() {
+  let heap = 0;
+  let rss = 0;
+  const sample = () => {
+    const usage = process.memoryUsage();
+    heap = Math.max(heap, usage.heapUsed);
+    rss = Math.max(rss, usage.rss);
+  };
+  const timer = setInterval(sample, 50);
+  // BENCH_TRACE_HEAP=1: the heap every 10 s on stderr, to see where a run grows.
+  const started = performance.now();
+  const trace = process.env.BENCH_TRACE_HEAP
+    ? setInterval(() => {
+        const usage = process.memoryUsage();
+        console.error(
+          `heap ${((performance.now() - started) / 1000).toFixed(0)} s: ${(usage.heapUsed / 1048576).toFixed(0)} MB used, rss ${(usage.rss / 1048576).toFixed(0)} MB`,
+        );
+      }, 10_000)
+    : undefined;
+  return {
+    stop() {
+      sample();
+      clearInterval(timer);
+      if (trace) clearInterval(trace);
+      return {
+        peakHeapMb: heap / 1024 / 1024,
+        peakRssMb: Math.max(rss / 1024 / 1024, process.resourceUsage().maxRSS / 1024),
+      };
+    },
+  };
+}
+
+async function floor(target: Target, size: number): Promise<Omit<RunResult, 'peakHeapMb' | 'peakRssMb'>> {
+  const quote = (cell: string) => (/[",\n\r]|^\s|\s$/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
+  const header = `${EXTERNAL_ID},Email,FirstName,LastName\n`;
+  // Prebuilt, cut at 100 MB a job as Bulk API 2.0 requires.
+  const jobs: string[] = [];
+  let lines: string[] = [];
+  let bytes = header.length;
+  for (let i = 0; i < size; i++) {
+    const c = contactAt(i);
+    const line = `${[c.externalId, c.email, c.firstName, c.lastName].map(quote).join(',')}\n`;
+    if (bytes + Buffer.byteLength(line) > 100_000_000) {
+      jobs.push(header + lines.join(''));
+      lines = [];
+      bytes = header.length;
+    }
+    lines.push(line);
+    bytes += Buffer.byteLength(line);
+  }
+  if (lines.length) jobs.push(header + lines.join(''));
+  lines = [];
+  const base = `${target.instanceUrl}/services/data/v${API_VERSION}/jobs/ingest`;
+  const headers = { Authorization: `Bearer ${target.accessToken}`, 'Content-Type': 'application/json' };
+  const started = performance.now();
+  let success = 0;
+  let failed = 0;
+  for (const csv of jobs) {
+    const created = (await (
+      await fetch(base, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          object: 'Contact',
+          operation: 'upsert',
+          externalIdFieldName: EXTERNAL_ID,
+          contentType: 'CSV',
+          lineEnding: 'LF',
+        }),
+      })
+    ).json()) as { id: string };
+    const upload = await fetch(`${base}/${created.id}/batches`, {
+      method: 'PUT',
+      headers: { ...headers, 'Content-Type': 'text/csv' },
+      body: csv,
+    });
+    if (!upload.ok) throw new Error(`upload: ${upload.status}`);
+    await (
+      await fetch(`${base}/${created.id}`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ state: 'UploadComplete' }),
+      })
+    ).text();
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const info = (await (await fetch(`${base}/${created.id}`, { headers })).json()) as { state: string };
+      if (info.state === 'JobComplete') break;
+      if (info.state === 'Failed' || info.state === 'Aborted') throw new Error(`job ${info.state}`);
+    }
+    const count = async (set: string) => {
+      const text = await (await fetch(`${base}/${created.id}/${set}`, { headers })).text();
+      let rows = -1;
+      for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) rows++;
+      return Math.max(rows, 0);
+    };
+    success += await count('successfulResults');
+    failed += await count('failedResults');
+  }
+  return { wallMs: performance.now() - started, success, failed };
+}
+
+async function runSync(): Promise<void> {
+  const target = JSON.parse(process.env.MEMORY_BENCH_TARGET ?? '{}') as Target;
+  const impl = process.env.MEMORY_BENCH_IMPL as Impl;
+  const size = Number(process.env.MEMORY_BENCH_SIZE);
+  function* contacts() {
+    for (let i = 0; i < size; i++) yield contactAt(i);
+  }
+  const memory = sampler();
+  let result: Omit<RunResult, 'peakHeapMb' | 'peakRssMb'>;
+  if (impl === 'floor') {
+    result = await floor(target, size);
+  } else if (impl === 'sdk' || impl === 'engine') {
+    const sdk = (await import(process.env.MEMORY_BENCH_SDK as string)) as {
+      SalesforceProvider: typeof import('../src/salesforce/provider.js').SalesforceProvider;
+      SyncEngine: typeof import('../src/sync/engine.js').SyncEngine;
+      SqliteStorage: typeof import('../src/storage/sqlite.js').SqliteStorage;
+    };
+    const crm = new sdk.SalesforceProvider({ ...target, apiVersion: API_VERSION, maxApiUsageRatio: null });
+    if (impl === 'sdk') {
+      const started = performance.now();
+      let seen = 0;
+      const outcome = await crm.bulkSyncContacts(contacts(), {
+        mode: 'bulk',
+        keepResults: 'failures',
+        onResult: () => {
+          seen += 1;
+        },
+      });
+      if (seen !== size) throw new Error(`onResult saw ${seen} of ${size}`);
+      result = {
+        wallMs: performance.now() - started,
+        success: outcome.success,
+        failed: outcome.failed,
+        reportedApiCalls: outcome.apiCalls,
+      };
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), 'markmail-push-memory-'));
+      try {
+        const storage = new sdk.SqliteStorage({ filename: join(dir, 'status.sqlite') });
+        await storage.migrate();
+        const engine = new sdk.SyncEngine({ provider: crm, storage, integrationId: 'bench' });
+        let started = performance.now();
+        const report = await engine.pushContacts(contacts());
+        const wallMs = performance.now() - started;
+        started = performance.now();
+        const again = await engine.pushContacts(contacts());
+        result = {
+          wallMs,
+          success: report.created + report.updated,
+          failed: report.failed,
+          reportedApiCalls: report.apiCalls,
+          again: {
+            wallMs: performance.now() - started,
+            unchanged: again.unchanged,
+            apiCalls: again.apiCalls,
+          },
+        };
+        await storage.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  } else {
+    const { Connection } = await import('jsforce');
+    const conn = new Connection({ ...target, version: API_VERSION });
+    const records = Array.from({ length: size }, (_, i) => {
+      const c = contactAt(i);
+      return { [EXTERNAL_ID]: c.externalId, Email: c.email, FirstName: c.firstName, LastName: c.lastName };
+    });
+    const started = performance.now();
+    const outcome = await conn.bulk2.loadAndWaitForResults({
+      object: 'Contact',
+      operation: 'upsert',
+      externalIdFieldName: EXTERNAL_ID,
+      input: records,
+      pollInterval: POLL_MS,
+      pollTimeout: 60 * 60_000,
+    });
+    result = {
+      wallMs: performance.now() - started,
+      success: outcome.successfulResults.length,
+      failed: outcome.failedResults.length + outcome.unprocessedRecords.length,
+    };
+  }
+  process.stdout.write(`${JSON.stringify({ ...result, ...memory.stop() })}\n`);
+}
+
+// ------------------------------------------------------------------ orchestrator
+
+function child(role: string, env: Record<string, string>, ipc: boolean, flags: string[] = []): ChildProcess {
+  const loader = role === 'emulator' ? ['--import', 'tsx'] : ['--experimental-strip-types', '--no-warnings'];
+  return spawn(process.execPath, [...loader, ...flags, SELF], {
+    env: { ...process.env, MEMORY_BENCH_ROLE: role, ...env },
+    stdio: ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+/** One bundle of the provider, the engine and SQLite storage (dependencies external), as shipped. */
+async function bundleSdk(): Promise<string> {
+  const { build } = await import('esbuild');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const outfile = join(root, '.tmp/bench/push-memory-sdk.mjs');
+  await build({
+    stdin: {
+      contents: [
+        "export { SalesforceProvider } from './src/salesforce/provider.ts';",
+        "export { SyncEngine } from './src/sync/engine.ts';",
+        "export { SqliteStorage } from './src/storage/sqlite.ts';",
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'ts',
+    },
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return pathToFileURL(outfile).href;
+}
+
+async function orchestrate(): Promise<void> {
+  const size = Number(process.env.BENCH_MEMORY_SIZE ?? 1_000_000);
+  const heapMb = Number(process.env.BENCH_HEAP_MB ?? 64);
+  const impls = (process.env.BENCH_IMPLS ?? 'floor,jsforce,sdk,engine').split(',') as Impl[];
+  const emulator = child('emulator', {}, true, ['--max-old-space-size=8192']);
+  process.on('exit', () => emulator.kill());
+  let nextId = 1;
+  const pending = new Map<number, (value: Record<string, unknown>) => void>();
+  let ready: (value: Target) => void = () => {};
+  const target = new Promise<Target>((resolve) => {
+    ready = resolve;
+  });
+  emulator.on('message', (message: Record<string, unknown>) => {
+    if (message.id === 0) ready(message as unknown as Target);
+    else pending.get(message.id as number)?.(message);
+  });
+  const ask = (type: 'reset' | 'stats') =>
+    new Promise<{ apiCalls: number; contacts: number }>((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve as (value: Record<string, unknown>) => void);
+      emulator.send({ id, type });
+    });
+  const { instanceUrl, accessToken } = await target;
+  const sdkBundle = await bundleSdk();
+  console.log(
+    `Node ${process.version}, ${cpus().length} CPUs, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; ${size.toLocaleString('en-US')} contacts; sdk and engine heap capped at ${heapMb} MB`,
+  );
+  const rows: string[][] = [];
+  let floorMs: number | undefined;
+  for (const impl of impls) {
+    await ask('reset');
+    const capped = impl === 'sdk' || impl === 'engine';
+    const run = child(
+      'sync',
+      {
+        MEMORY_BENCH_TARGET: JSON.stringify({ instanceUrl, accessToken }),
+        MEMORY_BENCH_IMPL: impl,
+        MEMORY_BENCH_SIZE: String(size),
+        MEMORY_BENCH_SDK: sdkBundle,
+      },
+      false,
+      capped ? [`--max-old-space-size=${heapMb}`] : ['--max-old-space-size=8192'],
+    );
+    let out = '';
+    run.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => run.on('close', resolve));
+    if (code !== 0) {
+      rows.push([impl, capped ? `${heapMb} MB` : 'none', `exited with ${code}`, '-', '-', '-', '-', '-']);
+      continue;
+    }
+    const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as RunResult;
+    const stats = await ask('stats');
+    if (stats.contacts !== size || result.success !== size) {
+      throw new Error(`${impl}: ${result.success} ok, ${stats.contacts} stored`);
+    }
+    if (impl === 'floor') floorMs = result.wallMs;
+    const pushCalls = result.again ? stats.apiCalls - result.again.apiCalls : stats.apiCalls;
+    rows.push([
+      impl,
+      capped ? `${heapMb} MB` : 'none',
+      (result.wallMs / 1000).toFixed(1),
+      floorMs !== undefined ? `${(result.wallMs / floorMs).toFixed(2)}x` : '-',
+      String(pushCalls),
+      result.peakHeapMb.toFixed(0),
+      result.peakRssMb.toFixed(0),
+      result.again
+        ? `${(result.again.wallMs / 1000).toFixed(1)} s, ${result.again.apiCalls} calls, ${result.again.unchanged} unchanged`
+        : '-',
+    ]);
+  }
+  emulator.send({ id: -1, type: 'stop' });
+  console.log(
+    '| impl | heap cap | wall s | vs floor | API calls | peak heap MB | peak RSS MB | unchanged re-push |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+}
+
+if (ROLE === 'emulator') await runEmulator();
+else if (ROLE === 'sync') await runSync();
+else await orchestrate();
