@@ -7,11 +7,14 @@ const LF = 10;
 const CR = 13;
 
 /**
- * Reads the rows of one Bulk API 2.0 query results page (RFC 4180, comma-separated), a batch at
- * a time. Salesforce writes one dialect only — every cell quoted, quotes doubled, LF (or CRLF)
- * between records, line breaks kept inside quoted cells — so this reader walks the page text with
- * `indexOf` and slices, about six times faster than a general parser (csv-parse, which the tests
- * use as the reference). Unquoted cells (an empty cell written bare) are read too.
+ * Reads the rows of a Bulk API 2.0 CSV document — a query results page, or an ingest job's
+ * successful/failed/unprocessed result set — a batch at a time (RFC 4180, comma-separated).
+ * Salesforce writes one dialect only — cells quoted, quotes doubled, LF (or CRLF) between
+ * records, line breaks kept inside quoted cells — so this reader walks the text with `indexOf` and
+ * slices, six to eighteen times faster than a general parser (csv-parse, which the tests use as the
+ * reference) on result sets of 100,000 rows, where csv-parse was most of a push's results phase.
+ * Unquoted cells (an empty cell written bare) are read too; blank lines are skipped, as csv-parse
+ * does.
  * @throws {CrmApiError} `MALFORMED_CSV` on an unterminated quote or text after a closing quote.
  */
 export class BulkCsvReader {
@@ -29,11 +32,22 @@ export class BulkCsvReader {
     return this.#at >= this.#text.length;
   }
 
-  /** Up to `max` further rows (fewer at the end of the page). */
+  /** Up to `max` further rows (fewer at the end of the text). */
   rows(max: number): string[][] {
     const rows: string[][] = [];
-    while (rows.length < max && !this.done) rows.push(this.#row());
+    while (rows.length < max && !this.#skipBlankLines()) rows.push(this.#row());
     return rows;
+  }
+
+  /** Steps over blank lines; whether the text is over. */
+  #skipBlankLines(): boolean {
+    const text = this.#text;
+    for (;;) {
+      const c = text.charCodeAt(this.#at);
+      if (c === LF) this.#at += 1;
+      else if (c === CR && text.charCodeAt(this.#at + 1) === LF) this.#at += 2;
+      else return this.done;
+    }
   }
 
   #row(): string[] {

@@ -5,8 +5,8 @@ import { CrmApiError, CrmAuthenticationError, createAbortError, isCrmError } fro
 import type { CrmRecordError } from '../core/models.js';
 import type { CrmRemoteJobEvent } from '../core/provider.js';
 import type { CrmSleep } from '../core/sleep.js';
+import { BulkCsvReader } from './bulk-csv.js';
 import type { SalesforceClient } from './client.js';
-import { csvRecords } from './csv-records.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
 import type { SalesforceRecord } from './mapping.js';
 import { isRetryable, retryDelayFor } from './retry.js';
@@ -680,20 +680,17 @@ async function forEachResult(
   wanted: readonly string[],
   each: (cells: string[]) => void | Promise<void>,
 ): Promise<void> {
-  let positions: number[] | undefined;
-  let inSlice = 0;
-  for (const cells of csvRecords(text)) {
-    if (!positions) {
-      positions = wanted.map((name) => cells.indexOf(name));
-      continue;
+  const reader = new BulkCsvReader(text);
+  const [header] = reader.rows(1);
+  if (!header) return;
+  const positions = wanted.map((name) => header.indexOf(name));
+  // A slice at a time, yielding to the event loop between slices.
+  for (let slice = reader.rows(RESULTS_PER_SLICE); slice.length > 0; slice = reader.rows(RESULTS_PER_SLICE)) {
+    for (const cells of slice) {
+      const pending = each(positions.map((at) => (at >= 0 ? (cells[at] ?? '') : '')));
+      if (pending) await pending;
     }
-    const picked = positions.map((at) => (at >= 0 ? (cells[at] ?? '') : ''));
-    const pending = each(picked);
-    if (pending) await pending;
-    if (++inSlice >= RESULTS_PER_SLICE) {
-      inSlice = 0;
-      await yieldToEventLoop();
-    }
+    await yieldToEventLoop();
   }
 }
 

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { csvLines } from '../../src/salesforce/bulk.js';
-import { csvRecords } from '../../src/salesforce/csv-records.js';
+import { BulkCsvReader } from '../../src/salesforce/bulk-csv.js';
 
 /** Deterministic pseudo-random cells with every character CSV cares about. */
 function randomCells(seed: number, rows: number, columns: number): string[][] {
@@ -19,7 +19,12 @@ function randomCells(seed: number, rows: number, columns: number): string[][] {
   );
 }
 
-describe('csvRecords (Bulk API 2.0 result sets)', () => {
+/** Every row of `text`, as the ingest results reader sees them. */
+function csvRecords(text: string): string[][] {
+  return new BulkCsvReader(text).rows(Number.POSITIVE_INFINITY);
+}
+
+describe('BulkCsvReader on ingest result sets (sf__Id, sf__Created, sf__Error)', () => {
   it('reads what csv-parse reads: quotes, doubled quotes, commas and line breaks inside quotes', () => {
     const text =
       '"sf__Id","sf__Created",MarkMail_ID__c,FirstName\n003A,true,h-1,"Zoë, ""Z"""\n003B,false,h-2,"two\nlines"\n003C,true,h-3,\n';
