@@ -161,7 +161,7 @@ describe('HubSpotProvider against the emulator', () => {
       getAccessToken: (c) => manager.getAccessToken(c),
     });
     await p.syncContact({ externalId: 'o', email: 'o@example.com' });
-    hubspot.expireAccessTokens();
+    hubspot.oauth.expireAccessToken();
     const before = hubspot.stats.tokenRequests;
     await Promise.all([p.getContact('o@example.com'), p.getContact('o@example.com'), p.getCustomFields()]);
     expect(hubspot.stats.tokenRequests - before).toBe(1);
@@ -169,6 +169,33 @@ describe('HubSpotProvider against the emulator', () => {
       code: 'AUTHENTICATION',
       providerCode: 'invalid_grant',
     });
+  });
+
+  it('oauth.expireAccessToken(token) expires that token only; without one, every OAuth token (the static one stays valid)', async () => {
+    const redirectUri = 'http://localhost/cb';
+    const oauth = new HubSpotOAuth({
+      clientId: hubspot.clientId,
+      clientSecret: hubspot.clientSecret,
+      redirectUri,
+      baseUrl: hubspot.baseUrl,
+      authorizeBaseUrl: hubspot.baseUrl,
+    });
+    const grant = async () => {
+      const { url } = oauth.authorizeUrl({ state: 's', scopes: ['crm.objects.contacts.read'] });
+      const location = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location') ?? '');
+      return (await oauth.exchangeCode(location.searchParams.get('code') ?? '')).accessToken;
+    };
+    const status = async (token: string) =>
+      (
+        await fetch(`${hubspot.baseUrl}/crm/v3/properties/contacts`, {
+          headers: { Authorization: `Bearer ${token}` },
+        })
+      ).status;
+    const [first, second] = [await grant(), await grant()];
+    hubspot.oauth.expireAccessToken(first);
+    expect([await status(first), await status(second)]).toEqual([401, 200]);
+    hubspot.oauth.expireAccessToken();
+    expect([await status(second), await status(hubspot.accessToken)]).toEqual([401, 200]);
   });
 
   it('a refused token is an authentication error that never shows the token', async () => {

@@ -34,6 +34,15 @@ export interface HubSpotEmulatorOptions {
   clock?: { now(): Date };
 }
 
+/** OAuth controls of the HubSpot emulator. */
+export interface HubSpotEmulatorOAuthControls {
+  /**
+   * Expires one OAuth access token now, or every one issued so far when none is given (the next
+   * API call with it answers 401 `EXPIRED_AUTHENTICATION`; the static token stays valid).
+   */
+  expireAccessToken(token?: string): void;
+}
+
 /** A running HubSpot emulator and its test controls. */
 export interface HubSpotEmulator {
   /** Origin of the emulator: pass as `baseUrl` to `HubSpotProvider`, as `basePath` to `@hubspot/api-client`. */
@@ -52,13 +61,18 @@ export interface HubSpotEmulator {
   readonly stats: EmulatorStats;
   /** Signed webhook delivery of recorded contact changes. */
   readonly webhooks: HubSpotEmulatorWebhooks;
+  /** OAuth controls (the Salesforce emulator's `oauth` namespace, for what HubSpot's OAuth has). */
+  readonly oauth: HubSpotEmulatorOAuthControls;
   /** `SimplePublicObject` JSON of every live contact (with all properties). */
   contacts(options?: { includeArchived?: boolean }): Array<ReturnType<typeof toPublic>>;
   /** Member record ids of a list, by list name (`undefined`: no such list). */
   listMembers(name: string): string[] | undefined;
   /** Adds a contact property (e.g. a custom field or another unique id property). */
   addContactProperty(property: Partial<HubSpotEmulatorProperty> & { name: string }): void;
-  /** Expires every OAuth access token issued so far (the static token stays valid). */
+  /**
+   * Expires every OAuth access token issued so far (the static token stays valid).
+   * @deprecated Use `oauth.expireAccessToken()`, the Salesforce emulator's name. Kept for one release.
+   */
   expireAccessTokens(): void;
   /** Clears all data, faults, stats and rate windows. */
   reset(): void;
@@ -189,6 +203,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
         ...property,
       });
     },
+    oauth: { expireAccessToken: (token) => oauth.expireAccessTokens(token) },
     expireAccessTokens: () => oauth.expireAccessTokens(),
     reset() {
       store.reset();

@@ -3,6 +3,11 @@
  *
  * @packageDocumentation
  */
-export { type HubSpotEmulator, type HubSpotEmulatorOptions, startHubSpotEmulator } from './emulator.js';
+export {
+  type HubSpotEmulator,
+  type HubSpotEmulatorOAuthControls,
+  type HubSpotEmulatorOptions,
+  startHubSpotEmulator,
+} from './emulator.js';
 export type { HubSpotEmulatorProperty } from './store.js';
 export type { HubSpotEmulatorWebhooks, HubSpotWebhookDelivery } from './webhooks.js';

@@ -34,9 +34,10 @@ export class HubSpotEmulatorOAuth {
     return found.expiresAt > this.now() ? 'ok' : 'expired';
   }
 
-  /** Expires every access token now (the next API call answers 401 EXPIRED_AUTHENTICATION). */
-  expireAccessTokens(): void {
-    for (const token of this.accessTokens.values()) token.expiresAt = 0;
+  /** Expires one access token, or every one, now (the next API call answers 401 EXPIRED_AUTHENTICATION). */
+  expireAccessTokens(only?: string): void {
+    for (const [value, token] of this.accessTokens)
+      if (only === undefined || value === only) token.expiresAt = 0;
   }
 }
 
