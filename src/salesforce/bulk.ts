@@ -236,7 +236,7 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
   const { signal } = args;
   const base = `/services/data/v${args.apiVersion}/jobs/ingest`;
   const normalise = args.normaliseKey ?? ((key: string) => key);
-  const pace: PollPace = {};
+  const pace = paceOf(args.client);
   // The batch being read and the position of its next row: shared with each job's generator,
   // which stops at the first row that does not fit and leaves it for the next job.
   let batch: readonly BulkRow[] = [];
@@ -350,10 +350,25 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
   }
 }
 
-/** How fast the org processed this call's jobs, to time the polls of the next one. */
+/** How fast the org processed the last job, to time the polls of the next one. */
 interface PollPace {
   /** Milliseconds from closing a job to its completion, per row. */
   msPerRow?: number;
+}
+
+/**
+ * The pace per client (one org), kept across calls: a large push arrives as many calls of one job
+ * each, and without the last job's pace every job would poll from 250 ms up again.
+ */
+const paces = new WeakMap<SalesforceClient, PollPace>();
+
+function paceOf(client: SalesforceClient): PollPace {
+  let pace = paces.get(client);
+  if (pace === undefined) {
+    pace = {};
+    paces.set(client, pace);
+  }
+  return pace;
 }
 
 /** What {@link executeJob} uploads. */
