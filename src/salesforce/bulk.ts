@@ -17,9 +17,10 @@ export interface SalesforceBulkOptions {
   /**
    * Longest wait between two job-status polls while nothing predicts when the job ends, in
    * milliseconds. Polls start at 250 ms (or this, when smaller) and double up to this. Once a job
-   * reports progress, or an earlier job of the same call showed how fast the org processes rows,
-   * the next poll waits for about the predicted rest of the job instead (at most 30 s), so a large
-   * job costs a few polls rather than one every `pollIntervalMs`.
+   * reports progress, or an earlier job on the same connection (of this call or an earlier one)
+   * showed how fast the org processes rows, the next poll waits for about the predicted rest of
+   * the job instead (at most 30 s), so a large job costs a few polls rather than one every
+   * `pollIntervalMs`.
    * @default 2000
    */
   pollIntervalMs?: number;
@@ -602,7 +603,7 @@ async function uploadCsv(
 
 /**
  * Wait for the job to end. Without a prediction, waits double from 250 ms up to `pollIntervalMs`.
- * The first wait of a job is predicted from how long this call's previous job took per row (90%
+ * The first wait of a job is predicted from how long the client's previous job took per row (90%
  * of it: a job that runs faster is not overslept much). Later waits come from the job's own progress
  * (rows processed since it was closed): 90% of the predicted rest, but never longer than the job
  * has run so far, so a rate read early and noisy cannot oversleep much; once every row is
