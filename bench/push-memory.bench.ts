@@ -76,7 +76,12 @@ async function runEmulator(): Promise<void> {
       void sf.stop().then(() => process.exit(0));
       return;
     }
-    process.send?.({ id: message.id, apiCalls: sf.stats.apiCalls, contacts: sf.store.count('Contact') });
+    process.send?.({
+      id: message.id,
+      apiCalls: sf.stats.apiCalls,
+      byRoute: sf.stats.byRoute,
+      contacts: sf.store.count('Contact'),
+    });
   });
   process.send?.({ id: 0, instanceUrl: sf.instanceUrl, accessToken: sf.accessToken });
 }
@@ -325,7 +330,7 @@ async function orchestrate(): Promise<void> {
     else pending.get(message.id as number)?.(message);
   });
   const ask = (type: 'reset' | 'stats') =>
-    new Promise<{ apiCalls: number; contacts: number }>((resolve) => {
+    new Promise<{ apiCalls: number; byRoute: Record<string, number>; contacts: number }>((resolve) => {
       const id = nextId++;
       pending.set(id, resolve as (value: Record<string, unknown>) => void);
       emulator.send({ id, type });
@@ -368,6 +373,8 @@ async function orchestrate(): Promise<void> {
       throw new Error(`${impl}: ${result.success} ok, ${stats.contacts} stored`);
     }
     if (impl === 'floor') floorMs = result.wallMs;
+    // Where the calls went (the emulator's count per route, push and re-push together).
+    console.log(`${impl} calls by route: ${JSON.stringify(stats.byRoute)}`);
     const pushCalls = result.again ? stats.apiCalls - result.again.apiCalls : stats.apiCalls;
     rows.push([
       impl,

@@ -17,9 +17,10 @@ export interface SalesforceBulkOptions {
   /**
    * Longest wait between two job-status polls while nothing predicts when the job ends, in
    * milliseconds. Polls start at 250 ms (or this, when smaller) and double up to this. Once a job
-   * reports progress, or an earlier job of the same call showed how fast the org processes rows,
-   * the next poll waits for about the predicted rest of the job instead (at most 30 s), so a large
-   * job costs a few polls rather than one every `pollIntervalMs`.
+   * reports progress, or an earlier job on the same connection (of this call or an earlier one)
+   * showed how fast the org processes rows, the next poll waits for about the predicted rest of
+   * the job instead (at most 30 s), so a large job costs a few polls rather than one every
+   * `pollIntervalMs`.
    * @default 2000
    */
   pollIntervalMs?: number;
@@ -236,7 +237,7 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
   const { signal } = args;
   const base = `/services/data/v${args.apiVersion}/jobs/ingest`;
   const normalise = args.normaliseKey ?? ((key: string) => key);
-  const pace: PollPace = {};
+  const pace = paceOf(args.client);
   // The batch being read and the position of its next row: shared with each job's generator,
   // which stops at the first row that does not fit and leaves it for the next job.
   let batch: readonly BulkRow[] = [];
@@ -350,10 +351,25 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
   }
 }
 
-/** How fast the org processed this call's jobs, to time the polls of the next one. */
+/** How fast the org processed the last job, to time the polls of the next one. */
 interface PollPace {
   /** Milliseconds from closing a job to its completion, per row. */
   msPerRow?: number;
+}
+
+/**
+ * The pace per client (one org), kept across calls: a large push arrives as many calls of one job
+ * each, and without the last job's pace every job would poll from 250 ms up again.
+ */
+const paces = new WeakMap<SalesforceClient, PollPace>();
+
+function paceOf(client: SalesforceClient): PollPace {
+  let pace = paces.get(client);
+  if (pace === undefined) {
+    pace = {};
+    paces.set(client, pace);
+  }
+  return pace;
 }
 
 /** What {@link executeJob} uploads. */
@@ -587,7 +603,7 @@ async function uploadCsv(
 
 /**
  * Wait for the job to end. Without a prediction, waits double from 250 ms up to `pollIntervalMs`.
- * The first wait of a job is predicted from how long this call's previous job took per row (90%
+ * The first wait of a job is predicted from how long the client's previous job took per row (90%
  * of it: a job that runs faster is not overslept much). Later waits come from the job's own progress
  * (rows processed since it was closed): 90% of the predicted rest, but never longer than the job
  * has run so far, so a rate read early and noisy cannot oversleep much; once every row is

@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { csvCell, csvLines, parseBulkError } from '../../src/salesforce/bulk.js';
 import type { SalesforceProviderOptions } from '../../src/salesforce/options.js';
 import { SalesforceProvider } from '../../src/salesforce/provider.js';
@@ -285,5 +285,70 @@ describe('bulkSyncContacts through Bulk API 2.0', () => {
       ['u-1', false, undefined, undefined, 'DUPLICATE_VALUE'],
       ['u-2', true, '003000000000003AAA', false, undefined],
     ]);
+  });
+});
+
+describe('Bulk API 2.0 poll schedule', () => {
+  const FIELDS = ['Id', 'MarkMail_ID__c', 'Email', 'LastName'];
+  function job(scope: nock.Scope, id: string, polls: Array<Record<string, unknown>>, externalIds: string[]) {
+    scope
+      .post(`${V}/jobs/ingest`)
+      .reply(200, { id, state: 'Open' }, JSON_HEADERS)
+      .put(`${V}/jobs/ingest/${id}/batches`)
+      .reply(201)
+      .patch(`${V}/jobs/ingest/${id}`, { state: 'UploadComplete' })
+      .reply(200, { id, state: 'UploadComplete' }, JSON_HEADERS);
+    for (const poll of polls) scope.get(`${V}/jobs/ingest/${id}`).reply(200, { id, ...poll }, JSON_HEADERS);
+    scope
+      .get(`${V}/jobs/ingest/${id}/successfulResults`)
+      .reply(
+        200,
+        `"sf__Id","sf__Created",MarkMail_ID__c\n${externalIds.map((x, i) => `003${id.slice(-3)}${i},true,${x}\n`).join('')}`,
+        CSV_HEADERS,
+      );
+  }
+
+  it("times a call's first poll from the pace of the same org's previous call", async () => {
+    // Date.now() drives the pace: each sleep moves it forward by the wait asked for.
+    let now = Date.parse('2026-11-25T12:00:00.000Z');
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    const waits: number[] = [];
+    try {
+      const scope = sf()
+        .get(`${V}/sobjects/Contact/describe`)
+        .reply(
+          200,
+          { name: 'Contact', fields: FIELDS.map((name) => ({ name, type: 'string' })) },
+          JSON_HEADERS,
+        );
+      const done = { state: 'JobComplete', numberRecordsProcessed: 4, numberRecordsFailed: 0 };
+      job(
+        scope,
+        '750A',
+        [{ state: 'InProgress', numberRecordsProcessed: 0 }, done],
+        ['u-0', 'u-1', 'u-2', 'u-3'],
+      );
+      job(scope, '750B', [done], ['u-4', 'u-5', 'u-6', 'u-7']);
+      const sfp = provider({
+        bulkThreshold: 2,
+        sleep: async (ms: number) => {
+          waits.push(ms);
+          now += ms;
+        },
+      });
+      const first = await sfp.bulkSyncContacts(contacts(4), { mode: 'bulk' });
+      // No pace known yet: 250 ms, then doubled while the job reports no progress.
+      expect(waits).toEqual([250, 500]);
+      waits.length = 0;
+      const second = await sfp.bulkSyncContacts(contacts(4, 4), { mode: 'bulk' });
+      // 750 ms for 4 rows last time: the next 4-row job is first polled at 90% of that, and one
+      // poll finds it complete (it would be 250, 500 from scratch).
+      expect(waits).toEqual([675]);
+      scope.done();
+      expect([...first.results, ...second.results].every((r) => r.success)).toBe(true);
+      expect(second.apiCalls).toBe(5);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
