@@ -21,6 +21,7 @@ export const SALESFORCE_KEY_PREFIXES = {
   Organization: '00D',
   Opportunity: '006',
   OpportunityContactRole: '00K',
+  PushTopic: '0IF',
 } as const;
 
 /**

@@ -9,6 +9,7 @@ import {
   type EmulatorChangeEventPayload,
   syntheticChangeEventPayload,
 } from './change-event-payload.js';
+import { pushTopicNotifications } from './push-topic-events.js';
 
 /** Oldest and newest Streaming API versions Salesforce serves (23.0–36.0 are retired). */
 const MIN_STREAMING_VERSION = 37;
@@ -19,6 +20,8 @@ const HOLD_MS = 110_000;
 const CLIENT_TIMEOUT_MS = 40_000 + HOLD_MS;
 /** Salesforce retains change events 72 hours. */
 const RETENTION_MS = 72 * 60 * 60 * 1000;
+/** Salesforce retains PushTopic events 24 hours. */
+const TOPIC_RETENTION_MS = 24 * 60 * 60 * 1000;
 const MAX_RETAINED = 10_000;
 /** How many expired events may accumulate before the log is compacted. */
 const TRIM_SLACK = 1_000;
@@ -33,6 +36,14 @@ export interface RetainedChangeEvent {
   channel: string;
   publishedAt: number;
   payload: EmulatorChangeEventPayload;
+}
+
+/** One retained PushTopic notification (`/topic/<Name>`). */
+interface RetainedTopicEvent {
+  replayId: number;
+  channel: string;
+  publishedAt: number;
+  data: { event: { type: string; createdDate: string; replayId: number }; sobject: object };
 }
 
 interface BayeuxMessage {
@@ -73,6 +84,7 @@ export const cometdModule: EmulatorModule = {
     const clients = new Map<string, BayeuxClient>();
     const enabled = new Set(['Contact', 'Lead']);
     let log: RetainedChangeEvent[] = [];
+    let topicLog: RetainedTopicEvent[] = [];
     let nextReplayId = 1;
     let commitNumber = 1;
 
@@ -116,7 +128,33 @@ export const cometdModule: EmulatorModule = {
       return event;
     };
 
+    const publishTopicEvents = (changes: readonly StoreChange[]): void => {
+      const now = context.clock.now();
+      const notifications = pushTopicNotifications(context.store, changes, now);
+      if (notifications.length === 0) return;
+      const oldest = now.getTime() - TOPIC_RETENTION_MS;
+      topicLog = topicLog.filter((event) => event.publishedAt >= oldest).slice(-MAX_RETAINED);
+      for (const notification of notifications) {
+        const replayId = nextReplayId++;
+        const event: RetainedTopicEvent = {
+          replayId,
+          channel: `/topic/${notification.topic}`,
+          publishedAt: now.getTime(),
+          data: {
+            event: { type: notification.type, createdDate: now.toISOString(), replayId },
+            sobject: notification.sobject,
+          },
+        };
+        topicLog.push(event);
+        for (const client of clients.values()) {
+          if (client.subscriptions.has(event.channel)) client.queue.push(topicMessage(event));
+          flush(client);
+        }
+      }
+    };
+
     const onChanges = (changes: readonly StoreChange[]): void => {
+      publishTopicEvents(changes);
       const relevant = changes.filter((change) => enabled.has(change.sobject));
       if (relevant.length === 0) return;
       const transaction = commit();
@@ -249,6 +287,7 @@ export const cometdModule: EmulatorModule = {
     const subscribe = (client: BayeuxClient, m: BayeuxMessage, base: object): object => {
       const channel = String(m.subscription ?? '');
       const reply = { ...base, clientId: client.id, subscription: channel };
+      if (channel.startsWith('/topic/')) return subscribeTopic(client, m, reply, channel);
       const entity = /^\/data\/(.+)ChangeEvent$/.exec(channel)?.[1];
       const known =
         channel === '/data/ChangeEvents' ||
@@ -273,6 +312,43 @@ export const cometdModule: EmulatorModule = {
       }
       client.subscriptions.add(channel);
       for (const event of backlog) client.queue.push(message(channel, event));
+      flush(client);
+      return { ...reply, successful: true };
+    };
+
+    /** `/topic/<Name>`: an active PushTopic's channel, with replay from the topic log. */
+    const subscribeTopic = (
+      client: BayeuxClient,
+      m: BayeuxMessage,
+      reply: object,
+      channel: string,
+    ): object => {
+      const name = channel.slice('/topic/'.length);
+      const topic = [...context.store.rows('PushTopic')].find(
+        (row) => row.Name === name && row.IsActive !== false,
+      );
+      if (!topic) return { ...reply, successful: false, error: '403::Unknown channel' };
+      const requested = m.ext?.replay?.[channel];
+      const replayId = requested === undefined || requested === null ? -1 : Number(requested);
+      const retained = topicLog.filter((event) => event.channel === channel);
+      let backlog: RetainedTopicEvent[];
+      if (replayId === -1) backlog = [];
+      else if (replayId === -2) backlog = retained;
+      else {
+        const index = Number.isInteger(replayId)
+          ? retained.findIndex((event) => event.replayId === replayId)
+          : -1;
+        if (index < 0) {
+          return {
+            ...reply,
+            successful: false,
+            error: `400::The replayId {${String(requested)}} you provided was invalid.  Please provide a valid ID, -2 to replay all events, or -1 to replay only new events.`,
+          };
+        }
+        backlog = retained.slice(index + 1);
+      }
+      client.subscriptions.add(channel);
+      for (const event of backlog) client.queue.push(topicMessage(event));
       flush(client);
       return { ...reply, successful: true };
     };
@@ -409,6 +485,7 @@ export const cometdModule: EmulatorModule = {
       reset: () => {
         releaseAll();
         log = [];
+        topicLog = [];
         enabled.clear();
         enabled.add('Contact');
         enabled.add('Lead');
@@ -430,6 +507,10 @@ function message(channel: string, event: RetainedChangeEvent): object {
     channel,
     data: { schema: SCHEMA_ID, payload: event.payload, event: { replayId: event.replayId } },
   };
+}
+
+function topicMessage(event: RetainedTopicEvent): object {
+  return { channel: event.channel, data: event.data };
 }
 
 function json(body: unknown): EmulatorResponse {

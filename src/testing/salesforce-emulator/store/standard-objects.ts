@@ -5,6 +5,7 @@ import { contactDefinition } from './objects/contact.js';
 import { individualDefinition } from './objects/individual.js';
 import { leadDefinition } from './objects/lead.js';
 import { opportunityContactRoleDefinition, opportunityDefinition } from './objects/opportunity.js';
+import { pushTopicDefinition } from './objects/push-topic.js';
 import { taskDefinition } from './objects/task.js';
 import { organizationDefinition, userDefinition } from './objects/user.js';
 import type { EmulatorObjectDefinition } from './schema.js';
@@ -30,5 +31,6 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
     individualDefinition(),
     userDefinition(),
     organizationDefinition(),
+    pushTopicDefinition(),
   ];
 }
