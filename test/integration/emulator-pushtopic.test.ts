@@ -170,3 +170,59 @@ describe('PushTopic streaming (Streaming API "PushTopic Streaming")', () => {
     expect(after.map((m) => m.sobject.Name)).toEqual(['two', 'three']);
   });
 });
+
+describe('Generic streaming (StreamingChannel, Streaming Channel Push REST API)', () => {
+  it('delivers a pushed payload to /u/ subscribers and reports the fan-out', async () => {
+    const { id } = (await conn.sobject('StreamingChannel').create({ Name: '/u/Alerts' })) as { id: string };
+    const url = `/services/data/v62.0/sobjects/StreamingChannel/${id}/push`;
+    const push = (body: object) => conn.request({ method: 'POST', url, body: JSON.stringify(body) });
+    // Nobody listening yet: fanoutCount 0.
+    expect(await push({ pushEvents: [{ payload: 'early', userIds: [] }] })).toEqual([
+      { fanoutCount: 0, userOnlineStatus: {} },
+    ]);
+    const received: Array<{ payload: string; event: { replayId: number } }> = [];
+    const subscription = conn.streaming
+      .channel('/u/Alerts')
+      .subscribe((m: object) => received.push(m as never));
+    cleanups.push(() => subscription.cancel());
+    await subscription;
+    expect(await conn.request({ method: 'GET', url })).toEqual({
+      OnlineUserIds: [sf.userId],
+      ChannelName: '/u/Alerts',
+    });
+    const result = await conn.streaming.channel('/u/Alerts').push({ payload: 'hello', userIds: [] });
+    expect(result).toEqual({ fanoutCount: -1, userOnlineStatus: {} });
+    // Addressed to another user only: not delivered to the API user.
+    const other = '005000000000099AAA';
+    expect(await push({ pushEvents: [{ payload: 'not for me', userIds: [other] }] })).toEqual([
+      { fanoutCount: 0, userOnlineStatus: { [other]: false } },
+    ]);
+    expect(await push({ pushEvents: [{ payload: 'for me', userIds: [sf.userId] }] })).toEqual([
+      { fanoutCount: 1, userOnlineStatus: { [sf.userId]: true } },
+    ]);
+    await until(() => (received.length >= 2 ? received : undefined));
+    expect(received.map((m) => m.payload)).toEqual(['hello', 'for me']);
+    await expect(push({ pushEvents: [{ payload: 'x'.repeat(3001), userIds: [] }] })).rejects.toMatchObject({
+      errorCode: 'INVALID_FIELD',
+    });
+    await expect(listenChannel('/u/Unknown')).rejects.toThrow(/Unknown channel/);
+  });
+
+  it('a write made while the subscribe is still in flight is delivered (jsforce streaming test pattern)', async () => {
+    await createTopic({ Name: 'Racy', Query: 'SELECT Id, Name FROM Account' });
+    const arrived = new Promise<TopicMessage>((resolve) => {
+      const subscription = conn.streaming
+        .topic('Racy')
+        .subscribe((m) => resolve(m as unknown as TopicMessage));
+      cleanups.push(() => subscription.cancel());
+    });
+    await conn.sobject('Account').create({ Name: 'Concurrent' });
+    expect((await arrived).sobject.Name).toBe('Concurrent');
+  });
+});
+
+async function listenChannel(channel: string): Promise<void> {
+  const subscription = conn.streaming.channel(channel).subscribe(() => {});
+  cleanups.push(() => subscription.cancel());
+  await subscription;
+}

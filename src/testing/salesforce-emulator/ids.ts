@@ -22,6 +22,7 @@ export const SALESFORCE_KEY_PREFIXES = {
   Opportunity: '006',
   OpportunityContactRole: '00K',
   PushTopic: '0IF',
+  StreamingChannel: '0M6',
 } as const;
 
 /**

@@ -6,6 +6,7 @@ import { individualDefinition } from './objects/individual.js';
 import { leadDefinition } from './objects/lead.js';
 import { opportunityContactRoleDefinition, opportunityDefinition } from './objects/opportunity.js';
 import { pushTopicDefinition } from './objects/push-topic.js';
+import { streamingChannelDefinition } from './objects/streaming-channel.js';
 import { taskDefinition } from './objects/task.js';
 import { organizationDefinition, userDefinition } from './objects/user.js';
 import type { EmulatorObjectDefinition } from './schema.js';
@@ -32,5 +33,6 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
     userDefinition(),
     organizationDefinition(),
     pushTopicDefinition(),
+    streamingChannelDefinition(),
   ];
 }
