@@ -21,6 +21,8 @@ export const SALESFORCE_KEY_PREFIXES = {
   Organization: '00D',
   Opportunity: '006',
   OpportunityContactRole: '00K',
+  PushTopic: '0IF',
+  StreamingChannel: '0M6',
 } as const;
 
 /**

@@ -20,6 +20,8 @@ export const builtInModules: readonly EmulatorModule[] = [
   uiModule,
   // Before REST: `sobjects/X/quickActions` is not an external-id path.
   quickActionsModule,
+  // Before REST: `sobjects/StreamingChannel/{id}/push` is not an external-id path.
+  cometdModule,
   restModule,
   toolingModule,
   chatterModule,
@@ -28,6 +30,5 @@ export const builtInModules: readonly EmulatorModule[] = [
   bulk1Module,
   soapModule,
   metadataModule,
-  cometdModule,
   outboundMessagesModule,
 ];

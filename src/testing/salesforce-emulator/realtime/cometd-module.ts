@@ -9,6 +9,7 @@ import {
   type EmulatorChangeEventPayload,
   syntheticChangeEventPayload,
 } from './change-event-payload.js';
+import { pushTopicNotifications } from './push-topic-events.js';
 
 /** Oldest and newest Streaming API versions Salesforce serves (23.0–36.0 are retired). */
 const MIN_STREAMING_VERSION = 37;
@@ -19,9 +20,19 @@ const HOLD_MS = 110_000;
 const CLIENT_TIMEOUT_MS = 40_000 + HOLD_MS;
 /** Salesforce retains change events 72 hours. */
 const RETENTION_MS = 72 * 60 * 60 * 1000;
+/** Salesforce retains PushTopic events 24 hours. */
+const TOPIC_RETENTION_MS = 24 * 60 * 60 * 1000;
+/**
+ * Delay between a write and its PushTopic notification. Salesforce evaluates PushTopics
+ * asynchronously after the commit with an unspecified latency; clients (jsforce's own streaming
+ * test) subscribe and write concurrently and rely on it.
+ */
+const TOPIC_PUBLISH_DELAY_MS = 200;
 const MAX_RETAINED = 10_000;
 /** How many expired events may accumulate before the log is compacted. */
 const TRIM_SLACK = 1_000;
+/** Streaming Channel Push: "Cannot exceed 3,000 single-byte characters." */
+const MAX_PUSH_PAYLOAD = 3000;
 /** Fixed schema id: the emulator has one payload shape per object. */
 const SCHEMA_ID = 'emulatorCdcSchema1';
 
@@ -33,6 +44,15 @@ export interface RetainedChangeEvent {
   channel: string;
   publishedAt: number;
   payload: EmulatorChangeEventPayload;
+}
+
+/** One retained PushTopic (`/topic/<Name>`) or generic streaming (`/u/…`) event. */
+interface RetainedTopicEvent {
+  replayId: number;
+  channel: string;
+  publishedAt: number;
+  /** `{event: {type?, createdDate, replayId}, sobject | payload}`. */
+  data: { event: { createdDate: string; replayId: number; type?: string } } & Record<string, unknown>;
 }
 
 interface BayeuxMessage {
@@ -73,6 +93,8 @@ export const cometdModule: EmulatorModule = {
     const clients = new Map<string, BayeuxClient>();
     const enabled = new Set(['Contact', 'Lead']);
     let log: RetainedChangeEvent[] = [];
+    let topicLog: RetainedTopicEvent[] = [];
+    const pendingTopicTimers = new Set<ReturnType<typeof setTimeout>>();
     let nextReplayId = 1;
     let commitNumber = 1;
 
@@ -116,7 +138,58 @@ export const cometdModule: EmulatorModule = {
       return event;
     };
 
+    const publishTopicEvents = (changes: readonly StoreChange[]): void => {
+      const now = context.clock.now();
+      const notifications = pushTopicNotifications(context.store, changes, now);
+      if (notifications.length === 0) return;
+      // Evaluated at commit (the row as written), published a moment later, as Salesforce's event
+      // bus does: a client that subscribes right after its own write still gets the event.
+      const timer = setTimeout(() => {
+        pendingTopicTimers.delete(timer);
+        for (const notification of notifications) {
+          publishTopicEvent(
+            `/topic/${notification.topic}`,
+            { type: notification.type, createdDate: now.toISOString() },
+            { sobject: notification.sobject },
+          );
+        }
+      }, TOPIC_PUBLISH_DELAY_MS);
+      timer.unref?.();
+      pendingTopicTimers.add(timer);
+    };
+
+    /** Retains and delivers one `/topic/…` or `/u/…` event. */
+    const publishTopicEvent = (
+      channel: string,
+      eventFields: { type?: string; createdDate?: string },
+      body: Record<string, unknown>,
+    ): void => {
+      const now = context.clock.now();
+      const oldest = now.getTime() - TOPIC_RETENTION_MS;
+      if (topicLog.length > 0 && (topicLog[0] as RetainedTopicEvent).publishedAt < oldest) {
+        topicLog = topicLog.filter((event) => event.publishedAt >= oldest);
+      }
+      if (topicLog.length >= MAX_RETAINED + TRIM_SLACK) topicLog = topicLog.slice(-MAX_RETAINED);
+      const replayId = nextReplayId++;
+      const event: RetainedTopicEvent = {
+        replayId,
+        channel,
+        publishedAt: now.getTime(),
+        data: { event: { createdDate: now.toISOString(), ...eventFields, replayId }, ...body },
+      };
+      topicLog.push(event);
+      for (const client of clients.values()) {
+        if (!client.subscriptions.has(channel)) continue;
+        client.queue.push(topicMessage(event));
+        flush(client);
+      }
+    };
+
+    const subscriberCount = (channel: string): number =>
+      [...clients.values()].filter((client) => client.subscriptions.has(channel)).length;
+
     const onChanges = (changes: readonly StoreChange[]): void => {
+      publishTopicEvents(changes);
       const relevant = changes.filter((change) => enabled.has(change.sobject));
       if (relevant.length === 0) return;
       const transaction = commit();
@@ -249,6 +322,8 @@ export const cometdModule: EmulatorModule = {
     const subscribe = (client: BayeuxClient, m: BayeuxMessage, base: object): object => {
       const channel = String(m.subscription ?? '');
       const reply = { ...base, clientId: client.id, subscription: channel };
+      if (channel.startsWith('/topic/') || channel.startsWith('/u/'))
+        return subscribeTopic(client, m, reply, channel);
       const entity = /^\/data\/(.+)ChangeEvent$/.exec(channel)?.[1];
       const known =
         channel === '/data/ChangeEvents' ||
@@ -273,6 +348,47 @@ export const cometdModule: EmulatorModule = {
       }
       client.subscriptions.add(channel);
       for (const event of backlog) client.queue.push(message(channel, event));
+      flush(client);
+      return { ...reply, successful: true };
+    };
+
+    /**
+     * `/topic/<Name>` (an active PushTopic) or `/u/…` (a StreamingChannel's Name), with replay
+     * from the topic log.
+     */
+    const subscribeTopic = (
+      client: BayeuxClient,
+      m: BayeuxMessage,
+      reply: object,
+      channel: string,
+    ): object => {
+      const exists = channel.startsWith('/u/')
+        ? [...context.store.rows('StreamingChannel')].some((row) => row.Name === channel)
+        : [...context.store.rows('PushTopic')].some(
+            (row) => row.Name === channel.slice('/topic/'.length) && row.IsActive !== false,
+          );
+      if (!exists) return { ...reply, successful: false, error: '403::Unknown channel' };
+      const requested = m.ext?.replay?.[channel];
+      const replayId = requested === undefined || requested === null ? -1 : Number(requested);
+      const retained = topicLog.filter((event) => event.channel === channel);
+      let backlog: RetainedTopicEvent[];
+      if (replayId === -1) backlog = [];
+      else if (replayId === -2) backlog = retained;
+      else {
+        const index = Number.isInteger(replayId)
+          ? retained.findIndex((event) => event.replayId === replayId)
+          : -1;
+        if (index < 0) {
+          return {
+            ...reply,
+            successful: false,
+            error: `400::The replayId {${String(requested)}} you provided was invalid.  Please provide a valid ID, -2 to replay all events, or -1 to replay only new events.`,
+          };
+        }
+        backlog = retained.slice(index + 1);
+      }
+      client.subscriptions.add(channel);
+      for (const event of backlog) client.queue.push(topicMessage(event));
       flush(client);
       return { ...reply, successful: true };
     };
@@ -320,6 +436,69 @@ export const cometdModule: EmulatorModule = {
       name: 'GET /cometd',
       // Faye probes WebSocket first; Salesforce only speaks long polling.
       handler: () => ({ status: 400, body: 'Invalid connection type' }),
+    });
+
+    const streamingChannel = (request: EmulatorRequestContext) => {
+      const row = context.store.get(request.params.id ?? '');
+      if (!row || context.store.schemaForId(row.Id as string)?.name !== 'StreamingChannel') {
+        throw new EmulatorHttpError(404, 'NOT_FOUND', 'The requested resource does not exist');
+      }
+      return String(row.Name);
+    };
+    // Streaming Channel Push REST API: the emulator's only user is the API user.
+    context.router.add({
+      method: 'GET',
+      pattern: '/services/data/:version/sobjects/StreamingChannel/:id/push',
+      kind: 'api',
+      name: 'GET StreamingChannel push',
+      handler: (request) => {
+        const channel = streamingChannel(request);
+        return json({
+          OnlineUserIds: subscriberCount(channel) > 0 ? [context.userId] : [],
+          ChannelName: channel,
+        });
+      },
+    });
+    context.router.add({
+      method: 'POST',
+      pattern: '/services/data/:version/sobjects/StreamingChannel/:id/push',
+      kind: 'api',
+      name: 'POST StreamingChannel push',
+      handler: async (request) => {
+        const channel = streamingChannel(request);
+        const body = (await request.json()) as { pushEvents?: unknown } | undefined;
+        const events = body?.pushEvents;
+        if (!Array.isArray(events) || events.length === 0) {
+          throw new EmulatorHttpError(400, 'INVALID_FIELD', 'pushEvents must be a non-empty array');
+        }
+        const parsed = events.map((event: { payload?: unknown; userIds?: unknown }) => {
+          if (typeof event?.payload !== 'string' || event.payload.length > MAX_PUSH_PAYLOAD) {
+            throw new EmulatorHttpError(
+              400,
+              'INVALID_FIELD',
+              `payload must be a string of at most ${MAX_PUSH_PAYLOAD} characters`,
+            );
+          }
+          const userIds = Array.isArray(event.userIds) ? event.userIds.map(String) : [];
+          return { payload: event.payload, userIds };
+        });
+        return json(
+          parsed.map(({ payload, userIds }) => {
+            const online = subscriberCount(channel) > 0;
+            if (userIds.length === 0) {
+              // Broadcast: -1 when sent to all subscribers, 0 when the channel has none.
+              publishTopicEvent(channel, {}, { payload });
+              return { fanoutCount: online ? -1 : 0, userOnlineStatus: {} };
+            }
+            const status = Object.fromEntries(
+              userIds.map((id) => [id, online && sameUser(id, context.userId)]),
+            );
+            const reached = Object.values(status).filter(Boolean).length;
+            if (reached > 0) publishTopicEvent(channel, {}, { payload });
+            return { fanoutCount: reached, userOnlineStatus: status };
+          }),
+        );
+      },
     });
 
     context.router.add({
@@ -402,6 +581,8 @@ export const cometdModule: EmulatorModule = {
     });
 
     const releaseAll = (): void => {
+      for (const timer of pendingTopicTimers) clearTimeout(timer);
+      pendingTopicTimers.clear();
       for (const client of clients.values()) client.poll?.release([]);
       clients.clear();
     };
@@ -409,6 +590,7 @@ export const cometdModule: EmulatorModule = {
       reset: () => {
         releaseAll();
         log = [];
+        topicLog = [];
         enabled.clear();
         enabled.add('Contact');
         enabled.add('Lead');
@@ -430,6 +612,14 @@ function message(channel: string, event: RetainedChangeEvent): object {
     channel,
     data: { schema: SCHEMA_ID, payload: event.payload, event: { replayId: event.replayId } },
   };
+}
+
+function sameUser(left: string, right: string): boolean {
+  return left.slice(0, 15) === right.slice(0, 15);
+}
+
+function topicMessage(event: RetainedTopicEvent): object {
+  return { channel: event.channel, data: event.data };
 }
 
 function json(body: unknown): EmulatorResponse {

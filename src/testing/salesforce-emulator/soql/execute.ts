@@ -70,6 +70,36 @@ export function executeSoql(store: OrgStore, soql: string, options: ExecuteSoqlO
   return result;
 }
 
+/** A single-object query compiled to test and project one row at a time (PushTopic queries). */
+export interface RowQuery {
+  /** Object queried (canonical name). */
+  sobject: string;
+  /** Whether a row satisfies the WHERE clause (`true` without one). */
+  matches: (row: EmulatorRecord) => boolean;
+  /** The row in the SELECT's shape, without `attributes`. */
+  project: (row: EmulatorRecord) => Record<string, unknown>;
+  /** Canonical names of the fields the SELECT lists. */
+  selectFields: string[];
+  /** Canonical names of the fields the WHERE clause compares. */
+  whereFields: string[];
+}
+
+/**
+ * Compiles a query to be evaluated against single rows, as a PushTopic's query is evaluated
+ * against each changed record.
+ *
+ * @throws {EmulatorHttpError} 400 `MALFORMED_QUERY`, `INVALID_TYPE` or `INVALID_FIELD`.
+ */
+export function compileRowQuery(store: OrgStore, soql: string, options: ExecuteSoqlOptions): RowQuery {
+  let parsed: Query;
+  try {
+    parsed = parseQuery(soql);
+  } catch (error) {
+    throw new EmulatorHttpError(400, 'MALFORMED_QUERY', `unexpected token: ${firstLine(error)}`);
+  }
+  return new QueryRunner(store, soql, options).rowQuery(parsed);
+}
+
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
@@ -141,6 +171,37 @@ class QueryRunner {
       records: rows.map((row) => projection(row)),
       isCount: false,
       columns: this.columns(schema, fields),
+    };
+  }
+
+  rowQuery(query: Query): RowQuery {
+    const schema = this.objectSchema(query.sObject ?? '');
+    const fields = query.fields ?? [];
+    const tree = query.where ? buildTree(query.where) : undefined;
+    const predicate = tree ? this.compileWhere(schema, tree) : () => true;
+    const projection = this.projection(schema, fields);
+    const selectFields = fields.flatMap((f) =>
+      f.type === 'Field' ? [schema.field(f.field)?.name ?? f.field] : [],
+    );
+    const whereFields: string[] = [];
+    const walk = (node: WhereNode): void => {
+      if (node.kind === 'and' || node.kind === 'or') node.nodes.forEach(walk);
+      else if (node.kind === 'not') walk(node.node);
+      else if ('field' in node.condition && typeof node.condition.field === 'string') {
+        const field = schema.field(node.condition.field);
+        if (field) whereFields.push(field.name);
+      }
+    };
+    if (tree) walk(tree);
+    return {
+      sobject: schema.name,
+      matches: predicate,
+      project: (row) => {
+        const { attributes: _attributes, ...rest } = projection(row);
+        return rest;
+      },
+      selectFields,
+      whereFields,
     };
   }
 

@@ -5,6 +5,8 @@ import { contactDefinition } from './objects/contact.js';
 import { individualDefinition } from './objects/individual.js';
 import { leadDefinition } from './objects/lead.js';
 import { opportunityContactRoleDefinition, opportunityDefinition } from './objects/opportunity.js';
+import { pushTopicDefinition } from './objects/push-topic.js';
+import { streamingChannelDefinition } from './objects/streaming-channel.js';
 import { taskDefinition } from './objects/task.js';
 import { organizationDefinition, userDefinition } from './objects/user.js';
 import type { EmulatorObjectDefinition } from './schema.js';
@@ -30,5 +32,7 @@ export function standardObjectDefinitions(): EmulatorObjectDefinition[] {
     individualDefinition(),
     userDefinition(),
     organizationDefinition(),
+    pushTopicDefinition(),
+    streamingChannelDefinition(),
   ];
 }
