@@ -53,6 +53,23 @@ import type {
 /** Methods of {@link FakeCrmProvider} that can be recorded and made to fail. */
 export type FakeCrmMethod = Exclude<keyof CrmProvider, 'name' | 'supportsFeature' | 'apiUsage'>;
 
+/** The feature each method belongs to (methods of no feature are always served). */
+const METHOD_FEATURES: Partial<Record<FakeCrmMethod, CrmFeature>> = {
+  syncContact: 'contact_sync',
+  getContact: 'contact_sync',
+  readContacts: 'contact_sync',
+  updateContact: 'contact_sync',
+  deleteContact: 'contact_sync',
+  bulkSyncContacts: 'bulk_operations',
+  listContactChanges: 'incremental_pull',
+  createLead: 'lead_sync',
+  getLead: 'lead_sync',
+  convertLeadToContact: 'lead_sync',
+  syncCampaign: 'campaign_sync',
+  getCustomFields: 'custom_fields',
+  mapCustomFields: 'custom_fields',
+};
+
 /** One recorded call. */
 export interface FakeCrmCall {
   method: FakeCrmMethod;
@@ -103,7 +120,7 @@ export interface FakeCrmProviderOptions {
    * provider whose cursor overlaps by a lookback window. @default 0
    */
   lookbackChanges?: number;
-  /** Supported features. @default all but webhook_support and real_time_sync */
+  /** Supported features; the methods of the others throw `CrmUnsupportedFeatureError`. @default all but webhook_support and real_time_sync */
   features?: ReadonlyArray<CrmFeature>;
   /** Fields returned by `getCustomFields`, beyond the standard ones. @default [] */
   customFields?: ReadonlyArray<CrmCustomField>;
@@ -204,6 +221,17 @@ export class FakeCrmProvider implements CrmProvider {
 
   supportsFeature(feature: CrmFeature): boolean {
     return this.#features.has(feature);
+  }
+
+  /** A method of a feature this fake was configured without refuses, as a real provider must. */
+  #require(method: FakeCrmMethod): void {
+    const feature = METHOD_FEATURES[method];
+    if (feature !== undefined && !this.#features.has(feature)) {
+      throw new CrmUnsupportedFeatureError(`${this.name} does not support '${feature}' (${method})`, {
+        provider: this.name,
+        details: { feature },
+      });
+    }
   }
 
   // ---- test controls -------------------------------------------------------------------------
@@ -347,6 +375,7 @@ export class FakeCrmProvider implements CrmProvider {
     contacts: Iterable<CrmContactInput> | AsyncIterable<CrmContactInput>,
     options: CrmBulkSyncOptions = {},
   ): Promise<CrmBulkSyncResult> {
+    this.#require('bulkSyncContacts');
     return applyBulkResultOptions(await this.#bulkSyncContacts(contacts, options), options);
   }
 
@@ -399,6 +428,7 @@ export class FakeCrmProvider implements CrmProvider {
     cursor: string | null,
     options: CrmCallOptions = {},
   ): AsyncIterable<CrmContactChangeBatch> {
+    this.#require('listContactChanges');
     const after = cursor === null ? 0 : Number.parseInt(cursor, 10);
     if (Number.isNaN(after))
       throw new CrmApiError('Invalid cursor', { providerCode: 'INVALID_CURSOR', status: 400 });
@@ -618,6 +648,7 @@ export class FakeCrmProvider implements CrmProvider {
     mode?: 'rest' | 'bulk',
   ): void {
     throwIfAborted(signal);
+    this.#require(method);
     const injected = this.#callFailures.find((f) => f.method === method && f.remaining > 0);
     if (injected) {
       injected.remaining -= 1;

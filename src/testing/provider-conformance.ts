@@ -15,8 +15,8 @@ import {
 export interface ProviderConformanceRunner {
   describe(name: string, fn: () => void): unknown;
   /**
-   * Registers a test. `fn` receives the runner's test context: when it has a `skip(note)` method
-   * (vitest, node:test), tests of feature groups the provider does not support report as skipped.
+   * Registers a test. The tests of a feature group the provider does not support check instead that
+   * the feature's method throws `CrmUnsupportedFeatureError`.
    */
   it(name: string, fn: (context?: unknown) => Promise<void>, timeout?: number): unknown;
   beforeEach(fn: () => Promise<void> | void): unknown;
@@ -128,14 +128,38 @@ export function runProviderConformance(
     ...extra,
   });
   const supports = (feature: CrmFeature) => provider.supportsFeature(feature);
-  // A group the provider does not support is skipped (reported as such where the runner can),
-  // never passed having done nothing. New groups (privacy, other CRMs' features) use the same gate.
-  const onlyIf = (feature: CrmFeature, fn: () => Promise<void>) => async (context?: unknown) => {
-    if (!supports(feature)) {
-      const skip = (context as { skip?: (note?: string) => void } | undefined)?.skip;
-      if (typeof skip === 'function') skip.call(context, `${provider.name} does not support '${feature}'`);
+  // A method of each feature, called the way a host would; used to check the refusal of a feature
+  // the provider says it does not support.
+  const featureCalls: Partial<Record<CrmFeature, () => Promise<unknown>>> = {
+    contact_sync: () => provider.syncContact(contact('unsupported')),
+    lead_sync: () => provider.createLead({ externalId: id('l'), email: email('l'), leadSource: 'Web' }),
+    campaign_sync: () => provider.syncCampaign({ externalId: id('c'), name: 'C', status: 'draft' }),
+    custom_fields: () => provider.getCustomFields(),
+    bulk_operations: () => provider.bulkSyncContacts([]),
+  };
+  const refuses = async (feature: CrmFeature) => {
+    const call = featureCalls[feature];
+    if (!call) {
+      // Optional methods (`listContactChanges`): leaving the method out is the refusal.
+      if (feature === 'incremental_pull' && provider.listContactChanges) {
+        await rejectsWith(
+          provider.listContactChanges(null)[Symbol.asyncIterator]().next(),
+          isCode('UNSUPPORTED_FEATURE'),
+          `listContactChanges, which supportsFeature('incremental_pull') denies, to reject with CrmUnsupportedFeatureError`,
+        );
+      }
       return;
     }
+    await rejectsWith(
+      call(),
+      isCode('UNSUPPORTED_FEATURE'),
+      `a method of '${feature}', which supportsFeature denies, to reject with CrmUnsupportedFeatureError`,
+    );
+  };
+  // A group the provider does not support checks the refusal instead: its feature's method must
+  // throw CrmUnsupportedFeatureError. Never skipped, never passed having done nothing.
+  const onlyIf = (feature: CrmFeature, fn: () => Promise<void>) => async () => {
+    if (!supports(feature)) return refuses(feature);
     await fn();
   };
 
@@ -155,24 +179,7 @@ export function runProviderConformance(
       });
 
       it('throws CrmUnsupportedFeatureError from the methods of unsupported features', async () => {
-        const calls: Array<[CrmFeature, () => Promise<unknown>]> = [
-          ['contact_sync', () => provider.syncContact(contact('unsupported'))],
-          [
-            'lead_sync',
-            () => provider.createLead({ externalId: id('l'), email: email('l'), leadSource: 'Web' }),
-          ],
-          ['campaign_sync', () => provider.syncCampaign({ externalId: id('c'), name: 'C', status: 'draft' })],
-          ['custom_fields', () => provider.getCustomFields()],
-          ['bulk_operations', () => provider.bulkSyncContacts([])],
-        ];
-        for (const [feature, call] of calls) {
-          if (supports(feature)) continue;
-          await rejectsWith(
-            call(),
-            isCode('UNSUPPORTED_FEATURE'),
-            `a method of '${feature}', which supportsFeature denies, to reject with CrmUnsupportedFeatureError`,
-          );
-        }
+        for (const feature of CrmFeatures) if (!supports(feature)) await refuses(feature);
       });
     });
 

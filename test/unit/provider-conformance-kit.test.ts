@@ -33,21 +33,24 @@ function recordKit(makeProvider: () => FakeCrmProvider) {
 }
 
 describe('runProviderConformance reporting', () => {
-  it('reports the groups of unsupported features as skipped, naming the feature', async () => {
+  it('checks the refusal in the groups of unsupported features: the method must throw CrmUnsupportedFeatureError', async () => {
     const kit = recordKit(() => new FakeCrmProvider({ features: ['contact_sync'] }));
     const bulk = kit.tests.find((t) => t.name.includes('bulkSyncContacts returns one result per input'));
-    expect(bulk).toBeDefined();
-    const notes: string[] = [];
-    await kit.run(bulk as (typeof kit.tests)[number], { skip: (note: string) => notes.push(note) });
-    expect(notes).toEqual(["fake does not support 'bulk_operations'"]);
-  });
+    if (!bulk) throw new Error('the kit has no bulkSyncContacts test');
+    await kit.run(bulk);
 
-  it('runs (does not skip) the groups the provider supports', async () => {
-    const kit = recordKit(() => new FakeCrmProvider());
-    const bulk = kit.tests.find((t) => t.name.includes('bulkSyncContacts returns one result per input'));
-    const notes: string[] = [];
-    await kit.run(bulk as (typeof kit.tests)[number], { skip: (note: string) => notes.push(note) });
-    expect(notes).toEqual([]);
+    // A provider that denies bulk_operations yet quietly accepts the call breaks the rule.
+    class QuietProvider extends FakeCrmProvider {
+      override async bulkSyncContacts() {
+        return { total: 0, success: 0, failed: 0, results: [], apiCalls: 0, mode: 'rest' as const };
+      }
+    }
+    const quiet = recordKit(() => new QuietProvider({ features: ['contact_sync'] }));
+    const quietBulk = quiet.tests.find((t) =>
+      t.name.includes('bulkSyncContacts returns one result per input'),
+    );
+    if (!quietBulk) throw new Error('the kit has no bulkSyncContacts test');
+    await expect(quiet.run(quietBulk)).rejects.toThrow(/'bulk_operations'.*CrmUnsupportedFeatureError/);
   });
 
   it('names the method and the rule when a provider breaks one (getContact on malformed input)', async () => {
