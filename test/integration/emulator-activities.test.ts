@@ -111,6 +111,8 @@ describe('ActivityHistories and OpenActivities', () => {
         }),
       ]),
     );
-    await expect(conn.sobject('ActivityHistory').create({ Subject: 'x' })).rejects.toBeDefined();
+    await expect(conn.sobject('ActivityHistory').create({ Subject: 'x' })).rejects.toMatchObject({
+      errorCode: 'CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY',
+    });
   });
 });

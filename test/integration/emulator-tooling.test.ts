@@ -125,7 +125,7 @@ describe('Tooling API', () => {
     expect(await conn.tooling.sobject('ApexClass').findOne()).toBeFalsy();
     await expect(
       conn.tooling.sobject('ApexClass').create({ Name: 'Foo', Body: 'public class Foo {}' }),
-    ).rejects.toBeDefined();
+    ).rejects.toMatchObject({ errorCode: 'CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY' });
     await conn.tooling.sobject('DebugLevel').create({ DeveloperName: 'gone', MasterLabel: 'Gone' });
     sf.reset();
     expect((await conn.tooling.query('SELECT Id FROM DebugLevel')).totalSize).toBe(0);
