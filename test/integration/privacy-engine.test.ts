@@ -225,7 +225,9 @@ describe('engine.forgetContact edge cases', () => {
   });
 
   it('without CRM privacy support throws CrmUnsupportedFeatureError, unless localOnly', async () => {
-    const { engine, storage, id } = await setup(new FakeCrmProvider({ features: ['contact_sync', 'bulk_operations'] }));
+    const { engine, storage, id } = await setup(
+      new FakeCrmProvider({ features: ['contact_sync', 'bulk_operations'] }),
+    );
     await engine.pushContacts([ADA]);
     await expect(engine.forgetContact({ externalId: ADA.externalId })).rejects.toMatchObject({
       code: 'UNSUPPORTED_FEATURE',
