@@ -21,7 +21,10 @@
  * Run: `npx tsx bench/pull.bench.ts` (or `npm run bench -- pull`).
  * Env: BENCH_SIZES (default `100000`), BENCH_ROUNDS (default 3), BENCH_ENGINE (`0` skips the
  * engine run), BENCH_ENGINE_SIZE (default 1000000), BENCH_ENGINE_HEAP_MB (default 64),
- * BENCH_SDK_PAGE_SIZE (the SDK's `bulkQueryPageSize`; the floor always asks for 50,000).
+ * BENCH_SDK_PAGE_SIZE (the SDK's `bulkQueryPageSize`; the floor always asks for 50,000),
+ * BENCH_READ_NODE_FLAGS (Node flags for the SDK reader, e.g. `--cpu-prof`).
+ * Besides wall time, each reader reports its own process's CPU time over the same window: on a
+ * loaded machine it is the steadier sign of how much work the reader itself does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,6 +45,8 @@ interface Target {
 }
 interface ReadResult {
   wallMs: number;
+  /** The reader process's own CPU time (user + system) over the same window. */
+  cpuMs: number;
   count: number;
   maxRssMb: number;
 }
@@ -113,6 +118,7 @@ async function runRead(): Promise<void> {
   const impl = process.env.PULL_BENCH_IMPL as Impl;
   let count = 0;
   let started = 0;
+  let cpuAtStart = process.cpuUsage();
   if (impl === 'sdk') {
     const { SalesforceProvider } = (await import(
       process.env.PULL_BENCH_SDK as string
@@ -126,19 +132,24 @@ async function runRead(): Promise<void> {
         : {}),
     });
     started = performance.now();
+    cpuAtStart = process.cpuUsage();
     for await (const batch of crm.listContactChanges(null)) count += batch.upserted.length;
   } else if (impl === 'jsforce') {
     const { Connection } = await import('jsforce');
     const conn = new Connection({ ...target, version: API_VERSION });
     started = performance.now();
+    cpuAtStart = process.cpuUsage();
     const result = await conn.query(SOQL, { autoFetch: true, maxFetch: 100_000_000, scanAll: true });
     count = result.records.length;
   } else {
     started = performance.now();
+    cpuAtStart = process.cpuUsage();
     count = await readWithFetch(target);
   }
+  const cpu = process.cpuUsage(cpuAtStart);
   const result: ReadResult = {
     wallMs: performance.now() - started,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     count,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   };
@@ -286,20 +297,28 @@ async function orchestrate(): Promise<void> {
   console.log(`Node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(2)} at start`);
 
   const impls: Impl[] = ['floor', 'jsforce', 'sdk'];
+  // BENCH_READ_NODE_FLAGS="--cpu-prof --cpu-prof-dir=.tmp/prof": profile the SDK reader.
+  const readFlags = (process.env.BENCH_READ_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const rows: string[][] = [];
   for (const size of sizes) {
     await ask('seed', size);
     const walls: Record<Impl, number[]> = { floor: [], jsforce: [], sdk: [] };
+    const cpuTimes: Record<Impl, number[]> = { floor: [], jsforce: [], sdk: [] };
     const calls: Record<Impl, number> = { floor: 0, jsforce: 0, sdk: 0 };
     const rss: Record<Impl, number> = { floor: 0, jsforce: 0, sdk: 0 };
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < impls.length; k++) {
         const impl = impls[(k + round) % impls.length] as Impl;
         const before = (await ask('stats')).apiCalls;
-        const result = (await runChild('read', { ...env, PULL_BENCH_IMPL: impl })) as unknown as ReadResult;
+        const result = (await runChild(
+          'read',
+          { ...env, PULL_BENCH_IMPL: impl },
+          impl === 'sdk' ? readFlags : [],
+        )) as unknown as ReadResult;
         const after = (await ask('stats')).apiCalls;
         if (result.count !== size) throw new Error(`${impl} read ${result.count} of ${size}`);
         walls[impl].push(result.wallMs);
+        cpuTimes[impl].push(result.cpuMs);
         calls[impl] = after - before;
         rss[impl] = Math.max(rss[impl], result.maxRssMb);
       }
@@ -312,6 +331,7 @@ async function orchestrate(): Promise<void> {
         size.toLocaleString('en-US'),
         impl,
         (m / 1000).toFixed(2),
+        (median(cpuTimes[impl]) / 1000).toFixed(2),
         String(calls[impl]),
         rss[impl].toFixed(0),
         `${(m / floor).toFixed(2)}x`,
@@ -320,7 +340,16 @@ async function orchestrate(): Promise<void> {
     }
   }
   table(
-    ['contacts', 'reader', 'median wall s', 'API calls', 'peak RSS MB', 'vs floor', 'per-round vs floor'],
+    [
+      'contacts',
+      'reader',
+      'median wall s',
+      'reader CPU s',
+      'API calls',
+      'peak RSS MB',
+      'vs floor',
+      'per-round vs floor',
+    ],
     rows,
   );
 

@@ -41,6 +41,24 @@ const TLD = /^(?:\p{L}{2,}|xn--[a-z0-9-]+)$/iu;
  * literals are refused) because CRMs refuse them too.
  */
 export function isValidEmail(value: string): boolean {
+  return isCommonAsciiEmail(value) || isValidEmailByRules(value);
+}
+
+// The shape nearly every real address has — ASCII letters, digits and the RFC 5322 atom symbols,
+// dot-separated, an ASCII domain of LDH labels of at most 63 characters and an alphabetic TLD —
+// in one regular expression. Anything it accepts the rules below accept too (a test checks this
+// on random strings); anything else (IDN, punycode TLD, odd characters) goes to the rules. Reading
+// 100,000 contacts from a CRM spent a sixth of its SDK CPU in the three Unicode expressions.
+const COMMON_ASCII_EMAIL =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
+/** The fast accept path of `isValidEmail`: a common ASCII address with a local part of ≤ 64. */
+export function isCommonAsciiEmail(value: string): boolean {
+  return COMMON_ASCII_EMAIL.test(value) && value.indexOf('@') <= 64;
+}
+
+/** `isValidEmail`'s full rules, for any address. */
+export function isValidEmailByRules(value: string): boolean {
   const at = value.lastIndexOf('@');
   if (at <= 0 || at === value.length - 1) return false;
   const local = value.slice(0, at);

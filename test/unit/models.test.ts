@@ -1,7 +1,12 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { isValidEmail, toFieldIssues } from '../../src/core/models.js';
+import {
+  isCommonAsciiEmail,
+  isValidEmail,
+  isValidEmailByRules,
+  toFieldIssues,
+} from '../../src/core/models.js';
 import {
   CRM_FIELD_LIMITS,
   CrmBulkSyncResultSchema,
@@ -131,6 +136,59 @@ describe('CrmEmailSchema', () => {
 
   it('measures the length after trimming', () => {
     expect(CrmEmailSchema.safeParse(`  ${emailOfLength(80)}  `).success).toBe(true);
+  });
+
+  it('takes the fast path only for addresses the full rules accept, so both decide alike', () => {
+    // Random strings over an alphabet dense in the characters where the two could disagree.
+    const alphabet = [
+      'a',
+      'Z',
+      '0',
+      '9',
+      '.',
+      '.',
+      '@',
+      '-',
+      '_',
+      '+',
+      "'",
+      '!',
+      ' ',
+      '"',
+      '(',
+      ',',
+      'ü',
+      '\u200b',
+      'xn--',
+    ];
+    let seed = 20261206;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let fast = 0;
+    for (let n = 0; n < 50_000; n++) {
+      const length = 3 + Math.floor(random() * 20);
+      let text = '';
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      // Half the samples get a well-formed tail, so the fast path is exercised, not just refused.
+      if (n % 2 === 0)
+        text += `@${['example.com', 'a-b.co', 'x.y.photography', 'b.c1', 'ex..com', '-a.com'][n % 6]}`;
+      if (isCommonAsciiEmail(text)) {
+        fast++;
+        expect(isValidEmailByRules(text), text).toBe(true);
+      }
+      expect(isValidEmail(text), text).toBe(isValidEmailByRules(text));
+    }
+    expect(fast).toBeGreaterThan(200);
+  });
+
+  it('bounds the local part at 64 characters and a domain label at 63 on the fast path too', () => {
+    expect(isCommonAsciiEmail(`${'a'.repeat(64)}@example.com`)).toBe(true);
+    expect(isValidEmail(`${'a'.repeat(65)}@example.com`)).toBe(false);
+    expect(isCommonAsciiEmail(`a@${'b'.repeat(63)}.com`)).toBe(true);
+    expect(isValidEmail(`a@${'b'.repeat(64)}.com`)).toBe(false);
+    expect(isValidEmail(`a@example.${'c'.repeat(64)}`)).toBe(false);
   });
 });
 

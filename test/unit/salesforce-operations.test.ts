@@ -199,6 +199,40 @@ describe('listContactChanges', () => {
     expect(batches[1]).toMatchObject({ upserted: [], deleted: ['003000000000003'] });
   });
 
+  it("Bulk route: each contact carries its own row's SystemModstamp, and a row without one is refused even after valid rows", async () => {
+    const header = `"${fields.split(', ').join('","')}"\n`;
+    const csvRow = (id: string, ts: string) =>
+      `"${id}","${id}@example.com","","${id}","","","false","${ts}","",false\n`;
+    const bulkRead = (body: string) =>
+      sf()
+        .get(`${V}/queryAll`)
+        .query(true)
+        .reply(200, { totalSize: 4, done: true, records: [] }, JSON_HEADERS)
+        .post(`${V}/jobs/query`)
+        .reply(200, { id: '750000000000009', state: 'UploadComplete' }, JSON_HEADERS)
+        .get(`${V}/jobs/query/750000000000009`)
+        .reply(200, { id: '750000000000009', state: 'JobComplete' }, JSON_HEADERS)
+        .get(`${V}/jobs/query/750000000000009/results`)
+        .query(true)
+        .reply(200, header + body, { 'Content-Type': 'text/csv', 'Sforce-Locator': 'null' });
+    const stamps = ['2026-11-20T10:00:00.000Z', '2026-11-20T10:00:00.000Z', '2026-11-20T10:00:02.000Z'];
+    bulkRead(stamps.map((ts, i) => csvRow(`00300000000000${i + 1}`, ts)).join(''));
+    const read = [];
+    for await (const batch of provider({ bulkQueryThreshold: 1 }).listContactChanges(null))
+      read.push(...batch.upserted);
+    expect(read.map((c) => c.lastModifiedAt?.toISOString())).toEqual(stamps);
+
+    bulkRead(csvRow('003000000000001', stamps[0] as string) + csvRow('003000000000002', ''));
+    const reading = async () => {
+      for await (const _ of provider({ bulkQueryThreshold: 1 }).listContactChanges(null)) {
+        // drain
+      }
+    };
+    await expect(reading()).rejects.toThrow('Invalid SystemModstamp on Contact 003000000000002');
+    bulkRead(csvRow('003000000000003', ''));
+    await expect(reading()).rejects.toThrow('Invalid SystemModstamp on Contact 003000000000003');
+  });
+
   it('regression: resumes changeLookbackMs (10 min) before the cursor and re-delivers the window, so a same-second or late commit is never skipped', async () => {
     const cursor = JSON.stringify({ v: 1, ts: '2026-11-20T10:00:00.500Z', id: '003000000000002' });
     sf()

@@ -146,6 +146,9 @@ class ChangeBatches {
   #lastId: string;
   #upserted: CrmContact[] = [];
   #deleted: string[] = [];
+  // The last stamp parsed, and its value.
+  #stamp: string | undefined;
+  #stampMs = Number.NaN;
   readonly #context: SalesforceContext;
   readonly #mapping: ReturnType<typeof contactMapping>;
 
@@ -159,28 +162,46 @@ class ChangeBatches {
   /** The batch of a page of REST records, or `undefined` when nothing in it can be delivered. */
   next(records: SalesforceRecord[]): CrmContactChangeBatch | undefined {
     for (const record of records) {
-      this.add(String(record.Id ?? ''), String(record.SystemModstamp ?? ''), record.IsDeleted === true, () =>
-        recordToContact(record, this.#mapping),
-      );
+      const id = String(record.Id ?? '');
+      this.position(id, String(record.SystemModstamp ?? ''));
+      if (record.IsDeleted === true) this.delete(id);
+      else this.upsert(id, recordToContact(record, this.#mapping));
     }
     return this.take();
   }
 
-  /** One record: its Id, `SystemModstamp`, whether deleted, and how to map it to a contact. */
-  add(id: string, stamp: string, deleted: boolean, contact: () => Record<string, unknown>): void {
-    const ms = Date.parse(stamp);
-    if (Number.isNaN(ms)) throw new RangeError(`Invalid SystemModstamp on Contact ${id}`);
+  /**
+   * Moves the cursor to a record's position if it is later than the cursor, and returns the
+   * record's `SystemModstamp` as epoch milliseconds.
+   * @throws {RangeError} when the stamp is not a date.
+   */
+  position(id: string, stamp: string): number {
+    // Rows come ordered by SystemModstamp, and a bulk load writes thousands with the same one:
+    // parsing each distinct stamp once is a tenth of the reader's CPU on large reads.
+    let ms = this.#stampMs;
+    if (stamp !== this.#stamp) {
+      ms = Date.parse(stamp);
+      if (Number.isNaN(ms)) throw new RangeError(`Invalid SystemModstamp on Contact ${id}`);
+      this.#stamp = stamp;
+      this.#stampMs = ms;
+    }
     // The later of the two positions: the cursor never moves back (a late commit re-read from
     // the lookback window is delivered without rewinding it).
     if (ms > this.#lastMs || (ms === this.#lastMs && id.slice(0, 15) > this.#lastId.slice(0, 15))) {
       this.#lastMs = ms;
       this.#lastId = id;
     }
-    if (deleted) {
-      this.#deleted.push(id);
-      return;
-    }
-    const parsed = safeParseContact(contact());
+    return ms;
+  }
+
+  /** A deleted record, by Id. */
+  delete(id: string): void {
+    this.#deleted.push(id);
+  }
+
+  /** A live record, mapped; one that is not a valid contact is skipped with a warning. */
+  upsert(id: string, contact: Record<string, unknown>): void {
+    const parsed = safeParseContact(contact);
     if (parsed.success) this.#upserted.push(parsed.data);
     else this.#context.logger.warn('Skipping Salesforce contact that cannot be represented', { id });
   }
@@ -213,10 +234,10 @@ function bulkRowsInto(
   const [idAt, stampAt, deletedAt] = [at('Id'), at('SystemModstamp'), at('IsDeleted')];
   if (mapping.fieldMappings.length > 0) {
     for (const row of rows) {
-      const record = reader(columns, row);
-      batches.add(String(row[idAt] ?? ''), row[stampAt] ?? '', row[deletedAt] === 'true', () =>
-        recordToContact(record, mapping),
-      );
+      const id = String(row[idAt] ?? '');
+      batches.position(id, row[stampAt] ?? '');
+      if (row[deletedAt] === 'true') batches.delete(id);
+      else batches.upsert(id, recordToContact(reader(columns, row), mapping));
     }
     return;
   }
@@ -226,25 +247,27 @@ function bulkRowsInto(
   );
   for (const row of rows) {
     const id = row[idAt] ?? '';
-    const stamp = row[stampAt] ?? '';
-    batches.add(id, stamp, row[deletedAt] === 'true', () => {
-      const external = externalAt >= 0 ? row[externalAt] : '';
-      const contact: Record<string, unknown> = {
-        id,
-        externalId: external ? external : id,
-        tags: [],
-        customFields: {},
-      };
-      for (const [hostField, index, boolean] of standard) {
-        if (index < 0) continue;
-        const cell = row[index] ?? '';
-        // A checkbox is never null (an empty cell is false); other empty cells are nulls.
-        if (boolean) contact[hostField] = cell === 'true';
-        else if (cell !== '') contact[hostField] = cell;
-      }
-      contact.lastModifiedAt = new Date(stamp);
-      return contact;
-    });
+    const ms = batches.position(id, row[stampAt] ?? '');
+    if (row[deletedAt] === 'true') {
+      batches.delete(id);
+      continue;
+    }
+    const external = externalAt >= 0 ? row[externalAt] : '';
+    const contact: Record<string, unknown> = {
+      id,
+      externalId: external ? external : id,
+      tags: [],
+      customFields: {},
+    };
+    for (const [hostField, index, boolean] of standard) {
+      if (index < 0) continue;
+      const cell = row[index] ?? '';
+      // A checkbox is never null (an empty cell is false); other empty cells are nulls.
+      if (boolean) contact[hostField] = cell === 'true';
+      else if (cell !== '') contact[hostField] = cell;
+    }
+    contact.lastModifiedAt = new Date(ms);
+    batches.upsert(id, contact);
   }
 }
 
