@@ -19,9 +19,27 @@ const TEXT_LIMITS: Record<string, number> = {
 export function safeParseContact(
   value: Record<string, unknown>,
 ): { success: true; data: CrmContact } | { success: false } {
-  if (isParsedContact(value)) return { success: true, data: value as unknown as CrmContact };
+  const ready = parseReadyContact(value);
+  if (ready) return { success: true, data: ready };
   const parsed = CrmContactSchema.safeParse(value);
   return parsed.success ? { success: true, data: parsed.data } : { success: false };
+}
+
+/**
+ * The shortcut of `safeParseContact` alone: `value` as a `CrmContact` when it is one already, or
+ * lacks only the defaults (`tags`, `customFields`, which a copy then gets); `undefined` when
+ * the schema has to decide. Never changes `value`.
+ */
+export function parseReadyContact(value: unknown): CrmContact | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (!isParsedContact(record)) return undefined;
+  if (record.tags !== undefined && record.customFields !== undefined) return record as unknown as CrmContact;
+  return {
+    ...record,
+    tags: record.tags ?? [],
+    customFields: record.customFields ?? {},
+  } as unknown as CrmContact;
 }
 
 function isText(value: unknown, min: number, max: number): boolean {
@@ -73,11 +91,6 @@ function isParsedContact(value: Record<string, unknown>): boolean {
         return false;
     }
   }
-  // Required keys, and defaults the schema would add.
-  return (
-    typeof value.externalId === 'string' &&
-    typeof value.email === 'string' &&
-    Array.isArray(value.tags) &&
-    value.customFields !== undefined
-  );
+  // Required keys (defaults are added by the caller).
+  return typeof value.externalId === 'string' && typeof value.email === 'string';
 }

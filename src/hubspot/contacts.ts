@@ -1,3 +1,4 @@
+import { parseReadyContact } from '../core/contact-fast-parse.js';
 import { CrmDataConversionError, createAbortError, isCrmError } from '../core/errors.js';
 import type { CrmBulkSyncResult } from '../core/models.js';
 import {
@@ -340,7 +341,8 @@ export async function bulkSyncContacts(
     let index = 0;
     for await (const raw of contacts as AsyncIterable<CrmContactInput>) {
       const position = index++;
-      const parsed = CrmContactSchema.safeParse(raw);
+      const ready = parseReadyContact(raw);
+      const parsed = ready ? { success: true as const, data: ready } : CrmContactSchema.safeParse(raw);
       if (!parsed.success) {
         const issues = toFieldIssues(parsed.error, undefined, raw);
         const externalId = typeof raw?.externalId === 'string' ? raw.externalId : '';

@@ -1,3 +1,4 @@
+import { parseReadyContact } from '../core/contact-fast-parse.js';
 import { CrmConfigurationError, CrmDataConversionError } from '../core/errors.js';
 import {
   type CrmContact,
@@ -265,7 +266,9 @@ export class ContactFieldMapper {
       }
     }
     input.customFields = customFields;
-    const contact = parseModel(CrmContactSchema, input, `contact '${externalId}'`);
+    // Checked in place when it is valid as built (the common case); the schema explains the rest.
+    const contact =
+      parseReadyContact(input) ?? parseModel(CrmContactSchema, input, `contact '${externalId}'`);
     return { externalId, fields, contact: toInput(contact), hash: this.hash(externalId, fields) };
   }
 

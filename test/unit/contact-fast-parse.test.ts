@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeParseContact } from '../../src/core/contact-fast-parse.js';
+import { parseReadyContact, safeParseContact } from '../../src/core/contact-fast-parse.js';
 import { CrmContactSchema } from '../../src/core/models.js';
 
 function random(seed: number): () => number {
@@ -69,8 +69,10 @@ describe('safeParseContact agrees with CrmContactSchema.safeParse', () => {
       const contact: Record<string, unknown> = base();
       const count = Math.floor(next() * 4);
       for (let i = 0; i < count; i++) patch(contact, PATCHES[Math.floor(next() * PATCHES.length)] ?? {});
+      const before = structuredClone(contact);
       const expected = CrmContactSchema.safeParse({ ...contact });
       const actual = safeParseContact(contact);
+      expect(contact).toStrictEqual(before);
       expect({ seed, success: actual.success }).toEqual({ seed, success: expected.success });
       if (actual.success && expected.success) expect(actual.data).toEqual(expected.data);
     }
@@ -85,5 +87,30 @@ describe('safeParseContact agrees with CrmContactSchema.safeParse', () => {
     expect(parsed.data).not.toBe(untrimmed);
     expect(parsed.data.firstName).toBe('Ann');
     expect(safeParseContact({ ...base(), email: 'nope' })).toEqual({ success: false });
+  });
+});
+
+describe('parseReadyContact (the push side: host input, defaults usually omitted)', () => {
+  it('takes input that lacks only the defaults, adding them to a copy', () => {
+    const input = { externalId: 'h-1', email: 'ann@example.com', firstName: 'Ann' };
+    const ready = parseReadyContact(input);
+    expect(ready).toEqual(CrmContactSchema.parse(input));
+    expect(ready).not.toBe(input);
+    expect(input).not.toHaveProperty('tags');
+  });
+
+  it('leaves anything the schema must transform or refuse to the schema', () => {
+    for (const value of [
+      null,
+      'h-1',
+      [],
+      { externalId: 'h-1', email: ' ann@example.com' },
+      { externalId: 'h-1', email: 'nope' },
+      { externalId: 'h-1' },
+      { email: 'ann@example.com' },
+      { externalId: 'h-1', email: 'ann@example.com', lastSyncAt: new Date() },
+    ]) {
+      expect(parseReadyContact(value), JSON.stringify(value)).toBeUndefined();
+    }
   });
 });

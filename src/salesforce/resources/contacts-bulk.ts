@@ -1,3 +1,4 @@
+import { parseReadyContact } from '../../core/contact-fast-parse.js';
 import { CrmDataConversionError, createAbortError, throwIfAborted } from '../../core/errors.js';
 import {
   type CrmBulkSyncResult,
@@ -220,7 +221,9 @@ function validatedBatches(
   const invalid: Array<Promise<void>> = [];
   const accept = (raw: unknown, batch: ContactRow[]) => {
     const i = index++;
-    const parsed = CrmContactSchema.safeParse(raw);
+    // Most input is already valid: checked in place, the schema only parses the rest.
+    const ready = parseReadyContact(raw);
+    const parsed = ready ? { success: true as const, data: ready } : CrmContactSchema.safeParse(raw);
     if (!parsed.success) {
       const pending = tally.settle(
         i,
