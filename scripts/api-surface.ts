@@ -3,10 +3,14 @@
  * `value` (exists at run time) or `type` (types only). `npx tsx scripts/api-surface.ts` prints a
  * summary; `--write` rewrites the snapshots in `api/`; `--check` compares them in both directions
  * and exits 1 naming every added and removed name (so a name is only added or dropped on purpose).
+ * `--check-dist` (after `npm run build`) compares the snapshots with what was built: the names of
+ * the bundled `.d.ts` and `.d.cts` of each entry, and the runtime names of its ESM and CJS files —
+ * a bundler can drop a name the sources export (`export type *` did once).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,11 +22,22 @@ export interface EntryPoint {
   snapshot: string;
 }
 
+interface ExportTarget {
+  import: { types: string; default: string };
+  require: { types: string; default: string };
+}
+
+function packageExports(base: string): Record<string, string | ExportTarget> {
+  return (
+    JSON.parse(readFileSync(join(base, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | ExportTarget>;
+    }
+  ).exports;
+}
+
 /** Entry points from package.json `exports` (`./package.json` aside), mapped from dist to src. */
 export function entryPoints(base = root): EntryPoint[] {
-  const pkg = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8')) as {
-    exports: Record<string, string | { import: { default: string } }>;
-  };
+  const pkg = { exports: packageExports(base) };
   const out: EntryPoint[] = [];
   for (const [subpath, target] of Object.entries(pkg.exports)) {
     if (typeof target === 'string') continue;
@@ -77,8 +92,69 @@ function isTypeOnlyExport(symbol: ts.Symbol): boolean {
   );
 }
 
-function main(): void {
+/** The built files of each entry point, as package.json `exports` names them. */
+function builtFiles(entry: EntryPoint, base = root): ExportTarget {
+  const target = packageExports(base)[entry.subpath];
+  if (target === undefined || typeof target === 'string')
+    throw new Error(`${entry.subpath}: no conditional export`);
+  return target;
+}
+
+/** Differences between the snapshots and the built package, one line each. */
+async function distDifferences(base = root): Promise<string[]> {
+  const entries = entryPoints(base);
+  const expected = surface(entries, base);
+  const problems: string[] = [];
+  const compare = (label: string, want: string[], got: string[]) => {
+    const gotSet = new Set(got);
+    const wantSet = new Set(want);
+    for (const line of want) if (!gotSet.has(line)) problems.push(`${label}: missing ${line}`);
+    for (const line of got) if (!wantSet.has(line)) problems.push(`${label}: unexpected ${line}`);
+  };
+  for (const types of ['import', 'require'] as const) {
+    const built = entries.map((entry) => ({
+      ...entry,
+      source: join(base, builtFiles(entry, base)[types].types),
+    }));
+    const names = surface(built, base);
+    for (const [i, entry] of entries.entries()) {
+      compare(
+        `${entry.subpath} (${builtFiles(entry, base)[types].types})`,
+        expected.get(entry) ?? [],
+        names.get(built[i] as EntryPoint) ?? [],
+      );
+    }
+  }
+  const require = createRequire(join(base, 'package.json'));
+  for (const entry of entries) {
+    const files = builtFiles(entry, base);
+    const values = (expected.get(entry) ?? []).filter((l) => l.startsWith('value ')).map((l) => l.slice(6));
+    const esm = Object.keys(await import(pathToFileURL(join(base, files.import.default)).href));
+    const cjs = Object.keys(require(join(base, files.require.default)) as object).filter(
+      (k) => k !== '__esModule',
+    );
+    compare(
+      `${entry.subpath} (${files.import.default} at run time)`,
+      values,
+      esm.filter((k) => k !== 'default'),
+    );
+    compare(`${entry.subpath} (${files.require.default} at run time)`, values, cjs);
+  }
+  return problems;
+}
+
+async function main(): Promise<void> {
   const mode = process.argv[2];
+  if (mode === '--check-dist') {
+    const problems = await distDifferences();
+    for (const line of problems) console.error(line);
+    if (problems.length) {
+      console.error('The built package differs from the API snapshots in api/ (npm run build first?).');
+      process.exit(1);
+    }
+    console.log('built .d.ts, .d.cts, ESM and CJS names match the API snapshots');
+    return;
+  }
   const entries = entryPoints();
   const names = surface(entries);
   let failed = false;
@@ -118,4 +194,4 @@ function main(): void {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

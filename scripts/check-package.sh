@@ -4,6 +4,8 @@
 #   esm / cjs  every subpath in package.json `exports` (so new subpaths are covered without edits
 #              here), an engine push to the emulator on every storage adapter (memory, SQLite with
 #              both drivers, PostgreSQL through PGlite), and the emulator bin;
+#   names      the built .d.ts/.d.cts and ESM/CJS files export exactly the names of the API
+#              snapshots in api/ (a bundler can drop a name the sources export);
 #   README     every ```ts block type-checks against the built types (scripts/readme-types);
 #   bare       no optional peers: each feature names the package to install;
 #   old Node   with a Node older than the floor (OLD_NODE, default /usr/bin/node when it is older),
@@ -19,6 +21,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/markmail-crm-package-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 echo "node $(node -v)"
 
+npx tsx "$root/scripts/api-surface.ts" --check-dist
 node "$root/scripts/readme-types/check.mjs"
 
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n1)
