@@ -115,7 +115,7 @@ describe('Process Rules (workflow rules defined through the Metadata API)', () =
   it('lists the active rules by object with their actions', async () => {
     const rules = await conn.process.rule.list();
     expect(Object.keys(rules)).toEqual(['Account']);
-    const [rule] = (rules as Record<string, Array<Record<string, unknown>>>).Account ?? [];
+    const [rule] = (rules as unknown as Record<string, Array<Record<string, unknown>>>).Account ?? [];
     expect(rule).toMatchObject({
       name: 'Follow_Up',
       object: 'Account',

@@ -72,8 +72,7 @@ export class DeployJobs {
   quickDeploy(validationId: string): DeployRecord {
     const validation = this.get(validationId);
     if (
-      !validation ||
-      !validation.options.checkOnly ||
+      !validation?.options.checkOnly ||
       validation.outcome.status !== 'Succeeded' ||
       validation.quickDeployed
     )
