@@ -18,6 +18,14 @@ const workflow = {
       operation: 'Formula',
     },
     {
+      fullName: 'Mark_Hot',
+      field: 'Description',
+      literalValue: 'hot account',
+      name: 'Mark Hot',
+      notifyAssignee: false,
+      operation: 'Literal',
+    },
+    {
       fullName: 'Flag_Rejected',
       field: 'Description',
       literalValue: 'rejected',
@@ -33,6 +41,13 @@ const workflow = {
       active: true,
       criteriaItems: [{ field: 'Account.Name', operation: 'startsWith', value: 'Acme, Globex' }],
       triggerType: 'onCreateOnly',
+    },
+    {
+      fullName: 'Hot_Accounts',
+      actions: [{ name: 'Mark_Hot', type: 'FieldUpdate' }],
+      active: true,
+      criteriaItems: [{ field: 'Account.Rating', operation: 'equals', value: 'Hot' }],
+      triggerType: 'onCreateOrTriggeringUpdate',
     },
     {
       fullName: 'Dormant',
@@ -115,7 +130,9 @@ describe('Process Rules (workflow rules defined through the Metadata API)', () =
   it('lists the active rules by object with their actions', async () => {
     const rules = await conn.process.rule.list();
     expect(Object.keys(rules)).toEqual(['Account']);
-    const [rule] = (rules as unknown as Record<string, Array<Record<string, unknown>>>).Account ?? [];
+    const active = (rules as unknown as Record<string, Array<Record<string, unknown>>>).Account ?? [];
+    expect(active.map((r) => r.name)).toEqual(['Follow_Up', 'Hot_Accounts']);
+    const [rule] = active;
     expect(rule).toMatchObject({
       name: 'Follow_Up',
       object: 'Account',
@@ -135,26 +152,46 @@ describe('Process Rules (workflow rules defined through the Metadata API)', () =
   it('performs the actions of the rules whose criteria a triggered record meets', async () => {
     const matching = await account('Globex Corporation');
     const other = await account('Initech');
+    const tasksOf = async (id: string) =>
+      (
+        await conn.query<{ Subject: string; Priority: string; ActivityDate: string }>(
+          `SELECT Subject, Priority, ActivityDate FROM Task WHERE WhatId = '${id}'`,
+        )
+      ).records;
+    // Saving already ran the onCreateOnly rule once.
+    expect(await tasksOf(matching)).toHaveLength(1);
     expect(await conn.process.rule.trigger([matching, other])).toEqual({ errors: null, success: true });
-    const tasks = await conn.query<{
-      WhatId: string;
-      Subject: string;
-      Priority: string;
-      ActivityDate: string;
-    }>('SELECT WhatId, Subject, Priority, ActivityDate FROM Task');
-    expect(tasks.records.map((t) => t.WhatId)).toEqual([matching]);
-    expect(tasks.records[0]).toMatchObject({ Subject: 'Call the new account', Priority: 'High' });
+    const tasks = await tasksOf(matching);
+    expect(tasks).toHaveLength(2);
+    expect(tasks[1]).toMatchObject({ Subject: 'Call the new account', Priority: 'High' });
+    expect(await tasksOf(other)).toHaveLength(0);
     // The inactive rule did nothing.
     const record = await conn.sobject('Account').retrieve(matching);
     expect((record as { Description: string | null }).Description).toBeNull();
   });
 
+  it('evaluates rules on saves by their trigger type, without re-running them for their own writes', async () => {
+    const id = await account('Initech');
+    const description = async () =>
+      ((await conn.sobject('Account').retrieve(id)) as { Description: string | null }).Description;
+    expect(await description()).toBeNull();
+    await conn.sobject('Account').update({ Id: id, Rating: 'Hot' });
+    expect(await description()).toBe('hot account');
+    // Still Hot: an edit that does not newly meet the criteria leaves the rule alone.
+    await conn.sobject('Account').update({ Id: id, Description: 'edited' });
+    expect(await description()).toBe('edited');
+    await conn.sobject('Account').update({ Id: id, Rating: 'Cold' });
+    await conn.sobject('Account').update({ Id: id, Rating: 'Hot' });
+    expect(await description()).toBe('hot account');
+  });
+
   it('rolls the whole trigger back when one id is not a record', async () => {
     const matching = await account('Acme Rockets');
+    const before = (await conn.query('SELECT Id FROM Task')).totalSize;
     await expect(conn.process.rule.trigger([matching, '001000000000000AAA'])).rejects.toMatchObject({
       errorCode: 'INVALID_CROSS_REFERENCE_KEY',
     });
-    expect((await conn.query('SELECT Id FROM Task')).totalSize).toBe(0);
+    expect((await conn.query('SELECT Id FROM Task')).totalSize).toBe(before);
   });
 });
 

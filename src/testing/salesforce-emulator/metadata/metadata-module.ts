@@ -4,6 +4,7 @@ import { ApprovalEngine } from '../process/approval-engine.js';
 import { ProcessDefinitions } from '../process/process-definitions.js';
 import { installProcessObjects } from '../process/process-records.js';
 import { registerProcessRoutes } from '../process/process-routes.js';
+import { workflowOnSave } from '../process/workflow-on-save.js';
 import { readSoapCall } from '../soap/soap-endpoint.js';
 import { SoapFault, soapFaultXml, xmlElement, xmlText } from '../soap/soap-envelope.js';
 import type { ObjectSchema, ResolvedField } from '../store/schema.js';
@@ -36,6 +37,13 @@ export const metadataModule: EmulatorModule = {
   create(context) {
     const objects = new CustomObjectMetadata(context);
     const definitions = new ProcessDefinitions(context.ids);
+    // Rules are evaluated on saves once there are any (no change listener before that).
+    let evaluating = false;
+    definitions.onWorkflowDefined(() => {
+      if (evaluating) return;
+      evaluating = true;
+      context.store.onChange(workflowOnSave(context.store, definitions, () => context.clock.now()));
+    });
     const approvalObjects = installProcessObjects(context.store);
     const apex = apexTypes(context.ids, context.store);
     const registry = new MetadataTypeRegistry(

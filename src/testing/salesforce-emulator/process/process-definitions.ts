@@ -12,6 +12,7 @@ export class ProcessDefinitions {
   private readonly approvals = new Map<string, ApprovalProcessDefinition>();
   /** Ids stay the same when a component is deployed again (`prefix:object:name` → id). */
   private readonly ids = new Map<string, string>();
+  private readonly workflowListeners: Array<() => void> = [];
 
   constructor(private readonly idGenerator: IdGenerator) {}
 
@@ -29,7 +30,13 @@ export class ProcessDefinitions {
   setWorkflow(definition: WorkflowDefinition): boolean {
     const created = !this.workflows.has(definition.object.toLowerCase());
     this.workflows.set(definition.object.toLowerCase(), definition);
+    for (const listener of this.workflowListeners) listener();
     return created;
+  }
+
+  /** Calls `listener` whenever a workflow is defined (the save-time evaluation starts then). */
+  onWorkflowDefined(listener: () => void): void {
+    this.workflowListeners.push(listener);
   }
 
   workflow(object: string): WorkflowDefinition | undefined {

@@ -58,6 +58,9 @@ export interface WorkflowDefinition {
   component: MetadataComponent;
 }
 
+/** `WorkflowRule.triggerType` values (Metadata API "Workflow"). */
+const TRIGGER_TYPES = new Set(['onCreateOnly', 'onCreateOrTriggeringUpdate', 'onAllChanges']);
+
 /** Kinds of workflow actions the emulator does not perform: deploying one is refused. */
 const UNSUPPORTED_ACTIONS = ['alerts', 'outboundMessages', 'knowledgePublishes', 'send', 'flowActions'];
 
@@ -115,13 +118,19 @@ export function readWorkflow(
         );
       criteria = formula === 'true';
     } else criteria = readCriteria(rule, schema, what);
+    const triggerType = textOf(rule, 'triggerType');
+    if (!TRIGGER_TYPES.has(triggerType))
+      throw new ComponentError(
+        'FIELD_INTEGRITY_EXCEPTION',
+        `${what}: triggerType must be ${[...TRIGGER_TYPES].join(', ')}, not ${triggerType || '(none)'}`,
+      );
     return {
       id: idOf('01Q', `rule:${name}`),
       name,
       object: schema.name,
       active: flagOf(rule, 'active'),
       description: textOf(rule, 'description') || null,
-      triggerType: textOf(rule, 'triggerType'),
+      triggerType,
       criteria,
       actions: readActions(rule.actions, what, fieldUpdates, tasks),
     };
