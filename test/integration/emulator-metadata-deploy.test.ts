@@ -247,6 +247,86 @@ describe('Metadata API deploy', () => {
       errorCode: 'NOT_FOUND',
     });
   });
+  it('stores the types it does not act on with a warning, and deploys custom settings', async () => {
+    const zip = packageZip(
+      {
+        CustomObject: ['Setting__c'],
+        CustomField: ['Setting__c.Limit__c'],
+        Layout: ['Setting__c-Setting Layout'],
+        PermissionSet: ['Power_User'],
+        Settings: ['OauthOidc'],
+        Report: ['Team_Reports', 'Team_Reports/Open_Leads'],
+      },
+      {
+        'objects/Setting__c.object':
+          `<CustomObject ${NS}><customSettingsType>Hierarchy</customSettingsType>` +
+          '<fields><fullName>Limit__c</fullName><label>Limit</label><precision>4</precision><scale>0</scale><type>Number</type></fields>' +
+          '<label>Team Setting</label><visibility>Public</visibility></CustomObject>',
+        'layouts/Setting__c-Setting Layout.layout': `<Layout ${NS}><layoutSections/></Layout>`,
+        'permissionsets/Power_User.permissionset': `<PermissionSet ${NS}><label>Power User</label></PermissionSet>`,
+        'settings/OauthOidc.settings': `<OauthOidcSettings ${NS}><blockOAuthUsrAgtFlow>true</blockOAuthUsrAgtFlow></OauthOidcSettings>`,
+        'reports/Team_Reports-meta.xml': `<ReportFolder ${NS}><name>Team Reports</name></ReportFolder>`,
+        'reports/Team_Reports/Open_Leads.report': `<Report ${NS}><name>Open Leads</name><reportType>LeadList</reportType></Report>`,
+      },
+    );
+    const result = await conn.metadata.deploy(zip, {}).complete(true);
+    expect(result).toMatchObject({
+      status: 'Succeeded',
+      numberComponentsTotal: 7,
+      numberComponentsDeployed: 7,
+    });
+    const warnings = [result.details?.componentSuccesses]
+      .flat()
+      .filter((m) => m?.problemType === 'Warning')
+      .map((m) => m?.componentType)
+      .sort();
+    expect(warnings).toEqual(['Layout', 'PermissionSet', 'Report', 'Report', 'Settings']);
+    const fields = (await conn.sobject('Setting__c').describe()).fields.map((f) => f.name);
+    expect(fields).toEqual(expect.arrayContaining(['Name', 'SetupOwnerId', 'Limit__c']));
+    expect(fields).not.toContain('OwnerId');
+    const retrieved = await conn.metadata
+      .retrieve({
+        singlePackage: true,
+        unpackaged: {
+          types: [
+            { name: 'Settings', members: ['OauthOidc'] },
+            { name: 'Report', members: ['*'] },
+          ],
+          version: '62.0',
+        },
+      } as never)
+      .complete();
+    const files = unzipSync(Buffer.from(retrieved.zipFile, 'base64'));
+    expect(Object.keys(files).sort()).toEqual([
+      'package.xml',
+      'reports/Team_Reports-meta.xml',
+      'reports/Team_Reports/Open_Leads.report',
+      'settings/OauthOidc.settings',
+    ]);
+    expect(strFromU8(files['settings/OauthOidc.settings'] as Uint8Array)).toContain(
+      '<OauthOidcSettings xmlns="http://soap.sforce.com/2006/04/metadata"><blockOAuthUsrAgtFlow>true',
+    );
+  });
+
+  it('gives Apex back on retrieve as source plus -meta.xml', async () => {
+    await conn.metadata
+      .deploy(packageZip({ ApexClass: ['Echo'] }, apexClass('Echo', 'void run() {}')), {})
+      .complete(true);
+    const retrieved = await conn.metadata
+      .retrieve({
+        unpackaged: { types: [{ name: 'ApexClass', members: ['Echo'] }], version: '62.0' },
+      } as never)
+      .complete();
+    const files = unzipSync(Buffer.from(retrieved.zipFile, 'base64'));
+    expect(strFromU8(files['unpackaged/classes/Echo.cls'] as Uint8Array)).toBe(
+      'public class Echo { void run() {} }',
+    );
+    expect(strFromU8(files['unpackaged/classes/Echo.cls-meta.xml'] as Uint8Array)).toContain(
+      '<apiVersion>62.0</apiVersion>',
+    );
+    const listed = await conn.metadata.list({ type: 'ApexClass' });
+    expect([listed].flat().map((f) => f.fullName)).toContain('Echo');
+  });
 });
 
 describe('Metadata API retrieve', () => {

@@ -127,6 +127,18 @@ async function account(name: string): Promise<string> {
 }
 
 describe('Process Rules (workflow rules defined through the Metadata API)', () => {
+  it('reads back and lists what createMetadata defined, and refuses defining it twice', async () => {
+    const read = (await conn.metadata.read('Workflow', 'Account')) as unknown as Record<string, unknown>;
+    expect(read).toMatchObject({
+      fullName: 'Account',
+      tasks: [{ fullName: 'Follow_Up_Task', subject: 'Call the new account' }],
+    });
+    const listed = [await conn.metadata.list({ type: 'ApprovalProcess' })].flat();
+    expect(listed.map((f) => f.fullName)).toEqual(['Account.Account_Review']);
+    const [again] = [await conn.metadata.create('Workflow', [workflow] as never)].flat();
+    expect(again).toMatchObject({ success: false, errors: [{ statusCode: 'DUPLICATE_DEVELOPER_NAME' }] });
+  });
+
   it('lists the active rules by object with their actions', async () => {
     const rules = await conn.process.rule.list();
     expect(Object.keys(rules)).toEqual(['Account']);
@@ -257,12 +269,12 @@ describe('Process Approvals', () => {
       success: true,
     });
     const steps = await conn.query<{ StepStatus: string; Comments: string | null }>(
-      'SELECT StepStatus, Comments FROM ProcessInstanceStep ORDER BY CreatedDate',
+      'SELECT StepStatus, Comments FROM ProcessInstanceStep',
     );
-    expect(steps.records.map((s) => [s.StepStatus, s.Comments])).toEqual([
-      ['Started', 'Please review'],
+    expect(steps.records.map((s) => [s.StepStatus, s.Comments]).sort()).toEqual([
       ['Approved', 'Fine'],
       ['Rejected', 'No'],
+      ['Started', 'Please review'],
     ]);
     const record = (await conn.sobject('Account').retrieve(id)) as { Name: string; Description: string };
     // Final rejection action ran; step 2's approval action did not.
