@@ -80,14 +80,22 @@ export class DeployJobs {
         `The validation ${validationId} is not a succeeded, not yet deployed validation (checkOnly deploy)`,
       );
     validation.quickDeployed = true;
-    applyValidated(validation.outcome.validated);
     const createdDate = this.environment.now();
+    const failures = applyValidated(validation.outcome.validated, createdDate);
+    const failed = new Set(failures.map((f) => `${f.componentType}:${f.fullName}`));
+    const successes = validation.outcome.successes
+      .filter((m) => !failed.has(`${m.componentType}:${m.fullName}`))
+      .map((message) => ({ ...message, changed: true }));
     const record: DeployRecord = {
       id: this.ids.next('0Af'),
       options: { ...validation.options, checkOnly: false },
       outcome: {
         ...validation.outcome,
-        successes: validation.outcome.successes.map((message) => ({ ...message, changed: true })),
+        status: failures.length > 0 ? 'SucceededPartial' : 'Succeeded',
+        successes,
+        failures,
+        numberComponentErrors: failures.length,
+        numberComponentsDeployed: validation.outcome.numberComponentsDeployed - failures.length,
       },
       createdDate,
       completedDate: createdDate,

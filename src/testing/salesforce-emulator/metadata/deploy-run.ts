@@ -198,9 +198,33 @@ export function runDeploy(
   };
 }
 
-/** Applies the components of a succeeded validation (a quick deploy, `deployRecentValidation`). */
-export function applyValidated(validated: readonly PlannedComponent[]): void {
-  for (const entry of validated) entry.handler.apply(entry.item);
+/**
+ * Applies the components of a succeeded validation (a quick deploy, `deployRecentValidation`);
+ * the ones the org no longer accepts come back as failures.
+ */
+export function applyValidated(validated: readonly PlannedComponent[], now: string): DeployMessage[] {
+  const failures: DeployMessage[] = [];
+  for (const entry of validated) {
+    try {
+      entry.handler.apply(entry.item);
+    } catch (error) {
+      if (!(error instanceof ComponentError)) throw error;
+      failures.push({
+        changed: false,
+        componentType: entry.handler.type,
+        created: false,
+        createdDate: now,
+        deleted: false,
+        fileName: entry.fileName,
+        fullName: entry.item.fullName,
+        id: null,
+        problem: error.message,
+        problemType: 'Error',
+        success: false,
+      });
+    }
+  }
+  return failures;
 }
 
 function key(type: string, fullName: string): string {
