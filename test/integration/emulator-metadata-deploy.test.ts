@@ -198,6 +198,19 @@ describe('Metadata API deploy', () => {
       problemType: 'Warning',
       problem: expect.stringContaining('does not execute Apex'),
     });
+    // A validation says the same, though it applies nothing.
+    const validation = await conn.metadata
+      .deploy(packageZip({ ApexClass: ['Other'] }, apexClass('Other')), { checkOnly: true })
+      .complete(true);
+    expect(
+      [validation.details?.componentSuccesses].flat().find((m) => m?.fullName === 'Other'),
+    ).toMatchObject({
+      problemType: 'Warning',
+      changed: false,
+    });
+    expect([await conn.metadata.list({ type: 'ApexClass' })].flat().map((f) => f?.fullName)).not.toContain(
+      'Other',
+    );
     const withTests = packageZip(
       { CustomObject: ['Tested__c'] },
       { 'objects/Tested__c.object': widgetObject() },

@@ -162,8 +162,8 @@ export function runDeploy(
       fileName: entry.fileName,
       fullName: entry.item.fullName,
       id: applied.id || null,
-      problem: applied.warning ?? null,
-      problemType: applied.warning ? 'Warning' : null,
+      problem: applied.warning ?? entry.handler.warning ?? null,
+      problemType: (applied.warning ?? entry.handler.warning) ? 'Warning' : null,
       success: true,
     });
   }

@@ -66,6 +66,11 @@ export interface MetadataTypeHandler {
    */
   readonly parent?: { type: string; element: string };
   /**
+   * Said (as `problemType: Warning`) on every `DeployMessage` of this type, validations
+   * included, when the emulator keeps its components without their effect.
+   */
+  readonly warning?: string;
+  /**
    * Whether `createMetadata` may write it too (through `validate` and `apply`); only types whose
    * components take full effect, since a `SaveResult` carries no warning.
    */

@@ -39,10 +39,8 @@ export function apexTypes(
           `The file does not declare a class, interface or enum named ${item.fullName}`,
         );
     },
-    apply: (item) => ({
-      ...classes.put(item.fullName, item.component, item.content, () => ids.next('01p')),
-      warning: APEX_NOT_EXECUTED,
-    }),
+    warning: APEX_NOT_EXECUTED,
+    apply: (item) => classes.put(item.fullName, item.component, item.content, () => ids.next('01p')),
     retrieve: (fullName) => classes.retrieve(fullName),
     list: () => classes.names(),
   };
@@ -65,10 +63,8 @@ export function apexTypes(
       if (!store.schema(object) && !scope.includes('CustomObject', object))
         throw new ComponentError('INVALID_CROSS_REFERENCE_KEY', `Invalid SObject type name: ${object}`);
     },
-    apply: (item) => ({
-      ...triggers.put(item.fullName, item.component, item.content, () => ids.next('01q')),
-      warning: APEX_NOT_EXECUTED,
-    }),
+    warning: APEX_NOT_EXECUTED,
+    apply: (item) => triggers.put(item.fullName, item.component, item.content, () => ids.next('01q')),
     retrieve: (fullName) => triggers.retrieve(fullName),
     list: () => triggers.names(),
   };

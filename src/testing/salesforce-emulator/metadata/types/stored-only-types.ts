@@ -17,14 +17,12 @@ function storedOnly(
   },
 ): MetadataTypeHandler {
   const stored = new StoredComponents();
-  const { keyPrefix, warning, ...handler } = spec;
+  const { keyPrefix, ...handler } = spec;
   return {
     ...handler,
     validate: () => undefined,
-    apply: (item) => ({
-      ...stored.put(item.fullName, item.component, undefined, () => (keyPrefix ? ids.next(keyPrefix) : '')),
-      warning,
-    }),
+    apply: (item) =>
+      stored.put(item.fullName, item.component, undefined, () => (keyPrefix ? ids.next(keyPrefix) : '')),
     retrieve: (fullName) => stored.retrieve(fullName),
     list: () => stored.names(),
   };
