@@ -256,6 +256,8 @@ describe('Metadata API deploy', () => {
       numberComponentsDeployed: 1,
     });
     expect(status.details.componentSuccesses.map((m) => m.fullName)).toContain('Rested__c');
+    // The same deploy through SOAP, by its 15-character id too.
+    expect((await conn.metadata.checkDeployStatus(id.slice(0, 15))).id).toBe(id);
     await expect(conn.request('/metadata/deployRequest/0Af000000000000AAA')).rejects.toMatchObject({
       errorCode: 'NOT_FOUND',
     });

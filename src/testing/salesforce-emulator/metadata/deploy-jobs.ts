@@ -1,4 +1,4 @@
-import type { IdGenerator } from '../ids.js';
+import { type IdGenerator, toId18 } from '../ids.js';
 import {
   applyValidated,
   type DeployEnvironment,
@@ -57,10 +57,7 @@ export class DeployJobs {
 
   /** A deploy by its 15- or 18-character id. */
   get(id: string): DeployRecord | undefined {
-    return (
-      this.deploys.get(id) ??
-      [...this.deploys.values()].find((d) => d.id.slice(0, 15) === id.slice(0, 15) && id.length === 15)
-    );
+    return this.deploys.get(toId18(id) ?? id);
   }
 
   /**
