@@ -1,5 +1,5 @@
 import type { EmulatorModuleContext } from '../module.js';
-import { SoapFault, xmlElement, xmlText } from '../soap/soap-envelope.js';
+import { SoapFault, xmlElement } from '../soap/soap-envelope.js';
 import { owner, systemFields } from '../store/objects/common.js';
 import type {
   EmulatorFieldDefinition,
@@ -7,19 +7,8 @@ import type {
   EmulatorRecord,
   ObjectSchema,
 } from '../store/schema.js';
-
-/** A component as parsed from the request (`@type` = its `xsi:type`). */
-export type MetadataComponent = Record<string, unknown>;
-
-/** Metadata API per-component error (`SaveResult.errors`). */
-class ComponentError extends Error {
-  constructor(
-    readonly statusCode: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { ComponentError } from './component-error.js';
+import { asList, type MetadataComponent, propertiesXml } from './component-xml.js';
 
 /** The Metadata API's synchronous calls accept at most 10 components (`meta_createMetadata.htm`). */
 const MAX_COMPONENTS = 10;
@@ -148,6 +137,40 @@ export class CustomObjectMetadata {
     });
   }
 
+  /**
+   * Checks an object file of a deploy without writing anything: the name, the required
+   * properties and every inline field, as {@link create} would.
+   *
+   * @throws {ComponentError}
+   */
+  validateDeploy(component: MetadataComponent): void {
+    const fullName = nameOf(component);
+    checkName(fullName);
+    required(component);
+    for (const field of asList(component.fields)) customField(field as MetadataComponent);
+  }
+
+  /** Creates the object of a deploy, or updates it when it exists; `created` tells which. */
+  deploy(component: MetadataComponent): { created: boolean; id: string } {
+    const fullName = nameOf(component);
+    const created = this.context.store.schema(fullName) === undefined;
+    const name = created ? this.createOne(component) : this.updateOne(component);
+    return { created, id: this.idOf(name) };
+  }
+
+  /** The properties of an object as a package file holds them, or undefined when there is none. */
+  fileXml(
+    fullName: string,
+    fieldXml: (schema: ObjectSchema, fieldName: string) => string,
+  ): string | undefined {
+    const record = this.read(fullName, fieldXml);
+    if (record === undefined) return undefined;
+    return record
+      .replace(/^<records xsi:type="CustomObject">/, '')
+      .replace(/<\/records>$/, '')
+      .replace(/^<fullName>[^<]*<\/fullName>/, '');
+  }
+
   /** `readMetadata` record of an object, or undefined when there is none. */
   read(fullName: string, fieldXml: (schema: ObjectSchema, fieldName: string) => string): string | undefined {
     const schema = this.context.store.schema(fullName);
@@ -183,11 +206,29 @@ export class CustomObjectMetadata {
         'DUPLICATE_DEVELOPER_NAME',
         `There is already a CustomObject named ${fullName}`,
       );
-    const { label, pluralLabel, nameField } = required(component);
+    const { label, pluralLabel, nameField, settingsType } = required(component);
     const fields: EmulatorFieldDefinition[] = [...systemFields()];
-    if (component.sharingModel !== 'ControlledByParent') fields.push(owner);
+    if (component.sharingModel !== 'ControlledByParent' && !settingsType) fields.push(owner);
     let derive: ((row: EmulatorRecord) => void) | undefined;
-    if (nameField.type === 'AutoNumber') {
+    if (settingsType) {
+      // Custom settings have no name field definition: `Name` (38 characters) and, for the
+      // hierarchy type, the user, profile or org the values belong to (`SetupOwnerId`).
+      fields.push({
+        name: 'Name',
+        type: 'string',
+        length: 38,
+        label: 'Name',
+        required: settingsType === 'List',
+      });
+      if (settingsType === 'Hierarchy')
+        fields.push({
+          name: 'SetupOwnerId',
+          type: 'reference',
+          label: 'Location',
+          referenceTo: ['Organization', 'User'],
+          relationshipName: 'SetupOwner',
+        });
+    } else if (nameField.type === 'AutoNumber') {
       // Salesforce numbers auto-number names itself; `{0}`/`{000}` is the zero-padded counter.
       let next = Number(nameField.startingNumber ?? 0) || 0;
       const format = typeof nameField.displayFormat === 'string' ? nameField.displayFormat : '{0}';
@@ -230,10 +271,10 @@ export class CustomObjectMetadata {
 
   private updateOne(component: MetadataComponent): string {
     const schema = this.requireCustom(nameOf(component));
-    const { label, pluralLabel, nameField } = required(component);
+    const { label, pluralLabel, nameField, settingsType } = required(component);
     this.context.store.redefineObject(schema.name, { label, labelPlural: pluralLabel });
     const name = this.context.store.schema(schema.name)?.field('Name');
-    if (name) name.label = nameField.label;
+    if (name && !settingsType) name.label = nameField.label;
     // Fields are their own components (CustomField): new ones are added, existing ones kept.
     for (const field of asList(component.fields)) {
       const definition = customField(field as MetadataComponent);
@@ -330,6 +371,8 @@ function required(component: MetadataComponent): {
   label: string;
   pluralLabel: string;
   nameField: { label: string; type: string; displayFormat?: unknown; startingNumber?: unknown };
+  /** `customSettingsType` (`List`, `Hierarchy`) of a custom setting, else undefined. */
+  settingsType: string | undefined;
 } {
   const label = component.label;
   const pluralLabel = component.pluralLabel;
@@ -339,6 +382,21 @@ function required(component: MetadataComponent): {
       'FIELD_INTEGRITY_EXCEPTION',
       'Must specify a non-empty label for the CustomObject',
     );
+  const settingsType = component.customSettingsType;
+  if (settingsType !== undefined) {
+    // A custom setting (customobject.htm `customSettingsType`) has neither plural label nor name field.
+    if (settingsType !== 'List' && settingsType !== 'Hierarchy')
+      throw new ComponentError(
+        'FIELD_INTEGRITY_EXCEPTION',
+        `customSettingsType must be List or Hierarchy, not ${String(settingsType)}`,
+      );
+    return {
+      label,
+      pluralLabel: label,
+      nameField: { label: 'Name', type: 'Text' },
+      settingsType,
+    };
+  }
   if (typeof pluralLabel !== 'string' || pluralLabel === '')
     throw new ComponentError(
       'FIELD_INTEGRITY_EXCEPTION',
@@ -350,7 +408,12 @@ function required(component: MetadataComponent): {
       'Must specify the name field (nameField) of the CustomObject',
     );
   const type = nameField.type === 'AutoNumber' ? 'AutoNumber' : 'Text';
-  return { label, pluralLabel, nameField: { ...nameField, label: nameField.label, type } };
+  return {
+    label,
+    pluralLabel,
+    nameField: { ...nameField, label: nameField.label, type },
+    settingsType: undefined,
+  };
 }
 
 /** A `CustomField` (inside an object or on its own, `fullName` `Object.Field__c`) as a store field. */
@@ -387,23 +450,4 @@ export function customField(component: MetadataComponent): EmulatorFieldDefiniti
     definition.relationshipName = `${String(component.relationshipName ?? name.replace(/__c$/, ''))}__r`;
   }
   return definition;
-}
-
-function asList(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
-}
-
-/** Component properties back as XML, in the order given (objects nest, arrays repeat). */
-function propertiesXml(properties: MetadataComponent): string {
-  let xml = '';
-  for (const [key, value] of Object.entries(properties)) {
-    if (key.startsWith('@') || value === null || value === undefined) continue;
-    for (const item of asList(value)) {
-      xml +=
-        typeof item === 'object' && item !== null
-          ? `<${key}>${propertiesXml(item as MetadataComponent)}</${key}>`
-          : `<${key}>${xmlText(String(item))}</${key}>`;
-    }
-  }
-  return xml;
 }

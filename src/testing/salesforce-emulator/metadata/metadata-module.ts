@@ -1,64 +1,95 @@
 import type { EmulatorRequestContext, EmulatorResponse } from '../http/types.js';
 import type { EmulatorModule, EmulatorModuleContext } from '../module.js';
-import { CONVERTED_STATUSES } from '../soap/convert-lead.js';
+import { ApprovalEngine } from '../process/approval-engine.js';
+import { ProcessDefinitions } from '../process/process-definitions.js';
+import { installProcessObjects } from '../process/process-records.js';
+import { registerProcessRoutes } from '../process/process-routes.js';
+import { workflowOnSave } from '../process/workflow-on-save.js';
 import { readSoapCall } from '../soap/soap-endpoint.js';
 import { SoapFault, soapFaultXml, xmlElement, xmlText } from '../soap/soap-envelope.js';
 import type { ObjectSchema, ResolvedField } from '../store/schema.js';
-import { CustomObjectMetadata, type MetadataComponent } from './custom-objects.js';
+import { asyncOperation, type MetadataJobs } from './async-operations.js';
+import { ComponentError } from './component-error.js';
+import type { MetadataComponent } from './component-xml.js';
+import { CustomObjectMetadata } from './custom-objects.js';
+import { DeployJobs } from './deploy-jobs.js';
+import { registerDeployRequestRoutes } from './deploy-request-routes.js';
+import { fieldXml } from './field-xml.js';
+import { metadataTypeHandlers } from './metadata-type-list.js';
+import { type MetadataTypeHandler, MetadataTypeRegistry } from './metadata-types.js';
+import type { PackageManifest } from './package-archive.js';
+import { apexTypes } from './types/apex-types.js';
 
 const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
 const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
 
-/** Metadata API field types by describe type. */
-const FIELD_TYPES: Readonly<Record<string, string>> = {
-  string: 'Text',
-  textarea: 'LongTextArea',
-  email: 'Email',
-  boolean: 'Checkbox',
-  picklist: 'Picklist',
-  multipicklist: 'MultiselectPicklist',
-  reference: 'Lookup',
-  date: 'Date',
-  datetime: 'DateTime',
-  double: 'Number',
-  int: 'Number',
-  currency: 'Currency',
-  percent: 'Percent',
-  phone: 'Phone',
-  url: 'Url',
-};
-
 /**
- * The Metadata API's `readMetadata` and `listMetadata` (`POST /services/Soap/m/{version}`) for what the emulator
- * knows: `CustomField` (`Object.Field` of any emulated field, picklist values with `default` and,
- * on Lead.Status, `converted`) and `LeadConvertSettings`. An unknown type or full name answers an
- * empty record; other operations a SOAP fault. Session from the `SessionHeader`.
+ * The Metadata API (`POST /services/Soap/m/{version}`): `readMetadata` and `listMetadata` of what
+ * the emulator knows (`CustomField` of any emulated field, `LeadConvertSettings`, and the types
+ * of the registry), the CRUD calls for `CustomObject` (plus `createMetadata` of `CustomField`,
+ * `Workflow`, `ApprovalProcess`), and `deploy` / `retrieve` with their status calls through the
+ * per-type handlers of `metadata-type-list.ts` (also `POST /services/data/vXX.X/metadata/deployRequest`).
+ * Workflow rules and approval processes defined here drive the Process Rules and Process
+ * Approvals REST resources. Session from the `SessionHeader`.
  */
 export const metadataModule: EmulatorModule = {
   name: 'metadata',
   create(context) {
     const objects = new CustomObjectMetadata(context);
+    const definitions = new ProcessDefinitions(context.ids);
+    // Rules are evaluated on saves once there are any (no change listener before that).
+    let evaluating = false;
+    definitions.onWorkflowDefined(() => {
+      if (evaluating) return;
+      evaluating = true;
+      context.store.onChange(workflowOnSave(context.store, definitions, () => context.clock.now()));
+    });
+    const approvalObjects = installProcessObjects(context.store);
+    const apex = apexTypes(context.ids, context.store);
+    const registry = new MetadataTypeRegistry(
+      metadataTypeHandlers({ context, objects, definitions, apex, onApprovalObject: approvalObjects.add }),
+    );
+    const packages = new Map<string, PackageManifest>();
+    const user = { id: context.userId, name: 'Emulator User' };
+    const deploys = new DeployJobs(
+      context.ids,
+      { registry, apexTestClasses: apex.testClasses, now: () => context.clock.now().toISOString() },
+      (manifest) => packages.set(String(manifest.fullName).toLowerCase(), manifest),
+    );
+    const jobs: MetadataJobs = { deploys, retrieves: new Map(), packages, registry, user };
     const handler = (request: EmulatorRequestContext): Promise<EmulatorResponse> =>
-      handle(context, objects, request);
+      handle(context, objects, jobs, request);
     for (const pattern of ['/services/Soap/m/:soapVersion', '/services/Soap/m/:soapVersion/:orgId']) {
       context.router.add({ method: 'POST', pattern, kind: 'public', name: `POST ${pattern}`, handler });
     }
-    return undefined;
+    registerDeployRequestRoutes(context, deploys, user);
+    const approvals = new ApprovalEngine(context.store, definitions, () => context.clock.now());
+    registerProcessRoutes(context, definitions, approvals);
+    return {
+      reset: () => {
+        deploys.clear();
+        jobs.retrieves.clear();
+        approvals.clear();
+      },
+    };
   },
 };
 
 async function handle(
   context: EmulatorModuleContext,
   objects: CustomObjectMetadata,
+  jobs: MetadataJobs,
   request: EmulatorRequestContext,
 ): Promise<EmulatorResponse> {
   try {
     const soap = await readSoapCall(context, request, { attributes: true });
     soap.body = plain(soap.body) as Record<string, unknown>;
-    const write = writeCall(objects, soap.operation, soap.body);
+    const write = writeCall(objects, jobs.registry, soap.operation, soap.body);
     if (write !== undefined) return xmlResponse(soap.operation, write);
+    const asynchronous = asyncOperation(context, jobs, soap.operation, soap.body);
+    if (asynchronous !== undefined) return xmlResponse(soap.operation, asynchronous);
     if (soap.operation === 'listMetadata')
-      return xmlResponse('listMetadata', listMetadata(context, objects, soap.body));
+      return xmlResponse('listMetadata', listMetadata(context, objects, jobs.registry, soap.body));
     if (soap.operation !== 'readMetadata') {
       throw new SoapFault(
         'soapenv:Client',
@@ -78,7 +109,8 @@ async function handle(
     const records = fullNames
       .map(
         (fullName) =>
-          readRecord(context, objects, type, fullName) ?? `<records xsi:type="${xmlText(type)}"/>`,
+          readRecord(context, objects, jobs.registry, type, fullName) ??
+          `<records xsi:type="${xmlText(type)}"/>`,
       )
       .join('');
     return xmlResponse('readMetadata', `<result>${records}</result>`);
@@ -107,6 +139,7 @@ function xmlResponse(operation: string, content: string): EmulatorResponse {
 function listMetadata(
   context: EmulatorModuleContext,
   objects: CustomObjectMetadata,
+  registry: MetadataTypeRegistry,
   body: Record<string, unknown>,
 ): string {
   const raw = body.queries;
@@ -144,7 +177,12 @@ function listMetadata(
           .flatMap((s) => s.fields.filter((f) => f.custom).map((f) => `${s.name}.${f.name}`))
           .map((name) => file(type, name, `objects/${name.split('.')[0]}.object`))
           .join('');
-      return '';
+      const handler = registry.get(type);
+      if (!handler) return '';
+      return handler
+        .list()
+        .map((name) => file(handler.type, name, `${handler.directory}/${name}.${handler.suffix}`))
+        .join('');
     })
     .join('');
 }
@@ -153,9 +191,17 @@ function listMetadata(
 function readRecord(
   context: EmulatorModuleContext,
   objects: CustomObjectMetadata,
+  registry: MetadataTypeRegistry,
   type: string,
   fullName: string,
 ): string | undefined {
+  const handler = registry.get(type);
+  if (handler?.createMetadata) {
+    const found = handler.retrieve(fullName);
+    return found
+      ? `<records xsi:type="${xmlText(handler.type)}">${xmlElement('fullName', fullName)}${found.innerXml}</records>`
+      : undefined;
+  }
   if (type === 'CustomObject') {
     return objects.read(fullName, (schema, fieldName) =>
       fieldXml(schema, schema.field(fieldName) as ResolvedField, fieldName),
@@ -178,41 +224,6 @@ function readRecord(
   return `<records xsi:type="CustomField">${fieldXml(schema, field)}</records>`;
 }
 
-/** A field's `CustomField` properties; `fullName` is `Object.Field` unless given (inside a CustomObject). */
-function fieldXml(
-  schema: ObjectSchema,
-  field: ResolvedField,
-  fullName = `${schema.name}.${field.name}`,
-): string {
-  let xml = xmlElement('fullName', fullName);
-  if (field.externalId) xml += xmlElement('externalId', true);
-  xml += xmlElement('label', field.label);
-  if (field.length > 0 && (field.type === 'string' || field.type === 'textarea'))
-    xml += xmlElement('length', String(field.length));
-  if (field.picklistValues.length > 0) {
-    const converted = schema.name === 'Lead' && field.name === 'Status';
-    xml +=
-      '<picklist>' +
-      field.picklistValues
-        .map(
-          (value) =>
-            '<picklistValues>' +
-            xmlElement('fullName', value) +
-            (converted ? xmlElement('converted', CONVERTED_STATUSES.has(value)) : '') +
-            xmlElement('default', field.defaultValue === value) +
-            '</picklistValues>',
-        )
-        .join('') +
-      xmlElement('sorted', false) +
-      '</picklist>';
-  }
-  if (field.referenceTo.length > 0) xml += xmlElement('referenceTo', field.referenceTo[0] ?? '');
-  if (field.required) xml += xmlElement('required', true);
-  xml += xmlElement('type', FIELD_TYPES[field.type] ?? 'Text');
-  if (field.unique) xml += xmlElement('unique', true);
-  return xml;
-}
-
 /**
  * The CRUD calls (`createMetadata`, `updateMetadata`, `upsertMetadata`, `deleteMetadata`,
  * `renameMetadata`) for `CustomObject` (and `createMetadata` of a `CustomField`); `undefined`
@@ -220,6 +231,7 @@ function fieldXml(
  */
 function writeCall(
   objects: CustomObjectMetadata,
+  registry: MetadataTypeRegistry,
   operation: string,
   body: Record<string, unknown>,
 ): string | undefined {
@@ -230,8 +242,23 @@ function writeCall(
       typeof item === 'object' && item !== null ? (item as MetadataComponent) : {},
     );
   switch (operation) {
-    case 'createMetadata':
-      return objects.create(components());
+    case 'createMetadata': {
+      const all = components();
+      if (all.length > 10)
+        throw new SoapFault(
+          'INVALID_CROSS_REFERENCE_KEY',
+          'Cannot process more than 10 components in one call',
+        );
+      // Types with a handler that allows it go through the same validate/apply as a deploy.
+      return all
+        .map((component) => {
+          const handler = registry.get(String(component['@type'] ?? ''));
+          return handler?.createMetadata
+            ? createThroughHandler(handler, component)
+            : objects.create([component]);
+        })
+        .join('');
+    }
     case 'updateMetadata':
       return objects.update(components());
     case 'upsertMetadata':
@@ -268,4 +295,32 @@ function plain(value: unknown): unknown {
     out[key] = plain(item);
   }
   return out;
+}
+
+/** `createMetadata` of one component through its type handler: a `SaveResult`. */
+function createThroughHandler(handler: MetadataTypeHandler, component: MetadataComponent): string {
+  const fullName = typeof component.fullName === 'string' ? component.fullName.trim() : '';
+  const { '@type': _type, ...properties } = component;
+  const item = { fullName, component: { ...properties, fullName } };
+  const noOtherComponents = { includes: () => false, component: () => undefined };
+  try {
+    if (!fullName) throw new ComponentError('FIELD_INTEGRITY_EXCEPTION', 'A component needs a fullName');
+    if (handler.retrieve(fullName))
+      throw new ComponentError(
+        'DUPLICATE_DEVELOPER_NAME',
+        `There is already a ${handler.type} named ${fullName}`,
+      );
+    handler.validate(item, noOtherComponents);
+    handler.apply(item);
+    return `<result>${xmlElement('fullName', fullName)}${xmlElement('success', true)}</result>`;
+  } catch (error) {
+    if (!(error instanceof ComponentError)) throw error;
+    return (
+      '<result>' +
+      `<errors>${xmlElement('message', error.message)}${xmlElement('statusCode', error.statusCode)}</errors>` +
+      xmlElement('fullName', fullName) +
+      xmlElement('success', false) +
+      '</result>'
+    );
+  }
 }
