@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { parse } from 'csv-parse';
 import { CrmApiError, CrmAuthenticationError, createAbortError, isCrmError } from '../core/errors.js';
 import type { CrmRecordError } from '../core/models.js';
 import type { CrmRemoteJobEvent } from '../core/provider.js';
@@ -668,46 +667,87 @@ async function pollJob(
   }
 }
 
-/** Yield every CSV row (header first) as an array of cells. */
-async function* csvRows(text: string): AsyncGenerator<string[]> {
-  if (!text.trim()) return;
-  yield* Readable.from([text]).pipe(parse({ relax_column_count: true, bom: true })) as AsyncIterable<
-    string[]
-  >;
-}
-
-async function getText(args: BulkUpsertArguments, url: string, operation: string): Promise<string> {
-  const body = await args.client.request<unknown>(
+/**
+ * Read one result set of a job as it downloads, a piece at a time (never the whole set as one
+ * string: a job of 150,000 rows answers with tens of MB of CSV): `onHeader` gets its header row,
+ * then `onRow` each record, awaited (backpressure), with a yield to the event loop every
+ * {@link RESULTS_PER_SLICE} rows. A download that fails part-way is read again from its start
+ * (the client's retry): `onHeader` and `onRow` then see the rows of the failed attempt again, and
+ * must skip those they already handled (the callers here take each row's key out of the job's
+ * pending rows, so a row seen twice is handed on once).
+ */
+async function readResultSet(
+  args: BulkUpsertArguments,
+  url: string,
+  operation: string,
+  onHeader: (header: string[]) => void,
+  onRow: (cells: string[]) => void | Promise<void>,
+): Promise<void> {
+  const { signal } = args;
+  await args.client.download(
     operation,
     { method: 'GET', url, headers: { Accept: 'text/csv' } },
-    { idempotent: true, signal: args.signal, counters: args.counters },
-    { responseType: 'text/plain' },
+    { idempotent: true, signal, counters: args.counters },
+    async (text) => {
+      const reader = new BulkCsvReader();
+      let header = false;
+      let sinceYield = 0;
+      const drain = async (): Promise<void> => {
+        if (!header) {
+          const [first] = reader.rows(1);
+          if (!first) return;
+          header = true;
+          onHeader(first);
+        }
+        for (
+          let slice = reader.rows(RESULTS_PER_SLICE);
+          slice.length > 0;
+          slice = reader.rows(RESULTS_PER_SLICE)
+        ) {
+          for (const cells of slice) {
+            // The read ahead may hold rows still when the caller aborts: none is handed on after.
+            if (signal?.aborted) throw createAbortError(signal);
+            const pending = onRow(cells);
+            if (pending) await pending;
+          }
+          sinceYield += slice.length;
+          if (sinceYield >= RESULTS_PER_SLICE) {
+            sinceYield = 0;
+            await yieldToEventLoop();
+          }
+        }
+      };
+      for await (const piece of text) {
+        reader.append(piece);
+        await drain();
+      }
+      reader.end();
+      await drain();
+    },
   );
-  return typeof body === 'string' ? body : '';
 }
 
 /**
  * Hand each record of a result set to `each` with the cells of the `wanted` columns (by header
- * name; `''` when absent), yielding to the event loop between slices so a large set does not hold
- * it, and awaiting what `each` returns.
+ * name; `''` when absent), as {@link readResultSet} reads it.
  */
 async function forEachResult(
-  text: string,
+  args: BulkUpsertArguments,
+  url: string,
+  operation: string,
   wanted: readonly string[],
   each: (cells: string[]) => void | Promise<void>,
 ): Promise<void> {
-  const reader = new BulkCsvReader(text);
-  const [header] = reader.rows(1);
-  if (!header) return;
-  const positions = wanted.map((name) => header.indexOf(name));
-  // A slice at a time, yielding to the event loop between slices.
-  for (let slice = reader.rows(RESULTS_PER_SLICE); slice.length > 0; slice = reader.rows(RESULTS_PER_SLICE)) {
-    for (const cells of slice) {
-      const pending = each(positions.map((at) => (at >= 0 ? (cells[at] ?? '') : '')));
-      if (pending) await pending;
-    }
-    await yieldToEventLoop();
-  }
+  let positions: number[] = [];
+  await readResultSet(
+    args,
+    url,
+    operation,
+    (header) => {
+      positions = wanted.map((name) => header.indexOf(name));
+    },
+    (cells) => each(positions.map((at) => (at >= 0 ? (cells[at] ?? '') : ''))),
+  );
 }
 
 /**
@@ -732,24 +772,32 @@ async function collectResults(
     pending.delete(normalised);
     return pendingRow(normalised, entry);
   };
-  let text = await getText(args, `${base}/${info.id}/successfulResults`, 'read bulk successful results');
-  await forEachResult(text, [keyColumn, 'sf__Id', 'sf__Created'], ([key = '', id = '', created = '']) => {
-    const row = take(key);
-    if (row === undefined) return;
-    const result: BulkRowResult = {
-      index: row.index,
-      externalId: row.externalId,
-      success: true,
-      created: created === 'true',
-    };
-    if (id) result.crmId = id;
-    return args.onResult(result);
-  });
-  text = '';
+  const results = `${base}/${info.id}`;
+  const successful = [keyColumn, 'sf__Id', 'sf__Created'];
+  await forEachResult(
+    args,
+    `${results}/successfulResults`,
+    'read bulk successful results',
+    successful,
+    (cells) => {
+      const [key = '', id = '', created = ''] = cells;
+      const row = take(key);
+      if (row === undefined) return;
+      const result: BulkRowResult = {
+        index: row.index,
+        externalId: row.externalId,
+        success: true,
+        created: created === 'true',
+      };
+      if (id) result.crmId = id;
+      return args.onResult(result);
+    },
+  );
   // Skip the calls when the job's counters say there is nothing to read.
   if (failedCount > 0 || info.state === 'Failed' || uploaded - pending.size + failedCount < uploaded) {
-    text = await getText(args, `${base}/${info.id}/failedResults`, 'read bulk failed results');
-    await forEachResult(text, [keyColumn, 'sf__Id', 'sf__Error'], ([key = '', id = '', error = '']) => {
+    const failed = [keyColumn, 'sf__Id', 'sf__Error'];
+    await forEachResult(args, `${results}/failedResults`, 'read bulk failed results', failed, (cells) => {
+      const [key = '', id = '', error = ''] = cells;
       const row = take(key);
       if (row === undefined) return;
       const result: BulkRowResult = {
@@ -761,23 +809,25 @@ async function collectResults(
       if (id) result.crmId = id;
       return args.onResult(result);
     });
-    text = '';
   }
   if (pending.size > 0) {
-    text = await getText(args, `${base}/${info.id}/unprocessedrecords`, 'read bulk unprocessed records');
     // Never tried: handed back whole (as uploaded) to be sent again.
     let keyAt = -1;
-    for await (const cells of csvRows(text)) {
-      if (keyAt < 0) {
-        outcome.header = cells;
-        keyAt = cells.indexOf(keyColumn);
-        if (keyAt < 0) break;
-        continue;
-      }
-      const key = normalise(cells[keyAt] ?? '');
-      const row = take(key);
-      if (row !== undefined) outcome.unprocessed.push({ ...row, key, cells });
-    }
+    await readResultSet(
+      args,
+      `${results}/unprocessedrecords`,
+      'read bulk unprocessed records',
+      (header) => {
+        outcome.header = header;
+        keyAt = header.indexOf(keyColumn);
+      },
+      (cells) => {
+        if (keyAt < 0) return;
+        const key = normalise(cells[keyAt] ?? '');
+        const row = take(key);
+        if (row !== undefined) outcome.unprocessed.push({ ...row, key, cells });
+      },
+    );
   }
   // Anything still unaccounted for is reported, never silently dropped.
   for (const [key, entry] of pending) {
