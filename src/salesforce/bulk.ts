@@ -5,6 +5,7 @@ import type { CrmRecordError } from '../core/models.js';
 import type { CrmRemoteJobEvent } from '../core/provider.js';
 import type { CrmSleep } from '../core/sleep.js';
 import { BulkCsvReader } from './bulk-csv.js';
+import { type PendingBulkRow, PendingBulkRows } from './bulk-pending-rows.js';
 import type { SalesforceClient } from './client.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
 import type { SalesforceRecord } from './mapping.js';
@@ -117,23 +118,6 @@ export interface BulkUpsertArguments {
   onJobDone: (report: BulkJobReport) => void;
   /** Told (and awaited) when a job is opened, before it gets data, and when it is over. */
   onRemoteJob?: ((event: CrmRemoteJobEvent) => void | Promise<void>) | undefined;
-}
-
-/** A row of the job in flight, until its result is read. */
-interface PendingRow {
-  index: number;
-  externalId: string;
-}
-
-/**
- * Rows of the job in flight by normalised key: the input index alone when the key is the row's
- * external id (the usual case, and half the memory), else index and external id.
- */
-type PendingRows = Map<string, number | PendingRow>;
-
-/** The row behind a {@link PendingRows} entry. */
-function pendingRow(key: string, entry: number | PendingRow): PendingRow {
-  return typeof entry === 'number' ? { index: entry, externalId: key } : entry;
 }
 
 const ROWS_PER_CHUNK = 500;
@@ -260,7 +244,7 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
         header.push(key);
       }
     }
-    const pending: PendingRows = new Map();
+    const pending = new PendingBulkRows();
     const csv = (async function* (): AsyncGenerator<string> {
       const headerLine = csvLine(header);
       let bytes = Buffer.byteLength(headerLine);
@@ -295,10 +279,7 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
           bytes + 3 * line.length > args.options.maxJobBytes ? Buffer.byteLength(line) : line.length;
         if (pending.size > 0 && bytes + size > args.options.maxJobBytes) break;
         bytes += size;
-        pending.set(
-          key,
-          key === row.externalId ? row.index : { index: row.index, externalId: row.externalId },
-        );
+        pending.add(key, row.index, row.externalId);
         at += 1;
         chunk += line;
         inChunk += 1;
@@ -387,7 +368,7 @@ interface JobOutcome {
   unprocessed: UnprocessedRow[];
 }
 
-interface UnprocessedRow extends PendingRow {
+interface UnprocessedRow extends PendingBulkRow {
   /** Normalised key. */
   key: string;
   cells: string[];
@@ -398,7 +379,7 @@ async function executeJob(
   args: BulkUpsertArguments,
   base: string,
   upload: JobUpload,
-  pending: PendingRows,
+  pending: PendingBulkRows,
   pace: PollPace,
 ): Promise<JobOutcome> {
   const current = { job: await openJob(args, base) };
@@ -539,9 +520,8 @@ async function redrive(
     }
     budget -= 1;
     const text = csvLines([first.header, ...part.rows.map((r) => r.cells)]);
-    const pending: PendingRows = new Map(
-      part.rows.map((r) => [r.key, { index: r.index, externalId: r.externalId }]),
-    );
+    const pending = new PendingBulkRows();
+    for (const r of part.rows) pending.add(r.key, r.index, r.externalId);
     const outcome = await executeJob(
       args,
       base,
@@ -758,20 +738,14 @@ async function collectResults(
   args: BulkUpsertArguments,
   base: string,
   info: JobInfo,
-  pending: PendingRows,
+  pending: PendingBulkRows,
   uploaded: number,
 ): Promise<JobOutcome> {
   const keyColumn = args.externalIdFieldName;
   const normalise = args.normaliseKey ?? ((key: string) => key);
   const outcome: JobOutcome = { info, header: [], unprocessed: [] };
   const failedCount = info.numberRecordsFailed ?? 0;
-  const take = (key: string): PendingRow | undefined => {
-    const normalised = normalise(key);
-    const entry = pending.get(normalised);
-    if (entry === undefined) return undefined;
-    pending.delete(normalised);
-    return pendingRow(normalised, entry);
-  };
+  const take = (key: string): PendingBulkRow | undefined => pending.take(normalise(key));
   const results = `${base}/${info.id}`;
   const successful = [keyColumn, 'sf__Id', 'sf__Created'];
   await forEachResult(
@@ -830,8 +804,7 @@ async function collectResults(
     );
   }
   // Anything still unaccounted for is reported, never silently dropped.
-  for (const [key, entry] of pending) {
-    const row = pendingRow(key, entry);
+  for (const row of pending.remaining()) {
     await args.onResult({
       index: row.index,
       externalId: row.externalId,

@@ -251,10 +251,16 @@ async function sendSegment(
         }
       }
       if (finalRows.size > 0) await ctx.storage.syncStatus.upsertMany([...finalRows.values()]);
+      // Prepared: the chunk's host records are not needed while its candidates are handed on.
+      records = undefined;
       const now = ctx.clock.now().getTime();
       // Progress while a large call is being filled (the provider reports only per job).
       if (chunk > 0) run.progress.emit({ ...progressOf(report), sent: run.sent });
-      for (const candidate of toSend) {
+      const handing: Array<Candidate | undefined> = toSend;
+      for (let i = 0; i < handing.length; i++) {
+        const candidate = handing[i] as Candidate;
+        // Let go once handed on: a chunk of 10,000 mapped records is not held until its last is read.
+        handing[i] = undefined;
         const { mapped, row } = candidate;
         pending.add({
           m: {
