@@ -10,8 +10,8 @@ export interface PendingBulkRow {
  * The rows of the Bulk ingest job in flight by normalised key, from upload until their result is
  * read. A job holds up to 150,000 rows: as a `Map` of key strings that was 11 MB of V8 heap (the
  * table alone 7 MB), a sixth of a 64 MB heap. Here keys (UTF-8) and positions live in buffers
- * and typed arrays, outside the V8 heap (about 40 bytes a row), behind an open-addressing hash
- * table. Lookups are exact: a hash match is confirmed against the stored key.
+ * and typed arrays, outside the V8 heap (under 100 bytes a row with its key), behind an
+ * open-addressing hash table. Lookups are exact: a hash match is confirmed against the stored key.
  */
 export class PendingBulkRows {
   #bytes = Buffer.allocUnsafeSlow(64 * 1024);

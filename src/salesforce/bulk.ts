@@ -37,9 +37,9 @@ export interface SalesforceBulkOptions {
   maxJobBytes?: number;
   /**
    * Start a new job after this many rows. Every row of the job in flight is tracked until its
-   * result is read (about 100 bytes of heap each), so this bounds memory; a crash loses at most
-   * one job's results. Fewer, larger jobs cost fewer API calls (about six per job); the default
-   * keeps a job within a 64 MB V8 heap.
+   * result is read (its key and position, under 100 bytes each, outside the V8 heap), and a job's
+   * result sets are parsed as they download, so the V8 heap does not grow with the job; a crash
+   * loses at most one job's results. Fewer, larger jobs cost fewer API calls (about six per job).
    * @default 150000
    */
   maxJobRecords?: number;
