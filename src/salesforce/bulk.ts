@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { parse } from 'csv-parse';
 import { CrmApiError, CrmAuthenticationError, createAbortError, isCrmError } from '../core/errors.js';
 import type { CrmRecordError } from '../core/models.js';
 import type { CrmRemoteJobEvent } from '../core/provider.js';
 import type { CrmSleep } from '../core/sleep.js';
 import { BulkCsvReader } from './bulk-csv.js';
+import { type PendingBulkRow, PendingBulkRows } from './bulk-pending-rows.js';
 import type { SalesforceClient } from './client.js';
 import { SALESFORCE_PROVIDER } from './errors.js';
 import type { SalesforceRecord } from './mapping.js';
@@ -37,9 +37,9 @@ export interface SalesforceBulkOptions {
   maxJobBytes?: number;
   /**
    * Start a new job after this many rows. Every row of the job in flight is tracked until its
-   * result is read (about 100 bytes of heap each), so this bounds memory; a crash loses at most
-   * one job's results. Fewer, larger jobs cost fewer API calls (about six per job); the default
-   * keeps a job within a 64 MB V8 heap.
+   * result is read (its key and position, under 100 bytes each, outside the V8 heap), and a job's
+   * result sets are parsed as they download, so the V8 heap does not grow with the job; a crash
+   * loses at most one job's results. Fewer, larger jobs cost fewer API calls (about six per job).
    * @default 150000
    */
   maxJobRecords?: number;
@@ -118,23 +118,6 @@ export interface BulkUpsertArguments {
   onJobDone: (report: BulkJobReport) => void;
   /** Told (and awaited) when a job is opened, before it gets data, and when it is over. */
   onRemoteJob?: ((event: CrmRemoteJobEvent) => void | Promise<void>) | undefined;
-}
-
-/** A row of the job in flight, until its result is read. */
-interface PendingRow {
-  index: number;
-  externalId: string;
-}
-
-/**
- * Rows of the job in flight by normalised key: the input index alone when the key is the row's
- * external id (the usual case, and half the memory), else index and external id.
- */
-type PendingRows = Map<string, number | PendingRow>;
-
-/** The row behind a {@link PendingRows} entry. */
-function pendingRow(key: string, entry: number | PendingRow): PendingRow {
-  return typeof entry === 'number' ? { index: entry, externalId: key } : entry;
 }
 
 const ROWS_PER_CHUNK = 500;
@@ -261,7 +244,7 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
         header.push(key);
       }
     }
-    const pending: PendingRows = new Map();
+    const pending = new PendingBulkRows();
     const csv = (async function* (): AsyncGenerator<string> {
       const headerLine = csvLine(header);
       let bytes = Buffer.byteLength(headerLine);
@@ -296,10 +279,7 @@ export async function runBulkUpsert(args: BulkUpsertArguments): Promise<void> {
           bytes + 3 * line.length > args.options.maxJobBytes ? Buffer.byteLength(line) : line.length;
         if (pending.size > 0 && bytes + size > args.options.maxJobBytes) break;
         bytes += size;
-        pending.set(
-          key,
-          key === row.externalId ? row.index : { index: row.index, externalId: row.externalId },
-        );
+        pending.add(key, row.index, row.externalId);
         at += 1;
         chunk += line;
         inChunk += 1;
@@ -388,7 +368,7 @@ interface JobOutcome {
   unprocessed: UnprocessedRow[];
 }
 
-interface UnprocessedRow extends PendingRow {
+interface UnprocessedRow extends PendingBulkRow {
   /** Normalised key. */
   key: string;
   cells: string[];
@@ -399,7 +379,7 @@ async function executeJob(
   args: BulkUpsertArguments,
   base: string,
   upload: JobUpload,
-  pending: PendingRows,
+  pending: PendingBulkRows,
   pace: PollPace,
 ): Promise<JobOutcome> {
   const current = { job: await openJob(args, base) };
@@ -540,9 +520,8 @@ async function redrive(
     }
     budget -= 1;
     const text = csvLines([first.header, ...part.rows.map((r) => r.cells)]);
-    const pending: PendingRows = new Map(
-      part.rows.map((r) => [r.key, { index: r.index, externalId: r.externalId }]),
-    );
+    const pending = new PendingBulkRows();
+    for (const r of part.rows) pending.add(r.key, r.index, r.externalId);
     const outcome = await executeJob(
       args,
       base,
@@ -668,46 +647,87 @@ async function pollJob(
   }
 }
 
-/** Yield every CSV row (header first) as an array of cells. */
-async function* csvRows(text: string): AsyncGenerator<string[]> {
-  if (!text.trim()) return;
-  yield* Readable.from([text]).pipe(parse({ relax_column_count: true, bom: true })) as AsyncIterable<
-    string[]
-  >;
-}
-
-async function getText(args: BulkUpsertArguments, url: string, operation: string): Promise<string> {
-  const body = await args.client.request<unknown>(
+/**
+ * Read one result set of a job as it downloads, a piece at a time (never the whole set as one
+ * string: a job of 150,000 rows answers with tens of MB of CSV): `onHeader` gets its header row,
+ * then `onRow` each record, awaited (backpressure), with a yield to the event loop every
+ * {@link RESULTS_PER_SLICE} rows. A download that fails part-way is read again from its start
+ * (the client's retry): `onHeader` and `onRow` then see the rows of the failed attempt again, and
+ * must skip those they already handled (the callers here take each row's key out of the job's
+ * pending rows, so a row seen twice is handed on once).
+ */
+async function readResultSet(
+  args: BulkUpsertArguments,
+  url: string,
+  operation: string,
+  onHeader: (header: string[]) => void,
+  onRow: (cells: string[]) => void | Promise<void>,
+): Promise<void> {
+  const { signal } = args;
+  await args.client.download(
     operation,
     { method: 'GET', url, headers: { Accept: 'text/csv' } },
-    { idempotent: true, signal: args.signal, counters: args.counters },
-    { responseType: 'text/plain' },
+    { idempotent: true, signal, counters: args.counters },
+    async (text) => {
+      const reader = new BulkCsvReader();
+      let header = false;
+      let sinceYield = 0;
+      const drain = async (): Promise<void> => {
+        if (!header) {
+          const [first] = reader.rows(1);
+          if (!first) return;
+          header = true;
+          onHeader(first);
+        }
+        for (
+          let slice = reader.rows(RESULTS_PER_SLICE);
+          slice.length > 0;
+          slice = reader.rows(RESULTS_PER_SLICE)
+        ) {
+          for (const cells of slice) {
+            // The read ahead may hold rows still when the caller aborts: none is handed on after.
+            if (signal?.aborted) throw createAbortError(signal);
+            const pending = onRow(cells);
+            if (pending) await pending;
+          }
+          sinceYield += slice.length;
+          if (sinceYield >= RESULTS_PER_SLICE) {
+            sinceYield = 0;
+            await yieldToEventLoop();
+          }
+        }
+      };
+      for await (const piece of text) {
+        reader.append(piece);
+        await drain();
+      }
+      reader.end();
+      await drain();
+    },
   );
-  return typeof body === 'string' ? body : '';
 }
 
 /**
  * Hand each record of a result set to `each` with the cells of the `wanted` columns (by header
- * name; `''` when absent), yielding to the event loop between slices so a large set does not hold
- * it, and awaiting what `each` returns.
+ * name; `''` when absent), as {@link readResultSet} reads it.
  */
 async function forEachResult(
-  text: string,
+  args: BulkUpsertArguments,
+  url: string,
+  operation: string,
   wanted: readonly string[],
   each: (cells: string[]) => void | Promise<void>,
 ): Promise<void> {
-  const reader = new BulkCsvReader(text);
-  const [header] = reader.rows(1);
-  if (!header) return;
-  const positions = wanted.map((name) => header.indexOf(name));
-  // A slice at a time, yielding to the event loop between slices.
-  for (let slice = reader.rows(RESULTS_PER_SLICE); slice.length > 0; slice = reader.rows(RESULTS_PER_SLICE)) {
-    for (const cells of slice) {
-      const pending = each(positions.map((at) => (at >= 0 ? (cells[at] ?? '') : '')));
-      if (pending) await pending;
-    }
-    await yieldToEventLoop();
-  }
+  let positions: number[] = [];
+  await readResultSet(
+    args,
+    url,
+    operation,
+    (header) => {
+      positions = wanted.map((name) => header.indexOf(name));
+    },
+    (cells) => each(positions.map((at) => (at >= 0 ? (cells[at] ?? '') : ''))),
+  );
 }
 
 /**
@@ -718,38 +738,40 @@ async function collectResults(
   args: BulkUpsertArguments,
   base: string,
   info: JobInfo,
-  pending: PendingRows,
+  pending: PendingBulkRows,
   uploaded: number,
 ): Promise<JobOutcome> {
   const keyColumn = args.externalIdFieldName;
   const normalise = args.normaliseKey ?? ((key: string) => key);
   const outcome: JobOutcome = { info, header: [], unprocessed: [] };
   const failedCount = info.numberRecordsFailed ?? 0;
-  const take = (key: string): PendingRow | undefined => {
-    const normalised = normalise(key);
-    const entry = pending.get(normalised);
-    if (entry === undefined) return undefined;
-    pending.delete(normalised);
-    return pendingRow(normalised, entry);
-  };
-  let text = await getText(args, `${base}/${info.id}/successfulResults`, 'read bulk successful results');
-  await forEachResult(text, [keyColumn, 'sf__Id', 'sf__Created'], ([key = '', id = '', created = '']) => {
-    const row = take(key);
-    if (row === undefined) return;
-    const result: BulkRowResult = {
-      index: row.index,
-      externalId: row.externalId,
-      success: true,
-      created: created === 'true',
-    };
-    if (id) result.crmId = id;
-    return args.onResult(result);
-  });
-  text = '';
+  const take = (key: string): PendingBulkRow | undefined => pending.take(normalise(key));
+  const results = `${base}/${info.id}`;
+  const successful = [keyColumn, 'sf__Id', 'sf__Created'];
+  await forEachResult(
+    args,
+    `${results}/successfulResults`,
+    'read bulk successful results',
+    successful,
+    (cells) => {
+      const [key = '', id = '', created = ''] = cells;
+      const row = take(key);
+      if (row === undefined) return;
+      const result: BulkRowResult = {
+        index: row.index,
+        externalId: row.externalId,
+        success: true,
+        created: created === 'true',
+      };
+      if (id) result.crmId = id;
+      return args.onResult(result);
+    },
+  );
   // Skip the calls when the job's counters say there is nothing to read.
   if (failedCount > 0 || info.state === 'Failed' || uploaded - pending.size + failedCount < uploaded) {
-    text = await getText(args, `${base}/${info.id}/failedResults`, 'read bulk failed results');
-    await forEachResult(text, [keyColumn, 'sf__Id', 'sf__Error'], ([key = '', id = '', error = '']) => {
+    const failed = [keyColumn, 'sf__Id', 'sf__Error'];
+    await forEachResult(args, `${results}/failedResults`, 'read bulk failed results', failed, (cells) => {
+      const [key = '', id = '', error = ''] = cells;
       const row = take(key);
       if (row === undefined) return;
       const result: BulkRowResult = {
@@ -761,27 +783,28 @@ async function collectResults(
       if (id) result.crmId = id;
       return args.onResult(result);
     });
-    text = '';
   }
   if (pending.size > 0) {
-    text = await getText(args, `${base}/${info.id}/unprocessedrecords`, 'read bulk unprocessed records');
     // Never tried: handed back whole (as uploaded) to be sent again.
     let keyAt = -1;
-    for await (const cells of csvRows(text)) {
-      if (keyAt < 0) {
-        outcome.header = cells;
-        keyAt = cells.indexOf(keyColumn);
-        if (keyAt < 0) break;
-        continue;
-      }
-      const key = normalise(cells[keyAt] ?? '');
-      const row = take(key);
-      if (row !== undefined) outcome.unprocessed.push({ ...row, key, cells });
-    }
+    await readResultSet(
+      args,
+      `${results}/unprocessedrecords`,
+      'read bulk unprocessed records',
+      (header) => {
+        outcome.header = header;
+        keyAt = header.indexOf(keyColumn);
+      },
+      (cells) => {
+        if (keyAt < 0) return;
+        const key = normalise(cells[keyAt] ?? '');
+        const row = take(key);
+        if (row !== undefined) outcome.unprocessed.push({ ...row, key, cells });
+      },
+    );
   }
   // Anything still unaccounted for is reported, never silently dropped.
-  for (const [key, entry] of pending) {
-    const row = pendingRow(key, entry);
+  for (const row of pending.remaining()) {
     await args.onResult({
       index: row.index,
       externalId: row.externalId,

@@ -12,6 +12,7 @@ import type { CrmLogger } from '../core/logger.js';
 import type { CrmSleep } from '../core/sleep.js';
 import { raceWithSignal } from '../internal/abort.js';
 import { SALESFORCE_PROVIDER, toSalesforceError } from './errors.js';
+import type { StreamedBody } from './fetch-request.js';
 import { isRetryable, type ResolvedRetryOptions, retryDelayFor } from './retry.js';
 import {
   type AttemptRecord,
@@ -211,6 +212,47 @@ export class SalesforceClient {
   }
 
   /**
+   * Send one GET and read its body a piece at a time as it arrives, instead of as one string,
+   * through the same retries, session refresh, timeouts and abort as {@link request}. `read` gets
+   * the attempt's text in pieces (split anywhere, never inside a character). The body is read off
+   * the socket as fast as it comes (see `StreamedBody`), whatever pace `read` keeps. An attempt
+   * whose body fails part-way (a dropped socket, a timeout, a 5xx on the retry) is retried like
+   * any failed call: `read` is called again with the new attempt's body from its start, so it
+   * must skip what it already handed on from the failed attempt. Whatever `read` itself throws
+   * ends the call as it is (not mapped, not retried). Without `fetch` (jsforce sends the request)
+   * the body arrives as one piece.
+   */
+  download(
+    operation: string,
+    request: SalesforceHttpRequest,
+    options: ClientCallOptions,
+    read: (text: AsyncIterable<string>) => Promise<void>,
+  ): Promise<void> {
+    return this.run(
+      operation,
+      async (context) => {
+        const call = context[CALL_CONTEXT] as CallContext;
+        call.streamBody = true;
+        const whole = await this.connection.request<unknown>(
+          { ...request, headers: { ...(request.headers ?? {}) } } as Parameters<Connection['request']>[0],
+          { responseType: 'text/plain', ...context } as Parameters<Connection['request']>[1],
+        );
+        const body = call.attempt.body;
+        const failed: { error?: unknown } = {};
+        try {
+          await read(body ? decodedText(body, failed) : wholeText(whole));
+        } catch (error) {
+          if ('error' in failed && error === failed.error) throw error;
+          throw new ReaderFailure(error);
+        } finally {
+          body?.cancel();
+        }
+      },
+      options,
+    );
+  }
+
+  /**
    * Run `fn` (one or more jsforce calls) with error mapping, retries and session refresh. Pass
    * `context` as (part of) the options of `conn.request` so the transport can attribute the
    * request to this attempt (status, `Retry-After`, API-call count).
@@ -234,6 +276,7 @@ export class SalesforceClient {
         this.#warnIfSlow(operation, started);
         return result;
       } catch (thrown) {
+        if (thrown instanceof ReaderFailure) throw thrown.error;
         this.#warnIfSlow(operation, started);
         // jsforce reports its own timeout as an AbortError; the caller's abort is told apart by its signal.
         const raw =
@@ -343,6 +386,29 @@ export class SalesforceClient {
     })();
     await raceWithSignal(this.#refreshing, signal);
   }
+}
+
+/** What the reader of a {@link SalesforceClient.download} threw: passed on as it is. */
+class ReaderFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** The UTF-8 text of `body`, a piece per chunk; a failed read is noted in `failed` before it is thrown. */
+async function* decodedText(body: StreamedBody, failed: { error?: unknown }): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of body) yield decoder.decode(chunk, { stream: true });
+  } catch (error) {
+    failed.error = error;
+    throw error;
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
+/** A body jsforce read whole, as one piece. */
+async function* wholeText(body: unknown): AsyncGenerator<string> {
+  if (typeof body === 'string' && body !== '') yield body;
 }
 
 /** Wrap a non-CrmError thrown outside a call (programming error) so callers see the tree. */

@@ -27,6 +27,24 @@ export interface FetchRequestOptions {
   timeoutMs?: number | undefined;
   /** Response body encoding. @default 'utf8' */
   encoding?: BufferEncoding | undefined;
+  /**
+   * Hand a successful (2xx) response's body to this callback unread, instead of reading it into
+   * the response (whose `body` is then `''`): a large download (a Bulk result set of tens of MB)
+   * need not become one string. Error responses are read as usual (jsforce maps their body).
+   */
+  onBody?: ((body: StreamedBody) => void) | undefined;
+}
+
+/**
+ * A response body handed over unread ({@link FetchRequestOptions.onBody}). It is read off the
+ * socket at once and as fast as it arrives, into buffers outside the V8 heap, so the download
+ * takes as long as it did when read whole (the request timeout covers it exactly as before, and
+ * a slow reader never stalls the server); the reader takes the pieces as it goes. A dropped
+ * socket, a timeout or an abort fails the iteration once the pieces received before it are
+ * taken. `cancel()` cuts the socket (also after a complete read: then a no-op).
+ */
+export interface StreamedBody extends AsyncIterable<Uint8Array> {
+  cancel(): void;
 }
 
 /**
@@ -51,6 +69,11 @@ export function fetchRequest(
   else signal?.addEventListener('abort', onAbort, { once: true });
   const timer =
     options.timeoutMs !== undefined ? setTimeout(() => controller.abort(), options.timeoutMs) : undefined;
+  const release = (): void => {
+    if (timer) clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+  let releaseOnSettle = true;
 
   const input = new PassThrough();
   const duplex = new Duplex({
@@ -82,11 +105,18 @@ export function fetchRequest(
         redirect: 'follow',
         signal: controller.signal,
       } as RequestInit);
-      const buffer = Buffer.from(await response.arrayBuffer());
       const headers: Record<string, string> = {};
       response.headers.forEach((value, key) => {
         headers[key.toLowerCase()] = value;
       });
+      if (options.onBody && response.ok && response.body) {
+        // The timer and the abort listener stay on until the body was read (or cancelled).
+        releaseOnSettle = false;
+        options.onBody(readAhead(response.body, controller, release));
+        duplex.push(null);
+        return { statusCode: response.status, headers, body: '' };
+      }
+      const buffer = Buffer.from(await response.arrayBuffer());
       duplex.push(buffer);
       duplex.push(null);
       return { statusCode: response.status, headers, body: buffer.toString(options.encoding ?? 'utf8') };
@@ -97,12 +127,78 @@ export function fetchRequest(
       duplex.destroy();
       throw controller.signal.aborted && !isAbortError(error) ? abortErrorFrom(error) : error;
     } finally {
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      if (releaseOnSettle) release();
     }
   })();
   return Object.assign(promise, { stream: () => duplex });
 }
+
+/**
+ * Read `body` to its end at once, into a queue the returned iterable drains (Uint8Array chunks
+ * from the socket live outside the V8 heap). `release` runs once the read is over, however it ends.
+ */
+function readAhead(
+  body: ReadableStream<Uint8Array>,
+  controller: AbortController,
+  release: () => void,
+): StreamedBody {
+  const reader = body.getReader();
+  const queue: Uint8Array[] = [];
+  let head = 0;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) break;
+        queue.push(next.value);
+        wake?.();
+      }
+    } catch (error) {
+      failure = {
+        error: controller.signal.aborted && !isAbortError(error) ? abortErrorFrom(error) : error,
+      };
+    } finally {
+      ended = true;
+      release();
+      wake?.();
+    }
+  })();
+  void pump;
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        if (head < queue.length) {
+          const chunk = queue[head] as Uint8Array;
+          queue[head++] = EMPTY;
+          // Drop the taken part of the queue now and then, not on every chunk.
+          if (head >= 1024) {
+            queue.splice(0, head);
+            head = 0;
+          }
+          yield chunk;
+          continue;
+        }
+        if (failure) throw failure.error;
+        if (ended) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    },
+    cancel() {
+      // Through the request's controller, as an abort is: that is what closes the socket.
+      if (!ended) controller.abort();
+      queue.length = 0;
+      head = 0;
+    },
+  };
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Headers fetch sets itself and refuses from callers (jsforce adds `content-length`). */
 const FETCH_OWNED_HEADERS: ReadonlySet<string> = new Set([

@@ -1,6 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { CrmApiUsage } from '../core/errors.js';
-import { fetchRequest, type JsforceHttpRequest } from './fetch-request.js';
+import { fetchRequest, type JsforceHttpRequest, type StreamedBody } from './fetch-request.js';
 
 /** What one HTTP attempt observed; filled in by the instrumented transport. */
 export interface AttemptRecord {
@@ -12,6 +12,11 @@ export interface AttemptRecord {
   accessToken?: string | undefined;
   /** Lower-cased headers of that response (e.g. `sforce-locator` of a Bulk query results page). */
   headers?: Record<string, string>;
+  /**
+   * The body of a successful response, handed over unread when the call asked for it
+   * ({@link CallContext.streamBody}) and the request went out through `fetch`.
+   */
+  body?: StreamedBody;
 }
 
 /** Per-operation counters shared by every attempt of one public call. */
@@ -30,6 +35,12 @@ export interface CallContext {
   timeoutMs?: number | undefined;
   /** The caller's signal: aborting it cancels the request at the socket, not only the waiting. */
   signal?: AbortSignal | undefined;
+  /**
+   * Leave a successful response's body unread in {@link AttemptRecord.body} (jsforce gets `''`),
+   * for downloads too large to hold as one string. Without `fetch` (jsforce sends the request)
+   * the body arrives whole as usual.
+   */
+  streamBody?: boolean | undefined;
 }
 
 /**
@@ -103,6 +114,11 @@ export class InstrumentedTransport {
             signal: context?.signal,
             timeoutMs: timeout,
             encoding: options.encoding as BufferEncoding | undefined,
+            onBody: context?.streamBody
+              ? (body) => {
+                  context.attempt.body = body;
+                }
+              : undefined,
           })
         : // jsforce's own per-request timeout aborts the fetch itself (its default is 30 minutes).
           baseTransport.httpRequest(request, {

@@ -100,7 +100,7 @@ export interface SyncEngineOptions {
   retryPolicy?: SyncRetryPolicy;
   /**
    * Records read from the source, looked up and sent per batch (at most this many host records
-   * are in memory at once). Large enough that a big changed set reaches the provider in batches
+   * are in memory at once; a push maps and looks them up 2,000 at a time). Large enough that a big changed set reaches the provider in batches
    * above its bulk threshold (Salesforce: 2,000), so `bulkMode: 'auto'` uses Bulk API 2.0 for it.
    * @default 10000
    */
