@@ -4,14 +4,19 @@
  * before the job, instead.
  */
 export function unknownFields(record: Record<string, unknown>, known: ReadonlySet<string>): string[] {
+  // Runs once per record of a bulk push: no entries array, and a name spelt as the describe
+  // spells it (the usual case) is found without lower-casing it.
   const out: string[] = [];
-  for (const [name, value] of Object.entries(record)) {
-    if (value !== undefined && !known.has(name.toLowerCase())) out.push(name);
+  for (const name in record) {
+    if (record[name] === undefined || known.has(name) || known.has(name.toLowerCase())) continue;
+    out.push(name);
   }
   return out;
 }
 
-/** Lower-cased field names of a describe result. */
+/** Field names of a describe result, as spelt and lower-cased (for `unknownFields`). */
 export function fieldNameSet(fields: ReadonlyArray<{ name: string }>): Set<string> {
-  return new Set(fields.map((f) => f.name.toLowerCase()));
+  const names = new Set<string>();
+  for (const { name } of fields) names.add(name).add(name.toLowerCase());
+  return names;
 }
