@@ -12,7 +12,7 @@ import type {
 export type MetadataComponent = Record<string, unknown>;
 
 /** Metadata API per-component error (`SaveResult.errors`). */
-class ComponentError extends Error {
+export class ComponentError extends Error {
   constructor(
     readonly statusCode: string,
     message: string,
@@ -270,7 +270,7 @@ export class CustomObjectMetadata {
 }
 
 /** Rejects more than {@link MAX_COMPONENTS} and maps each item to its result, errors included. */
-function each<T>(items: T[], run: (item: T) => string, upsert = false): string {
+export function each<T>(items: T[], run: (item: T) => string, upsert = false): string {
   if (items.length > MAX_COMPONENTS) {
     throw new SoapFault(
       'INVALID_CROSS_REFERENCE_KEY',
@@ -297,7 +297,7 @@ function each<T>(items: T[], run: (item: T) => string, upsert = false): string {
     .join('');
 }
 
-function saveResult(fullName: string, success: boolean, created?: boolean): string {
+export function saveResult(fullName: string, success: boolean, created?: boolean): string {
   return (
     '<result>' +
     (created === undefined ? '' : xmlElement('created', created)) +

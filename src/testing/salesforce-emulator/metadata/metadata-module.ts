@@ -5,6 +5,7 @@ import { readSoapCall } from '../soap/soap-endpoint.js';
 import { SoapFault, soapFaultXml, xmlElement, xmlText } from '../soap/soap-envelope.js';
 import type { ObjectSchema, ResolvedField } from '../store/schema.js';
 import { CustomObjectMetadata, type MetadataComponent } from './custom-objects.js';
+import { DASHBOARD_METADATA_TYPES, DashboardMetadata } from './dashboards.js';
 
 const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
 const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
@@ -38,8 +39,9 @@ export const metadataModule: EmulatorModule = {
   name: 'metadata',
   create(context) {
     const objects = new CustomObjectMetadata(context);
+    const dashboards = new DashboardMetadata(context);
     const handler = (request: EmulatorRequestContext): Promise<EmulatorResponse> =>
-      handle(context, objects, request);
+      handle(context, objects, request, dashboards);
     for (const pattern of ['/services/Soap/m/:soapVersion', '/services/Soap/m/:soapVersion/:orgId']) {
       context.router.add({ method: 'POST', pattern, kind: 'public', name: `POST ${pattern}`, handler });
     }
@@ -51,10 +53,13 @@ async function handle(
   context: EmulatorModuleContext,
   objects: CustomObjectMetadata,
   request: EmulatorRequestContext,
+  dashboards: DashboardMetadata,
 ): Promise<EmulatorResponse> {
   try {
     const soap = await readSoapCall(context, request, { attributes: true });
     soap.body = plain(soap.body) as Record<string, unknown>;
+    const dashboardResult = dashboardCall(dashboards, soap.operation, soap.body);
+    if (dashboardResult !== undefined) return xmlResponse(soap.operation, dashboardResult);
     const write = writeCall(objects, soap.operation, soap.body);
     if (write !== undefined) return xmlResponse(soap.operation, write);
     if (soap.operation === 'listMetadata')
@@ -250,6 +255,39 @@ function writeCall(
     default:
       return undefined;
   }
+}
+
+/**
+ * `createMetadata` / `readMetadata` / `deleteMetadata` of `Dashboard` and `DashboardFolder` go to
+ * their own handler; `undefined` for every other call.
+ */
+function dashboardCall(
+  dashboards: DashboardMetadata,
+  operation: string,
+  body: Record<string, unknown>,
+): string | undefined {
+  const list = (value: unknown): unknown[] =>
+    Array.isArray(value) ? value : value === undefined ? [] : [value];
+  const names = () => list(body.fullNames).map((n) => String(n).trim());
+  if (operation === 'createMetadata') {
+    const components = list(body.metadata).map((item) =>
+      typeof item === 'object' && item !== null ? (item as MetadataComponent) : {},
+    );
+    const types = new Set(components.map((c) => c['@type']));
+    if (components.length === 0 || ![...types].every((t) => DASHBOARD_METADATA_TYPES.has(String(t))))
+      return undefined;
+    return dashboards.create(components);
+  }
+  const type = String(body.type ?? '');
+  if (!DASHBOARD_METADATA_TYPES.has(type)) return undefined;
+  if (operation === 'deleteMetadata') return dashboards.delete(type, names());
+  if (operation === 'readMetadata') {
+    const records = names()
+      .map((fullName) => dashboards.read(type, fullName) ?? `<records xsi:type="${xmlText(type)}"/>`)
+      .join('');
+    return `<result>${records}</result>`;
+  }
+  return undefined;
 }
 
 /**
