@@ -191,14 +191,8 @@ export class CustomObjectMetadata {
       // Salesforce numbers auto-number names itself; `{0}`/`{000}` is the zero-padded counter.
       let next = Number(nameField.startingNumber ?? 0) || 0;
       const format = typeof nameField.displayFormat === 'string' ? nameField.displayFormat : '{0}';
-      fields.push({
-        name: 'Name',
-        type: 'string',
-        length: 80,
-        label: nameField.label,
-        createable: false,
-        updateable: false,
-      });
+      // SOAP API Field.autoNumber: "read only, non-createable text fields with a maximum length of 30".
+      fields.push({ name: 'Name', type: 'string', length: 30, label: nameField.label, autoNumber: true });
       derive = (row) => {
         if (row.Name !== null && row.Name !== undefined) return;
         const n = next++;
