@@ -135,9 +135,9 @@ function registerRoutes(context: EmulatorModuleContext, registry: AnalyticsRegis
   const prefix = (request: EmulatorRequestContext) =>
     `/services/data/${request.versionSegment}/analytics/dashboards`;
 
-  /** The live dashboard of `:id`; a deleted one answers ENTITY_IS_DELETED, an unknown one NOT_FOUND. */
-  const dashboardOf = (request: EmulatorRequestContext): DashboardDefinition => {
-    const id = toId18(request.params.id ?? '') ?? '';
+  /** The live dashboard `rawId`; a deleted one answers ENTITY_IS_DELETED, an unknown one NOT_FOUND. */
+  const dashboardById = (rawId: string): DashboardDefinition => {
+    const id = toId18(rawId) ?? '';
     const dashboard = registry.dashboards.get(id);
     const record = dashboard ? store.get(id, { includeDeleted: true }) : undefined;
     if (!dashboard || !record)
@@ -145,6 +145,7 @@ function registerRoutes(context: EmulatorModuleContext, registry: AnalyticsRegis
     if (record.IsDeleted === true) throw new EmulatorHttpError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
     return dashboard;
   };
+  const dashboardOf = (request: EmulatorRequestContext) => dashboardById(request.params.id ?? '');
   const live = () => [...registry.dashboards.values()].filter((d) => store.get(d.id) !== undefined);
   const components = (dashboard: DashboardDefinition) => dashboard.sections.flatMap((s) => s.components);
   const userName = (id: string): string => {
@@ -261,7 +262,7 @@ function registerRoutes(context: EmulatorModuleContext, registry: AnalyticsRegis
       const cloneId = request.query.get('cloneId');
       if (cloneId === null)
         throw new EmulatorHttpError(400, 'BAD_REQUEST', 'cloneId is required to create a dashboard');
-      const source = dashboardOf({ ...request, params: { ...request.params, id: cloneId } });
+      const source = dashboardById(cloneId);
       const body = ((await request.json()) ?? {}) as { name?: unknown; folderId?: unknown };
       const name = typeof body.name === 'string' ? body.name.trim() : '';
       if (name === '') throw new EmulatorHttpError(400, 'BAD_REQUEST', 'A dashboard name is required: name');
