@@ -282,6 +282,8 @@ function dashboardCall(
   if (!DASHBOARD_METADATA_TYPES.has(type)) return undefined;
   if (operation === 'deleteMetadata') return dashboards.delete(type, names());
   if (operation === 'readMetadata') {
+    if (names().length > 10)
+      throw new SoapFault('INVALID_CROSS_REFERENCE_KEY', 'readMetadata accepts at most 10 full names');
     const records = names()
       .map((fullName) => dashboards.read(type, fullName) ?? `<records xsi:type="${xmlText(type)}"/>`)
       .join('');
