@@ -33,7 +33,8 @@ const FIELD_TYPES: Readonly<Record<string, string>> = {
  * The Metadata API's `readMetadata` and `listMetadata` (`POST /services/Soap/m/{version}`) for what the emulator
  * knows: `CustomField` (`Object.Field` of any emulated field, picklist values with `default` and,
  * on Lead.Status, `converted`) and `LeadConvertSettings`. An unknown type or full name answers an
- * empty record; other operations a SOAP fault. Session from the `SessionHeader`.
+ * empty record; other operations a SOAP fault. Session from the `SessionHeader`. `Dashboard` and
+ * `DashboardFolder` create/read/delete go to their own handler (`dashboards.ts`).
  */
 export const metadataModule: EmulatorModule = {
   name: 'metadata',
