@@ -99,6 +99,23 @@ describe('Metadata API CRUD calls for CustomObject', () => {
     expect(rows.records.map((r) => r.Name)).toEqual(['T-0007', 'T-0008']);
   });
 
+  it('describes an auto-number name as autoNumber (read-only, not nillable, defaulted, 30 characters)', async () => {
+    const name = (await conn.sobject('Ticket__c').describe()).fields.find((f) => f.name === 'Name');
+    expect(name).toMatchObject({
+      autoNumber: true,
+      createable: false,
+      updateable: false,
+      nillable: false,
+      defaultedOnCreate: true,
+      length: 30,
+      nameField: true,
+    });
+    const textName = (await conn.sobject('Widget__c').describe()).fields.find((f) => f.name === 'Name');
+    expect(textName).toMatchObject({ autoNumber: false, createable: true });
+    const read = asLoose(await conn.metadata.read('CustomField', ['Ticket__c.Name']))[0];
+    expect(read?.type).toBe('AutoNumber');
+  });
+
   it('renames an object (result names the old one), keeping its records; lists it with an 01I id', async () => {
     const result = asLoose(await conn.metadata.rename('CustomObject', 'Widget__c', 'Gizmo__c'))[0];
     expect(result).toMatchObject({ fullName: 'Widget__c', success: true });

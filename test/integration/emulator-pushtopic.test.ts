@@ -171,6 +171,53 @@ describe('PushTopic streaming (Streaming API "PushTopic Streaming")', () => {
   });
 });
 
+describe('PushTopic queries refused on save (Streaming API "Unsupported PushTopic Queries")', () => {
+  const refusal = async (query: string) => {
+    const result = await conn
+      .sobject('PushTopic')
+      .create({ Name: 'Refused', Query: query, ApiVersion: '62.0' })
+      .catch((error: { errorCode: string; message: string }) => error);
+    return result as unknown as { errorCode: string; message: string };
+  };
+
+  it.each([
+    [
+      'SELECT Id, Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact)',
+      'semi/anti join sub-selects are not supported',
+    ],
+    ['SELECT Id, AVG(AnnualRevenue) FROM Account', 'Aggregate queries are not supported'],
+    ['SELECT Id, AccountId FROM Contact GROUP BY AccountId', 'Aggregate queries are not supported'],
+    ['SELECT Id, Name FROM Contact LIMIT 10', "'LIMIT' is not allowed"],
+    ['SELECT Id, Account.Name FROM Contact', 'relationships are not supported'],
+    ['SELECT Id, Name FROM Account ORDER BY Name', "'ORDER BY' clause is not allowed"],
+    ["SELECT Id FROM Account WHERE NOT Name = 'Salesforce.com'", "'NOT' is not supported"],
+  ])('refuses %s with INVALID_FIELD', async (query, message) => {
+    expect(await refusal(query)).toMatchObject({ errorCode: 'INVALID_FIELD', message });
+    expect(sf.records('PushTopic')).toEqual([]);
+  });
+
+  it('refuses a query without Id, on an unknown object or field, or that does not parse', async () => {
+    expect(await refusal('SELECT Name FROM Account')).toMatchObject({ errorCode: 'INVALID_FIELD' });
+    expect(await refusal('SELECT Id FROM NoSuchThing__c')).toMatchObject({ errorCode: 'INVALID_TYPE' });
+    expect(await refusal('SELECT Id, NoSuchField__c FROM Account')).toMatchObject({
+      errorCode: 'INVALID_FIELD',
+    });
+    expect(await refusal('SELECT Id FROM')).toMatchObject({ errorCode: 'MALFORMED_QUERY' });
+  });
+
+  it('accepts NOT IN, and checks the query again when it is updated', async () => {
+    const id = await createTopic({
+      Name: 'Allowed',
+      Query: "SELECT Id FROM Account WHERE Name NOT IN ('x')",
+    });
+    const updated = await conn
+      .sobject('PushTopic')
+      .update({ Id: id, Query: 'SELECT Id FROM Account LIMIT 1' })
+      .catch((error: { errorCode: string }) => error);
+    expect(updated).toMatchObject({ errorCode: 'INVALID_FIELD' });
+  });
+});
+
 describe('Generic streaming (StreamingChannel, Streaming Channel Push REST API)', () => {
   it('delivers a pushed payload to /u/ subscribers and reports the fan-out', async () => {
     const { id } = (await conn.sobject('StreamingChannel').create({ Name: '/u/Alerts' })) as { id: string };

@@ -67,4 +67,20 @@ describe('emulator over TLS', () => {
     expect(plain.instanceUrl.startsWith('http://')).toBe(true);
     await plain.stop();
   });
+
+  it('encodes any serial as a minimal DER INTEGER (a leading zero byte once made OpenSSL refuse the certificate)', () => {
+    // 16 serial bytes each; the top bit is cleared (serials are positive).
+    const cases = [
+      ['00'.repeat(1) + '01'.padEnd(30, '0'), '01'.padEnd(30, '0')],
+      ['0000ff'.padEnd(32, '0'), 'ff'.padEnd(28, '0')],
+      ['80ff'.padEnd(32, '0'), '00ff'.padEnd(32, '0')],
+      ['ff'.repeat(16), `7f${'ff'.repeat(15)}`],
+      ['00'.repeat(16), '00'],
+    ];
+    for (const [bytes, expected] of cases) {
+      const material = selfSignedCertificate('127.0.0.1', new Date(), Buffer.from(bytes as string, 'hex'));
+      const parsed = new X509Certificate(material.cert);
+      expect(BigInt(`0x${parsed.serialNumber}`)).toBe(BigInt(`0x${expected}`));
+    }
+  });
 });

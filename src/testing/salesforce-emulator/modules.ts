@@ -1,4 +1,5 @@
 import { quickActionsModule } from './actions/quick-actions.js';
+import { dashboardsModule } from './analytics/dashboards-module.js';
 import { reportsModule } from './analytics/reports-module.js';
 import { bulkModule } from './bulk/bulk-module.js';
 import { bulk1Module } from './bulk1/bulk1-module.js';
@@ -26,6 +27,7 @@ export const builtInModules: readonly EmulatorModule[] = [
   toolingModule,
   chatterModule,
   reportsModule,
+  dashboardsModule,
   bulkModule,
   bulk1Module,
   soapModule,

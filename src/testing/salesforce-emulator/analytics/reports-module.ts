@@ -4,6 +4,7 @@ import type { EmulatorRequestContext } from '../http/types.js';
 import { toId18 } from '../ids.js';
 import type { EmulatorModule, EmulatorModuleContext } from '../module.js';
 import { owner, systemFields } from '../store/objects/common.js';
+import { analyticsRegistryOf } from './analytics-registry.js';
 import { REPORT_TYPES, type ReportColumn, type ReportType } from './report-types.js';
 
 const BASE = '/services/data/:version/analytics/reports';
@@ -92,6 +93,10 @@ export const reportsModule: EmulatorModule = {
       return report ? soqlOf(report) : undefined;
     });
     registerRoutes(context, reports, instances);
+    analyticsRegistryOf(context.store).runReport = (id, request) => {
+      const report = reports.get(toId18(id) ?? '');
+      return report ? execute(context, request, report, false) : undefined;
+    };
     return {
       reset: () => {
         reports.clear();
@@ -152,12 +157,18 @@ function registerRoutes(
     return report;
   };
 
-  // The analytics directory lists only what is served (no dashboards).
+  // The analytics directory lists what is served.
   router.add({
     method: 'GET',
     pattern: '/services/data/:version/analytics',
     kind: 'api',
-    handler: (request) => ({ status: 200, body: { reports: prefix(request) } }),
+    handler: (request) => ({
+      status: 200,
+      body: {
+        dashboards: `/services/data/${request.versionSegment}/analytics/dashboards`,
+        reports: prefix(request),
+      },
+    }),
   });
   router.add({
     method: 'GET',

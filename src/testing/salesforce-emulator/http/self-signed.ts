@@ -13,13 +13,17 @@ export interface TlsMaterial {
  * signs but does not build certificates, so the DER is assembled here (RFC 5280 §4.1); the
  * structure is small and fixed, which is why no ASN.1 library is pulled in for it.
  */
-export function selfSignedCertificate(host: string, now: Date = new Date()): TlsMaterial {
+export function selfSignedCertificate(
+  host: string,
+  now: Date = new Date(),
+  serialBytes: Buffer = randomBytes(16),
+): TlsMaterial {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const ecdsaWithSha256 = seq(oid([1, 2, 840, 10045, 4, 3, 2]));
   const name = seq(set(seq(oid([2, 5, 4, 3]), tlv(0x0c, Buffer.from('MarkMail Salesforce Emulator')))));
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] as number) & 0x7f; // positive INTEGER
+  const serial = Buffer.from(serialBytes);
+  serial[0] = (serial[0] as number) & 0x7f; // RFC 5280 §4.1.2.2: a positive integer
   const names = new Set([host, 'localhost', '127.0.0.1', '::1']);
   const altNames = [...names].map((entry) =>
     isIP(entry) ? tlv(0x87, ipBytes(entry)) : tlv(0x82, Buffer.from(entry, 'ascii')),
@@ -75,8 +79,18 @@ function explicit(tagNumber: number, content: Buffer): Buffer {
   return tlv(0xa0 + tagNumber, content);
 }
 
+/**
+ * A DER INTEGER of the unsigned big-endian `bytes`: minimal (X.690 §8.3.2 — no leading 0x00 unless
+ * the next byte has its high bit set, which would read as negative). A serial that happened to
+ * start with 0x00 0x0…–0x7… was otherwise refused by OpenSSL ("illegal padding"), 1 start in 256.
+ */
 function integer(bytes: Buffer): Buffer {
-  return tlv(0x02, bytes);
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const magnitude = bytes.subarray(start);
+  const content =
+    ((magnitude[0] ?? 0) & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), magnitude]) : magnitude;
+  return tlv(0x02, content.length === 0 ? Buffer.from([0]) : content);
 }
 
 function oid(parts: number[]): Buffer {

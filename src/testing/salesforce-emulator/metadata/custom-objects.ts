@@ -232,14 +232,8 @@ export class CustomObjectMetadata {
       // Salesforce numbers auto-number names itself; `{0}`/`{000}` is the zero-padded counter.
       let next = Number(nameField.startingNumber ?? 0) || 0;
       const format = typeof nameField.displayFormat === 'string' ? nameField.displayFormat : '{0}';
-      fields.push({
-        name: 'Name',
-        type: 'string',
-        length: 80,
-        label: nameField.label,
-        createable: false,
-        updateable: false,
-      });
+      // SOAP API Field.autoNumber: "read only, non-createable text fields with a maximum length of 30".
+      fields.push({ name: 'Name', type: 'string', length: 30, label: nameField.label, autoNumber: true });
       derive = (row) => {
         if (row.Name !== null && row.Name !== undefined) return;
         const n = next++;
@@ -311,7 +305,7 @@ export class CustomObjectMetadata {
 }
 
 /** Rejects more than {@link MAX_COMPONENTS} and maps each item to its result, errors included. */
-function each<T>(items: T[], run: (item: T) => string, upsert = false): string {
+export function each<T>(items: T[], run: (item: T) => string, upsert = false): string {
   if (items.length > MAX_COMPONENTS) {
     throw new SoapFault(
       'INVALID_CROSS_REFERENCE_KEY',
@@ -338,7 +332,7 @@ function each<T>(items: T[], run: (item: T) => string, upsert = false): string {
     .join('');
 }
 
-function saveResult(fullName: string, success: boolean, created?: boolean): string {
+export function saveResult(fullName: string, success: boolean, created?: boolean): string {
   return (
     '<result>' +
     (created === undefined ? '' : xmlElement('created', created)) +

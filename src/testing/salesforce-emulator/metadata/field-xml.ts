@@ -51,7 +51,7 @@ export function fieldXml(
   }
   if (field.referenceTo.length > 0) xml += xmlElement('referenceTo', field.referenceTo[0] ?? '');
   if (field.required) xml += xmlElement('required', true);
-  xml += xmlElement('type', FIELD_TYPES[field.type] ?? 'Text');
+  xml += xmlElement('type', field.autoNumber ? 'AutoNumber' : (FIELD_TYPES[field.type] ?? 'Text'));
   if (field.unique) xml += xmlElement('unique', true);
   return xml;
 }

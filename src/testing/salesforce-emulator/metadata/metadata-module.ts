@@ -12,6 +12,7 @@ import { asyncOperation, type MetadataJobs } from './async-operations.js';
 import { ComponentError } from './component-error.js';
 import type { MetadataComponent } from './component-xml.js';
 import { CustomObjectMetadata } from './custom-objects.js';
+import { DASHBOARD_METADATA_TYPES, DashboardMetadata } from './dashboards.js';
 import { DeployJobs } from './deploy-jobs.js';
 import { registerDeployRequestRoutes } from './deploy-request-routes.js';
 import { fieldXml } from './field-xml.js';
@@ -30,7 +31,8 @@ const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
  * `Workflow`, `ApprovalProcess`), and `deploy` / `retrieve` with their status calls through the
  * per-type handlers of `metadata-type-list.ts` (also `POST /services/data/vXX.X/metadata/deployRequest`).
  * Workflow rules and approval processes defined here drive the Process Rules and Process
- * Approvals REST resources. Session from the `SessionHeader`.
+ * Approvals REST resources. `Dashboard` and `DashboardFolder` create/read/delete go to their own
+ * handler (`dashboards.ts`). Session from the `SessionHeader`.
  */
 export const metadataModule: EmulatorModule = {
   name: 'metadata',
@@ -57,8 +59,9 @@ export const metadataModule: EmulatorModule = {
       (manifest) => packages.set(String(manifest.fullName).toLowerCase(), manifest),
     );
     const jobs: MetadataJobs = { deploys, retrieves: new Map(), packages, registry, user };
+    const dashboards = new DashboardMetadata(context);
     const handler = (request: EmulatorRequestContext): Promise<EmulatorResponse> =>
-      handle(context, objects, jobs, request);
+      handle(context, objects, jobs, request, dashboards);
     for (const pattern of ['/services/Soap/m/:soapVersion', '/services/Soap/m/:soapVersion/:orgId']) {
       context.router.add({ method: 'POST', pattern, kind: 'public', name: `POST ${pattern}`, handler });
     }
@@ -80,10 +83,13 @@ async function handle(
   objects: CustomObjectMetadata,
   jobs: MetadataJobs,
   request: EmulatorRequestContext,
+  dashboards: DashboardMetadata,
 ): Promise<EmulatorResponse> {
   try {
     const soap = await readSoapCall(context, request, { attributes: true });
     soap.body = plain(soap.body) as Record<string, unknown>;
+    const dashboardResult = dashboardCall(dashboards, soap.operation, soap.body);
+    if (dashboardResult !== undefined) return xmlResponse(soap.operation, dashboardResult);
     const write = writeCall(objects, jobs.registry, soap.operation, soap.body);
     if (write !== undefined) return xmlResponse(soap.operation, write);
     const asynchronous = asyncOperation(context, jobs, soap.operation, soap.body);
@@ -277,6 +283,41 @@ function writeCall(
     default:
       return undefined;
   }
+}
+
+/**
+ * `createMetadata` / `readMetadata` / `deleteMetadata` of `Dashboard` and `DashboardFolder` go to
+ * their own handler; `undefined` for every other call.
+ */
+function dashboardCall(
+  dashboards: DashboardMetadata,
+  operation: string,
+  body: Record<string, unknown>,
+): string | undefined {
+  const list = (value: unknown): unknown[] =>
+    Array.isArray(value) ? value : value === undefined ? [] : [value];
+  const names = () => list(body.fullNames).map((n) => String(n).trim());
+  if (operation === 'createMetadata') {
+    const components = list(body.metadata).map((item) =>
+      typeof item === 'object' && item !== null ? (item as MetadataComponent) : {},
+    );
+    const types = new Set(components.map((c) => c['@type']));
+    if (components.length === 0 || ![...types].every((t) => DASHBOARD_METADATA_TYPES.has(String(t))))
+      return undefined;
+    return dashboards.create(components);
+  }
+  const type = String(body.type ?? '');
+  if (!DASHBOARD_METADATA_TYPES.has(type)) return undefined;
+  if (operation === 'deleteMetadata') return dashboards.delete(type, names());
+  if (operation === 'readMetadata') {
+    if (names().length > 10)
+      throw new SoapFault('INVALID_CROSS_REFERENCE_KEY', 'readMetadata accepts at most 10 full names');
+    const records = names()
+      .map((fullName) => dashboards.read(type, fullName) ?? `<records xsi:type="${xmlText(type)}"/>`)
+      .join('');
+    return `<result>${records}</result>`;
+  }
+  return undefined;
 }
 
 /**

@@ -82,7 +82,7 @@ export function describeField(field: ResolvedField): Record<string, unknown> {
   const plain = field.type !== 'textarea' && field.type !== 'address' && field.type !== 'base64';
   return {
     aggregatable: plain,
-    autoNumber: false,
+    autoNumber: field.autoNumber,
     byteLength: textual ? field.length * 3 : 0,
     calculated: field.calculated,
     calculatedFormula: null,
@@ -95,6 +95,7 @@ export function describeField(field: ResolvedField): Record<string, unknown> {
     defaultValue: field.defaultValue ?? null,
     defaultValueFormula: null,
     defaultedOnCreate:
+      field.autoNumber ||
       field.defaultValue !== undefined ||
       field.type === 'boolean' ||
       field.type === 'id' ||

@@ -1,6 +1,7 @@
 import type { CrmClock } from '../../../core/clock.js';
 import { formatDateTime } from '../dates.js';
 import { type IdGenerator, isSalesforceIdShape, toId18 } from '../ids.js';
+import { checkPushTopicQuery } from './objects/push-topic-query.js';
 import { type EmulatorSaveResult, RecordFailure } from './record-error.js';
 import {
   type EmulatorFieldDefinition,
@@ -631,7 +632,8 @@ export class OrgStore {
       }
       case 'delete': {
         const { table, id } = this.locate(operation.id, operation.sobject);
-        if (!table.schema.deletable) {
+        // System writes (e.g. the Analytics API deleting a read-only Dashboard) skip the API check.
+        if (!table.schema.deletable && !options.bypassFieldPermissions) {
           throw new RecordFailure(
             'INSUFFICIENT_ACCESS_OR_READONLY',
             'insufficient access rights on object id',
@@ -987,6 +989,8 @@ export class OrgStore {
 
   /** Object-specific rules real orgs enforce beyond field metadata. */
   private checkRecordRules(schema: ObjectSchema, row: EmulatorRecord): void {
+    if (schema.name === 'PushTopic' && typeof row.Query === 'string')
+      checkPushTopicQuery(this, row.Query, this.clock.now());
     if (schema.name === 'CampaignMember' && !row.ContactId && !row.LeadId) {
       throw new RecordFailure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', [
         'ContactId',

@@ -70,6 +70,12 @@ export interface EmulatorFieldDefinition {
   picklistValues?: string[];
   /** Computed by the emulator (e.g. `Name` on Contact), never writable. @default false */
   calculated?: boolean;
+  /**
+   * An auto-number field (describe `autoNumber`: "The API creates an autonumber"): never
+   * createable or updateable, not nillable, defaulted on create. The numbering itself is the
+   * object's `derive`. @default false
+   */
+  autoNumber?: boolean;
   /** For a component of a compound field (`MailingCity`): the compound's name (`MailingAddress`). */
   compoundFieldName?: string;
 }
@@ -200,10 +206,11 @@ const DEFAULT_LENGTHS: Partial<Record<EmulatorFieldType, number>> = {
 
 function resolveField(definition: EmulatorFieldDefinition): ResolvedField {
   const calculated = definition.calculated ?? false;
+  const autoNumber = definition.autoNumber ?? false;
   const required = definition.required ?? false;
   // Compound fields are read-only: writes go to their components.
   const writable = definition.type !== 'id' && definition.type !== 'address';
-  const createable = !calculated && (definition.createable ?? writable);
+  const createable = !calculated && !autoNumber && (definition.createable ?? writable);
   return {
     name: definition.name,
     label: definition.label ?? labelFromName(definition.name),
@@ -213,7 +220,7 @@ function resolveField(definition: EmulatorFieldDefinition): ResolvedField {
     scale: definition.scale ?? 0,
     required,
     createable,
-    updateable: !calculated && (definition.updateable ?? writable),
+    updateable: !calculated && !autoNumber && (definition.updateable ?? writable),
     defaultValue: definition.defaultValue,
     unique: definition.unique ?? false,
     externalId: definition.externalId ?? false,
@@ -224,10 +231,11 @@ function resolveField(definition: EmulatorFieldDefinition): ResolvedField {
     cascadeDelete: definition.cascadeDelete ?? false,
     picklistValues: definition.picklistValues ?? [],
     calculated,
+    autoNumber,
     compoundFieldName: definition.compoundFieldName,
     custom: definition.name.endsWith('__c'),
     // Booleans are never null in Salesforce; required fields are not nillable.
-    nillable: !required && definition.type !== 'boolean' && definition.type !== 'id',
+    nillable: !required && !autoNumber && definition.type !== 'boolean' && definition.type !== 'id',
   };
 }
 
