@@ -1,4 +1,5 @@
 import { formatDateTime } from '../dates.js';
+import { FILTER_OPERATORS, meetsFilter } from '../filter-operators.js';
 import { EmulatorHttpError } from '../http/errors.js';
 import type { EmulatorRequestContext } from '../http/types.js';
 import { toId18 } from '../ids.js';
@@ -38,19 +39,6 @@ interface ReportInstance {
   completionDate: string;
   result: Record<string, unknown>;
 }
-
-/** Filter operators of the Reports REST API (`reportFilters[].operator`). */
-const OPERATORS = new Set([
-  'equals',
-  'notEqual',
-  'lessThan',
-  'greaterThan',
-  'lessOrEqual',
-  'greaterOrEqual',
-  'contains',
-  'notContain',
-  'startsWith',
-]);
 
 /**
  * Reports of the Reports and Dashboards REST API (`/analytics/reports`) over the `LeadList`
@@ -374,7 +362,7 @@ function parseFilters(type: ReportType, raw: unknown): ReportFilter[] {
   return (raw as Array<{ column?: unknown; operator?: unknown; value?: unknown }>).map((f) => {
     const column = columnOf(type, f?.column).name;
     const operator = String(f?.operator ?? '');
-    if (!OPERATORS.has(operator)) throw badRequest(`Unsupported filter operator: ${operator}`);
+    if (!FILTER_OPERATORS.has(operator)) throw badRequest(`Unsupported filter operator: ${operator}`);
     return { column, operator, value: f?.value === null || f?.value === undefined ? '' : String(f.value) };
   });
 }
@@ -455,32 +443,13 @@ function metadataView(_request: EmulatorRequestContext, report: ReportDefinition
   };
 }
 
-/** `contains` and friends take a comma-separated list of values, any of which may match. */
+/** `contains` and friends take a comma-separated list of values (see `meetsFilter`). */
 function matches(filter: ReportFilter, raw: unknown): boolean {
-  const text = raw === null || raw === undefined ? '' : String(raw);
-  const lower = text.toLowerCase();
-  const values = filter.value.split(',').map((v) => v.trim().toLowerCase());
-  const any = (test: (v: string) => boolean): boolean => values.some(test);
-  switch (filter.operator) {
-    case 'equals':
-      return any((v) => lower === v);
-    case 'notEqual':
-      return !any((v) => lower === v);
-    case 'contains':
-      return any((v) => lower.includes(v));
-    case 'notContain':
-      return !any((v) => lower.includes(v));
-    case 'startsWith':
-      return any((v) => lower.startsWith(v));
-    case 'lessThan':
-      return lower < (values[0] ?? '');
-    case 'greaterThan':
-      return lower > (values[0] ?? '');
-    case 'lessOrEqual':
-      return lower <= (values[0] ?? '');
-    default:
-      return lower >= (values[0] ?? '');
-  }
+  return meetsFilter(
+    filter.operator,
+    raw,
+    filter.value.split(',').map((v) => v.trim()),
+  );
 }
 
 function cell(value: unknown): { label: string; value: unknown } {

@@ -1,3 +1,4 @@
+import { FILTER_OPERATORS, meetsFilter } from '../filter-operators.js';
 import { ComponentError } from '../metadata/component-error.js';
 import { type MetadataComponent, recordsOf, textOf } from '../metadata/component-xml.js';
 import type { ObjectSchema } from '../store/schema.js';
@@ -10,19 +11,6 @@ export interface CriteriaItem {
   /** Comma-separated values: the item matches when any of them does. */
   values: string[];
 }
-
-/** Operations of `FilterItem.operation` the emulator evaluates (Metadata API `FilterOperation`). */
-const OPERATIONS = new Set([
-  'equals',
-  'notEqual',
-  'lessThan',
-  'greaterThan',
-  'lessOrEqual',
-  'greaterOrEqual',
-  'contains',
-  'notContain',
-  'startsWith',
-]);
 
 /**
  * Reads `criteriaItems` of a workflow rule or approval process on `schema`. Items of another
@@ -50,7 +38,7 @@ export function readCriteria(owner: MetadataComponent, schema: ObjectSchema, wha
     const field = schema.field(fieldName);
     if (!field) throw new ComponentError('FIELD_INTEGRITY_EXCEPTION', `${what}: no field ${qualified}`);
     const operation = textOf(item, 'operation');
-    if (!OPERATIONS.has(operation))
+    if (!FILTER_OPERATORS.has(operation))
       throw new ComponentError(
         'FIELD_INTEGRITY_EXCEPTION',
         `${what}: operation ${operation || '(none)'} is not evaluated by the emulator`,
@@ -69,39 +57,5 @@ export function meetsCriteria(items: readonly CriteriaItem[], record: Record<str
 }
 
 function meetsItem(item: CriteriaItem, raw: unknown): boolean {
-  const actual = raw === null || raw === undefined ? '' : String(raw);
-  const negative = item.operation === 'notEqual' || item.operation === 'notContain';
-  const any = item.values.some((value) => matches(item.operation, actual, value));
-  // "not equal to a, b" means equal to neither.
-  return negative ? item.values.every((value) => matches(item.operation, actual, value)) : any;
-}
-
-function matches(operation: string, actual: string, expected: string): boolean {
-  const a = actual.toLowerCase();
-  const e = expected.toLowerCase();
-  const numeric =
-    actual !== '' && expected !== '' && Number.isFinite(Number(actual)) && Number.isFinite(Number(expected));
-  const compare = numeric ? Number(actual) - Number(expected) : a < e ? -1 : a > e ? 1 : 0;
-  switch (operation) {
-    case 'equals':
-      return numeric ? compare === 0 : a === e;
-    case 'notEqual':
-      return numeric ? compare !== 0 : a !== e;
-    case 'contains':
-      return a.includes(e);
-    case 'notContain':
-      return !a.includes(e);
-    case 'startsWith':
-      return a.startsWith(e);
-    case 'lessThan':
-      return actual !== '' && compare < 0;
-    case 'greaterThan':
-      return actual !== '' && compare > 0;
-    case 'lessOrEqual':
-      return actual !== '' && compare <= 0;
-    case 'greaterOrEqual':
-      return actual !== '' && compare >= 0;
-    default:
-      return false;
-  }
+  return meetsFilter(item.operation, raw, item.values);
 }
