@@ -8,6 +8,7 @@ import { recordBody, registerSObjectRoutes } from '../rest/sobject-routes.js';
 import { executeSoql } from '../soql/execute.js';
 import { OrgStore } from '../store/org-store.js';
 import type { ObjectSchema } from '../store/schema.js';
+import { registerCompletionsRoute } from './completions-route.js';
 import { toolingObjectDefinitions } from './tooling-objects.js';
 
 const TOOLING = '/services/data/:version/tooling';
@@ -18,8 +19,9 @@ const TOOLING = '/services/data/:version/tooling';
  * routes mounted under `tooling/` — describe, CRUD, query with the same rules — so record
  * `attributes.url` and `nextRecordsUrl` carry the `tooling/` path. Binary (`base64`) fields read as
  * blob URLs (`…/sobjects/StaticResource/{id}/Body`) that answer the raw bytes; creates accept JSON
- * or `multipart/form-data` (a JSON part plus one binary part per base64 field). Apex execution
- * (`executeAnonymous`, `runTests*`) and code completions are not emulated.
+ * or `multipart/form-data` (a JSON part plus one binary part per base64 field). Code completions
+ * (`completions?type=apex|visualforce`) serve a documented subset of Salesforce's symbol tables.
+ * Apex execution (`executeAnonymous`, `runTests*`) is not emulated.
  */
 export const toolingModule: EmulatorModule = {
   name: 'tooling',
@@ -42,6 +44,7 @@ export const toolingModule: EmulatorModule = {
       resolveExplainSource: () => undefined,
     };
     context.registerResource('tooling');
+    registerCompletionsRoute(context.router);
     registerBlobAndCreateRoutes(tooling);
     const cursors = new QueryCursors();
     registerQueryRoutes(tooling, cursors);
