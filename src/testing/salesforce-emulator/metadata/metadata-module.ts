@@ -32,7 +32,8 @@ const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
  * per-type handlers of `metadata-type-list.ts` (also `POST /services/data/vXX.X/metadata/deployRequest`).
  * Workflow rules and approval processes defined here drive the Process Rules and Process
  * Approvals REST resources. `Dashboard` and `DashboardFolder` create/read/delete go to their own
- * handler (`dashboards.ts`). Session from the `SessionHeader`.
+ * handler (`dashboards.ts`), which the registry's `Dashboard` type (deploy, retrieve, list) shares.
+ * Session from the `SessionHeader`.
  */
 export const metadataModule: EmulatorModule = {
   name: 'metadata',
@@ -48,8 +49,16 @@ export const metadataModule: EmulatorModule = {
     });
     const approvalObjects = installProcessObjects(context.store);
     const apex = apexTypes(context.ids, context.store);
+    const dashboards = new DashboardMetadata(context);
     const registry = new MetadataTypeRegistry(
-      metadataTypeHandlers({ context, objects, definitions, apex, onApprovalObject: approvalObjects.add }),
+      metadataTypeHandlers({
+        context,
+        objects,
+        definitions,
+        apex,
+        dashboards,
+        onApprovalObject: approvalObjects.add,
+      }),
     );
     const packages = new Map<string, PackageManifest>();
     const user = { id: context.userId, name: 'Emulator User' };
@@ -59,7 +68,6 @@ export const metadataModule: EmulatorModule = {
       (manifest) => packages.set(String(manifest.fullName).toLowerCase(), manifest),
     );
     const jobs: MetadataJobs = { deploys, retrieves: new Map(), packages, registry, user };
-    const dashboards = new DashboardMetadata(context);
     const handler = (request: EmulatorRequestContext): Promise<EmulatorResponse> =>
       handle(context, objects, jobs, request, dashboards);
     for (const pattern of ['/services/Soap/m/:soapVersion', '/services/Soap/m/:soapVersion/:orgId']) {
