@@ -173,7 +173,10 @@ describe('Metadata API deploy and retrieve: Dashboard (with its folders)', () =>
     const result = await conn.metadata.deploy(zip, {}).complete(true);
     expect(result.status).toBe('Failed');
     const [failure] = failuresOf(result);
-    expect(failure).toMatchObject({ componentType: 'Dashboard', fullName: 'Sales_Dashboards/Lead_Dashboard' });
+    expect(failure).toMatchObject({
+      componentType: 'Dashboard',
+      fullName: 'Sales_Dashboards/Lead_Dashboard',
+    });
     expect(failure.problem).toContain('the Report Team_Reports/Open_Leads is deployed in this package');
     expect(failure.problem).toContain('Reports REST API');
   });
@@ -231,10 +234,24 @@ describe('Metadata API deploy and retrieve: Dashboard (with its folders)', () =>
     });
     expect(created.success).toBe(true);
 
+    // As the Dashboard page says: list the folders, then each folder's dashboards, and name them.
+    const folders = [await conn.metadata.list({ type: 'DashboardFolder' })].flat();
+    expect(folders.map((f) => [f.fullName, f.fileName, f.type])).toEqual([
+      ['Sales_Dashboards', 'dashboards/Sales_Dashboards', 'DashboardFolder'],
+    ]);
+    const inFolder = [await conn.metadata.list({ type: 'Dashboard', folder: 'Sales_Dashboards' })].flat();
+    expect(inFolder.map((f) => f.fullName).sort()).toEqual([
+      'Sales_Dashboards/Lead_Dashboard',
+      'Sales_Dashboards/Made_By_Create',
+    ]);
+    expect([await conn.metadata.list({ type: 'Dashboard', folder: 'Other' })].flat().filter(Boolean)).toEqual(
+      [],
+    );
+    const members = ['Sales_Dashboards', ...inFolder.map((f) => f.fullName)];
     const retrieved = await conn.metadata
       .retrieve({
         singlePackage: true,
-        unpackaged: { types: [{ name: 'Dashboard', members: ['*'] }], version: '62.0' },
+        unpackaged: { types: [{ name: 'Dashboard', members }], version: '62.0' },
       } as never)
       .complete();
     const files = unzipSync(Buffer.from(retrieved.zipFile, 'base64'));
@@ -247,7 +264,9 @@ describe('Metadata API deploy and retrieve: Dashboard (with its folders)', () =>
     expect(strFromU8(files['dashboards/Sales_Dashboards-meta.xml'] as Uint8Array)).toContain(
       `<DashboardFolder ${NS}><accessType>Public</accessType><name>Sales Dashboards</name></DashboardFolder>`,
     );
-    const dashboardXml = strFromU8(files['dashboards/Sales_Dashboards/Lead_Dashboard.dashboard'] as Uint8Array);
+    const dashboardXml = strFromU8(
+      files['dashboards/Sales_Dashboards/Lead_Dashboard.dashboard'] as Uint8Array,
+    );
     expect(dashboardXml).toContain(`<Dashboard ${NS}>`);
     expect(dashboardXml).toContain('<title>Lead Dashboard</title>');
     expect(dashboardXml).toContain(

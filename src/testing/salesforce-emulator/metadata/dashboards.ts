@@ -2,7 +2,6 @@ import {
   analyticsRegistryOf,
   type DashboardComponentDefinition,
   type DashboardDefinition,
-  type DashboardFolderDefinition,
 } from '../analytics/analytics-registry.js';
 import { formatDateTime } from '../dates.js';
 import type { EmulatorModuleContext } from '../module.js';
@@ -11,7 +10,12 @@ import type { EmulatorSaveResult } from '../store/record-error.js';
 import { ComponentError } from './component-error.js';
 import { type MetadataComponent, propertiesXml } from './component-xml.js';
 import { each, saveResult } from './custom-objects.js';
-import type { AppliedComponent, DeployedComponent, DeployScope, RetrievedComponent } from './metadata-types.js';
+import type {
+  AppliedComponent,
+  DeployedComponent,
+  DeployScope,
+  RetrievedComponent,
+} from './metadata-types.js';
 
 /** Developer names: letter first, letters/digits/single underscores, no trailing underscore. */
 const DEVELOPER_NAME = /^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)$/;
@@ -152,7 +156,11 @@ export class DashboardMetadata {
     }
     const dashboard = this.find(fullName);
     if (!dashboard) return undefined;
-    return recordXml(type, `${dashboard.folderName}/${dashboard.developerName}`, dashboardProperties(dashboard));
+    return recordXml(
+      type,
+      `${dashboard.folderName}/${dashboard.developerName}`,
+      dashboardProperties(dashboard),
+    );
   }
 
   /** `deleteMetadata`: a dashboard goes to the recycle bin; a folder must be empty. */

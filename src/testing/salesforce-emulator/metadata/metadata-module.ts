@@ -147,8 +147,9 @@ function xmlResponse(operation: string, content: string): EmulatorResponse {
 
 /**
  * `listMetadata(ListMetadataQuery[] ≤ 3, asOfVersion)`: one `FileProperties` `<result>` per
- * component — every object for `CustomObject`, every custom field for `CustomField`; other types
- * list nothing.
+ * component — every object for `CustomObject`, every custom field for `CustomField`, the stored
+ * components of a registry type (of the query's `folder` for a type kept in folders; its folders
+ * for `DashboardFolder`/`ReportFolder`); other types list nothing.
  */
 function listMetadata(
   context: EmulatorModuleContext,
@@ -192,12 +193,36 @@ function listMetadata(
           .map((name) => file(type, name, `objects/${name.split('.')[0]}.object`))
           .join('');
       const handler = registry.get(type);
-      if (!handler) return '';
-      return handler
-        .list()
+      if (!handler) return folderTypeList(registry, type, file);
+      // A type kept in folders lists the components of the folder the query names (none without one).
+      const folder = String(query?.folder ?? '').trim();
+      if (handler.inFolders && folder === '') return '';
+      const names = handler.inFolders
+        ? handler.list().filter((name) => name.toLowerCase().startsWith(`${folder.toLowerCase()}/`))
+        : handler.list();
+      return names
         .map((name) => file(handler.type, name, `${handler.directory}/${name}.${handler.suffix}`))
         .join('');
     })
+    .join('');
+}
+
+/**
+ * `listMetadata` of a folder type (`DashboardFolder`, `ReportFolder`): the folders of the type kept
+ * in them (its members without `/`), as `dashboards/Folder`; `''` for any other unknown type.
+ */
+function folderTypeList(
+  registry: MetadataTypeRegistry,
+  type: string,
+  file: (type: string, fullName: string, fileName: string) => string,
+): string {
+  const contents = type.toLowerCase().endsWith('folder') ? registry.get(type.slice(0, -6)) : undefined;
+  if (!contents?.inFolders) return '';
+  const folderType = `${contents.type}Folder`;
+  return contents
+    .list()
+    .filter((name) => !name.includes('/'))
+    .map((name) => file(folderType, name, `${contents.directory}/${name}`))
     .join('');
 }
 
