@@ -2,14 +2,20 @@ import {
   analyticsRegistryOf,
   type DashboardComponentDefinition,
   type DashboardDefinition,
-  type DashboardFolderDefinition,
 } from '../analytics/analytics-registry.js';
 import { formatDateTime } from '../dates.js';
 import type { EmulatorModuleContext } from '../module.js';
 import { xmlElement, xmlText } from '../soap/soap-envelope.js';
+import type { EmulatorSaveResult } from '../store/record-error.js';
 import { ComponentError } from './component-error.js';
-import type { MetadataComponent } from './component-xml.js';
+import { type MetadataComponent, propertiesXml } from './component-xml.js';
 import { each, saveResult } from './custom-objects.js';
+import type {
+  AppliedComponent,
+  DeployedComponent,
+  DeployScope,
+  RetrievedComponent,
+} from './metadata-types.js';
 
 /** Developer names: letter first, letters/digits/single underscores, no trailing underscore. */
 const DEVELOPER_NAME = /^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)$/;
@@ -20,13 +26,49 @@ const SECTIONS = ['leftSection', 'middleSection', 'rightSection'] as const;
 /** Metadata types this handler stores. */
 export const DASHBOARD_METADATA_TYPES: ReadonlySet<string> = new Set(['Dashboard', 'DashboardFolder']);
 
+/** A folder as validated: what writing it needs. */
+interface FolderPlan {
+  fullName: string;
+  name: string;
+  properties: Record<string, unknown>;
+}
+
+/** A dashboard as validated: every reference resolved, nothing written yet. */
+interface DashboardPlan {
+  fullName: string;
+  folderName: string;
+  developerName: string;
+  title: string;
+  description: string | null;
+  dashboardType: string;
+  sections: Array<{
+    name: string;
+    columnSize: string;
+    components: Array<{ properties: Record<string, unknown>; componentType: string; reportId: string }>;
+  }>;
+  properties: Record<string, unknown>;
+}
+
+/** Where a dashboard's folder and reports may be found besides the org. */
+interface DashboardReferences {
+  /** Whether a folder of that developer name is deployed with the dashboard. */
+  folderDeployed(folderName: string): boolean;
+  /** Whether a report of that full name is deployed with the dashboard (stored-only, see `reportId`). */
+  reportDeployed(fullName: string): boolean;
+}
+
+const ORG_ONLY: DashboardReferences = { folderDeployed: () => false, reportDeployed: () => false };
+
 /**
- * `Dashboard` (full name `Folder/DeveloperName`) and `DashboardFolder` components through the
- * Metadata API's `createMetadata`, `readMetadata` and `deleteMetadata`. A dashboard needs its folder
- * and a `title`; each component of its `leftSection`/`middleSection`/`rightSection` needs a
- * `componentType` and a `report` (`Folder/ReportDeveloperName`) naming an existing report. It
- * becomes a `Dashboard` record (`01Z`) with `DashboardComponent` records (`01a`), served by the
- * Reports and Dashboards REST API (`/analytics/dashboards`).
+ * `Dashboard` (full name `Folder/DeveloperName`) and its folders: through the Metadata API's
+ * `createMetadata`, `readMetadata` and `deleteMetadata` (types `Dashboard` and `DashboardFolder`),
+ * and through deploy and retrieve (type `Dashboard`, a folder being a member without `/`, see
+ * `types/dashboard-types.ts`). A dashboard needs its folder and a `title`; each component of its
+ * `leftSection`/`middleSection`/`rightSection` needs a `componentType` and a `report`
+ * (`Folder/ReportDeveloperName`) naming an existing report. It becomes a `Dashboard` record (`01Z`)
+ * with `DashboardComponent` records (`01a`), served by the Reports and Dashboards REST API
+ * (`/analytics/dashboards`). Every check runs before anything is written (`validate`), so a
+ * refused component leaves nothing behind.
  */
 export class DashboardMetadata {
   constructor(private readonly context: EmulatorModuleContext) {}
@@ -35,16 +77,75 @@ export class DashboardMetadata {
     return analyticsRegistryOf(this.context.store);
   }
 
-  /** `createMetadata`: `SaveResult` per component. */
+  /** `createMetadata`: `SaveResult` per component; an existing full name is refused. */
   create(components: MetadataComponent[]): string {
-    return each(components, (component) =>
-      saveResult(
-        component['@type'] === 'DashboardFolder'
-          ? this.createFolder(component)
-          : this.createDashboard(component),
-        true,
-      ),
-    );
+    return each(components, (component) => {
+      if (component['@type'] === 'DashboardFolder') {
+        const plan = this.folderPlan(component);
+        if (this.registry.dashboardFolders.has(plan.fullName.toLowerCase()))
+          throw new ComponentError(
+            'DUPLICATE_DEVELOPER_NAME',
+            `There is already a DashboardFolder named ${plan.fullName}`,
+          );
+        this.writeFolder(plan);
+        return saveResult(plan.fullName, true);
+      }
+      const plan = this.dashboardPlan(component, ORG_ONLY, { refuseExisting: true });
+      this.writeDashboard(plan);
+      return saveResult(plan.fullName, true);
+    });
+  }
+
+  /**
+   * Deploy validation of a member of type `Dashboard` (a folder when it has no `/`): everything
+   * `apply` would refuse, writing nothing. The folder may be deployed with the dashboard.
+   *
+   * @throws {ComponentError} the component's failure.
+   */
+  validate(item: DeployedComponent, scope: DeployScope): void {
+    if (!item.fullName.includes('/')) {
+      this.folderPlan(item.component);
+      return;
+    }
+    this.dashboardPlan(item.component, {
+      folderDeployed: (name) => scope.includes('Dashboard', name),
+      reportDeployed: (name) => scope.includes('Report', name),
+    });
+  }
+
+  /**
+   * Deploys a member of type `Dashboard`: creates the folder or dashboard, or replaces the one of
+   * that name (a dashboard keeps its id and gets new components).
+   *
+   * @throws {ComponentError} when the org changed since validation (folder or report gone).
+   */
+  apply(item: DeployedComponent): AppliedComponent {
+    if (!item.fullName.includes('/')) return this.writeFolder(this.folderPlan(item.component));
+    return this.writeDashboard(this.dashboardPlan(item.component, ORG_ONLY));
+  }
+
+  /** Retrieve: the stored folder or dashboard as its file's properties, or undefined. */
+  retrieve(fullName: string): RetrievedComponent | undefined {
+    if (!fullName.includes('/')) {
+      const folder = this.registry.dashboardFolders.get(fullName.toLowerCase());
+      if (!folder) return undefined;
+      const { fullName: _name, ...properties } = folder.properties;
+      return { innerXml: propertiesXml(properties) };
+    }
+    const dashboard = this.find(fullName);
+    if (!dashboard) return undefined;
+    const { fullName: _name, ...properties } = dashboardProperties(dashboard);
+    return { innerXml: propertiesXml(properties) };
+  }
+
+  /** Full names of every folder and live dashboard (what `*` retrieves). */
+  fullNames(): string[] {
+    return [
+      ...[...this.registry.dashboardFolders.values()].map((f) => f.developerName),
+      ...[...this.registry.dashboards.values()]
+        .filter((d) => this.context.store.get(d.id) !== undefined)
+        .map((d) => `${d.folderName}/${d.developerName}`),
+    ];
   }
 
   /** `readMetadata`: the component as created, or `undefined` when there is none. */
@@ -55,16 +156,11 @@ export class DashboardMetadata {
     }
     const dashboard = this.find(fullName);
     if (!dashboard) return undefined;
-    const sections: Record<string, unknown> = {};
-    for (const section of dashboard.sections)
-      sections[section.name] = {
-        columnSize: section.columnSize,
-        components: section.components.map((c) => c.properties),
-      };
-    return recordXml(type, `${dashboard.folderName}/${dashboard.developerName}`, {
-      ...dashboard.properties,
-      ...sections,
-    });
+    return recordXml(
+      type,
+      `${dashboard.folderName}/${dashboard.developerName}`,
+      dashboardProperties(dashboard),
+    );
   }
 
   /** `deleteMetadata`: a dashboard goes to the recycle bin; a folder must be empty. */
@@ -96,38 +192,42 @@ export class DashboardMetadata {
     );
   }
 
-  private createFolder(component: MetadataComponent): string {
+  private folderPlan(component: MetadataComponent): FolderPlan {
     const fullName = text(component.fullName);
     checkDeveloperName(fullName);
     const name = text(component.name);
     if (name === '') throw new ComponentError('REQUIRED_FIELD_MISSING', 'Required field is missing: name');
-    if (this.registry.dashboardFolders.has(fullName.toLowerCase()))
-      throw new ComponentError(
-        'DUPLICATE_DEVELOPER_NAME',
-        `There is already a DashboardFolder named ${fullName}`,
-      );
-    const { '@type': _type, ...properties } = component;
-    const [record] = this.context.store.insert(
-      'Folder',
-      [{ Name: name, DeveloperName: fullName, Type: 'Dashboard', AccessType: 'Public' }],
-      { bypassFieldPermissions: true },
-    );
-    if (!record?.success)
-      throw new ComponentError(
-        record?.errors[0]?.statusCode ?? 'UNKNOWN_EXCEPTION',
-        record?.errors[0]?.message ?? 'not saved',
-      );
-    const folder: DashboardFolderDefinition = {
-      id: record.id as string,
-      developerName: fullName,
-      name,
-      properties,
-    };
-    this.registry.dashboardFolders.set(fullName.toLowerCase(), folder);
-    return fullName;
+    const { '@type': _type, fullName: _name, ...properties } = component;
+    return { fullName, name, properties };
   }
 
-  private createDashboard(component: MetadataComponent): string {
+  /** Creates the folder, or renames the existing one of that developer name. */
+  private writeFolder(plan: FolderPlan): AppliedComponent {
+    const existing = this.registry.dashboardFolders.get(plan.fullName.toLowerCase());
+    const [record] = existing
+      ? this.context.store.update('Folder', [{ Id: existing.id, Name: plan.name }], {
+          bypassFieldPermissions: true,
+        })
+      : this.context.store.insert(
+          'Folder',
+          [{ Name: plan.name, DeveloperName: plan.fullName, Type: 'Dashboard', AccessType: 'Public' }],
+          { bypassFieldPermissions: true },
+        );
+    const id = savedId(record);
+    this.registry.dashboardFolders.set(plan.fullName.toLowerCase(), {
+      id,
+      developerName: existing?.developerName ?? plan.fullName,
+      name: plan.name,
+      properties: { fullName: plan.fullName, ...plan.properties },
+    });
+    return { created: existing === undefined, id };
+  }
+
+  private dashboardPlan(
+    component: MetadataComponent,
+    references: DashboardReferences,
+    options: { refuseExisting?: boolean } = {},
+  ): DashboardPlan {
     const fullName = text(component.fullName);
     const [folderName = '', developerName = '', ...rest] = fullName.split('/');
     if (rest.length > 0 || developerName === '')
@@ -136,19 +236,20 @@ export class DashboardMetadata {
         `The full name ${fullName} is not Folder/DashboardName`,
       );
     checkDeveloperName(developerName);
-    const folder = this.registry.dashboardFolders.get(folderName.toLowerCase());
-    if (!folder)
+    if (
+      !this.registry.dashboardFolders.has(folderName.toLowerCase()) &&
+      !references.folderDeployed(folderName)
+    )
       throw new ComponentError(
         'INVALID_CROSS_REFERENCE_KEY',
         `In field: fullName - no DashboardFolder named ${folderName} found`,
       );
-    if (this.find(fullName))
+    if (options.refuseExisting && this.find(fullName))
       throw new ComponentError('DUPLICATE_DEVELOPER_NAME', `There is already a Dashboard named ${fullName}`);
     const title = text(component.title);
     if (title === '') throw new ComponentError('REQUIRED_FIELD_MISSING', 'Required field is missing: title');
     if (title.length > 80)
       throw new ComponentError('STRING_TOO_LONG', 'title: data value too large (max length=80)');
-    // Resolve every reference before writing anything, so a bad component leaves no half dashboard.
     const sections = SECTIONS.map((name) => {
       const section = component[name] as { columnSize?: unknown; components?: unknown } | undefined;
       return {
@@ -162,36 +263,58 @@ export class DashboardMetadata {
           const componentType = text(properties.componentType);
           if (componentType === '')
             throw new ComponentError('REQUIRED_FIELD_MISSING', 'Required field is missing: componentType');
-          return { properties, componentType, reportId: this.reportId(text(properties.report)) };
+          const reportId = this.reportId(text(properties.report), references);
+          return { properties, componentType, reportId };
         }),
       };
     });
-    const dashboardType = text(component.dashboardType) || 'SpecifiedUser';
-    const [record] = this.context.store.insert(
-      'Dashboard',
-      [
-        {
-          Title: title,
-          DeveloperName: developerName,
-          Description: text(component.description) || null,
-          FolderId: folder.id,
-          FolderName: folder.name,
-          Type: dashboardType,
-          RunningUserId: this.context.userId,
-          LeftSize: sections[0]?.columnSize ?? null,
-          MiddleSize: sections[1]?.components.length ? sections[1].columnSize : null,
-          RightSize: sections[2]?.columnSize ?? null,
-        },
-      ],
-      { bypassFieldPermissions: true },
-    );
-    if (!record?.success)
+    const { '@type': _type, leftSection: _l, middleSection: _m, rightSection: _r, ...properties } = component;
+    return {
+      fullName,
+      folderName,
+      developerName,
+      title,
+      description: text(component.description) || null,
+      dashboardType: text(component.dashboardType) || 'SpecifiedUser',
+      sections,
+      properties,
+    };
+  }
+
+  /**
+   * Creates the dashboard and its components, or replaces the live one of that full name: same
+   * `01Z` id, its old `DashboardComponent` records removed and new ones written.
+   */
+  private writeDashboard(plan: DashboardPlan): AppliedComponent {
+    const folder = this.registry.dashboardFolders.get(plan.folderName.toLowerCase());
+    if (!folder)
       throw new ComponentError(
-        record?.errors[0]?.statusCode ?? 'UNKNOWN_EXCEPTION',
-        record?.errors[0]?.message ?? 'not saved',
+        'INVALID_CROSS_REFERENCE_KEY',
+        `In field: fullName - no DashboardFolder named ${plan.folderName} found`,
       );
-    const id = record.id as string;
-    const built = sections.map((section) => ({
+    const existing = this.find(plan.fullName);
+    const values = {
+      Title: plan.title,
+      DeveloperName: existing?.developerName ?? plan.developerName,
+      Description: plan.description,
+      FolderId: folder.id,
+      FolderName: folder.name,
+      Type: plan.dashboardType,
+      RunningUserId: this.context.userId,
+      LeftSize: plan.sections[0]?.columnSize ?? null,
+      MiddleSize: plan.sections[1]?.components.length ? plan.sections[1].columnSize : null,
+      RightSize: plan.sections[2]?.columnSize ?? null,
+    };
+    const writeOptions = { bypassFieldPermissions: true };
+    const [record] = existing
+      ? this.context.store.update('Dashboard', [{ Id: existing.id, ...values }], writeOptions)
+      : this.context.store.insert('Dashboard', [values], writeOptions);
+    const id = savedId(record);
+    if (existing) {
+      const old = existing.sections.flatMap((s) => s.components.map((c) => c.id));
+      if (old.length > 0) this.context.store.hardDelete(old, writeOptions);
+    }
+    const built = plan.sections.map((section) => ({
       name: section.name,
       columnSize: section.columnSize,
       components: section.components.map((c): DashboardComponentDefinition => {
@@ -199,7 +322,7 @@ export class DashboardMetadata {
         const [saved] = this.context.store.insert(
           'DashboardComponent',
           [{ Name: header, DashboardId: id, CustomReportId: c.reportId }],
-          { bypassFieldPermissions: true },
+          writeOptions,
         );
         return {
           id: saved?.id as string,
@@ -212,25 +335,28 @@ export class DashboardMetadata {
         };
       }),
     }));
-    const { '@type': _type, leftSection: _l, middleSection: _m, rightSection: _r, ...properties } = component;
     this.registry.dashboards.set(id, {
       id,
-      developerName,
-      title,
-      description: text(component.description) || null,
+      developerName: values.DeveloperName,
+      title: plan.title,
+      description: plan.description,
       folderId: folder.id,
       folderName: folder.developerName,
-      dashboardType,
+      dashboardType: plan.dashboardType,
       runningUserId: this.context.userId,
       sections: built.filter((s) => s.components.length > 0),
-      properties,
+      properties: plan.properties,
       refreshDate: formatDateTime(this.context.clock.now()),
     });
-    return fullName;
+    return { created: existing === undefined, id };
   }
 
-  /** A component's `report` (`Folder/DeveloperName`) → the report's id. */
-  private reportId(reference: string): string {
+  /**
+   * A component's `report` (`Folder/DeveloperName`) → the id of the `Report` record. Reports
+   * exist as records only when made through the Reports REST API: a report deployed in the same
+   * package is stored without a record, so a dashboard cannot show it and is refused, naming it.
+   */
+  private reportId(reference: string, references: DashboardReferences): string {
     const developerName = reference.split('/').pop() ?? '';
     const found =
       developerName === ''
@@ -238,13 +364,38 @@ export class DashboardMetadata {
         : this.context.query(
             `SELECT Id FROM Report WHERE DeveloperName = '${developerName.replace(/'/g, "\\'")}'`,
           ).records[0];
-    if (!found)
+    if (found) return (found as { Id: string }).Id;
+    if (reference !== '' && references.reportDeployed(reference))
       throw new ComponentError(
         'INVALID_CROSS_REFERENCE_KEY',
-        `In field: report - no Report named ${reference || '(none)'} found`,
+        `In field: report - the Report ${reference} is deployed in this package, but the emulator stores deployed reports without creating them; create it through the Reports REST API (POST /analytics/reports) first`,
       );
-    return (found as { Id: string }).Id;
+    throw new ComponentError(
+      'INVALID_CROSS_REFERENCE_KEY',
+      `In field: report - no Report named ${reference || '(none)'} found`,
+    );
   }
+}
+
+/** A stored dashboard as its Metadata properties: as given, with its sections. */
+function dashboardProperties(dashboard: DashboardDefinition): Record<string, unknown> {
+  const sections: Record<string, unknown> = {};
+  for (const section of dashboard.sections)
+    sections[section.name] = {
+      columnSize: section.columnSize,
+      components: section.components.map((c) => c.properties),
+    };
+  return { ...dashboard.properties, ...sections };
+}
+
+/** The id of a saved record, or the store's refusal as a component error. */
+function savedId(record: EmulatorSaveResult | undefined): string {
+  if (!record?.success)
+    throw new ComponentError(
+      record?.errors[0]?.statusCode ?? 'UNKNOWN_EXCEPTION',
+      record?.errors[0]?.message ?? 'not saved',
+    );
+  return record.id as string;
 }
 
 function notFound(type: string, fullName: string): ComponentError {

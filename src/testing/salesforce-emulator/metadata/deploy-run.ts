@@ -117,8 +117,13 @@ export function runDeploy(
   }
   // Members that could not even be located or parsed still count as components of the deploy.
   const planFailures = failures.filter((f) => f.fullName !== 'package.xml').length;
+  // Type order, and within a type kept in folders the folders first (a dashboard needs its folder).
+  const folderFirst = (entry: PlannedComponent): number =>
+    entry.handler.inFolders && !entry.item.fullName.includes('/') ? 0 : 1;
   planned.sort(
-    (a, b) => environment.registry.order(a.handler.type) - environment.registry.order(b.handler.type),
+    (a, b) =>
+      environment.registry.order(a.handler.type) - environment.registry.order(b.handler.type) ||
+      folderFirst(a) - folderFirst(b),
   );
 
   const included = new Map(planned.map((p) => [key(p.handler.type, p.item.fullName), p.item.component]));

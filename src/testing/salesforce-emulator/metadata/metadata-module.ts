@@ -32,7 +32,8 @@ const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
  * per-type handlers of `metadata-type-list.ts` (also `POST /services/data/vXX.X/metadata/deployRequest`).
  * Workflow rules and approval processes defined here drive the Process Rules and Process
  * Approvals REST resources. `Dashboard` and `DashboardFolder` create/read/delete go to their own
- * handler (`dashboards.ts`). Session from the `SessionHeader`.
+ * handler (`dashboards.ts`), which the registry's `Dashboard` type (deploy, retrieve, list) shares.
+ * Session from the `SessionHeader`.
  */
 export const metadataModule: EmulatorModule = {
   name: 'metadata',
@@ -48,8 +49,16 @@ export const metadataModule: EmulatorModule = {
     });
     const approvalObjects = installProcessObjects(context.store);
     const apex = apexTypes(context.ids, context.store);
+    const dashboards = new DashboardMetadata(context);
     const registry = new MetadataTypeRegistry(
-      metadataTypeHandlers({ context, objects, definitions, apex, onApprovalObject: approvalObjects.add }),
+      metadataTypeHandlers({
+        context,
+        objects,
+        definitions,
+        apex,
+        dashboards,
+        onApprovalObject: approvalObjects.add,
+      }),
     );
     const packages = new Map<string, PackageManifest>();
     const user = { id: context.userId, name: 'Emulator User' };
@@ -59,7 +68,6 @@ export const metadataModule: EmulatorModule = {
       (manifest) => packages.set(String(manifest.fullName).toLowerCase(), manifest),
     );
     const jobs: MetadataJobs = { deploys, retrieves: new Map(), packages, registry, user };
-    const dashboards = new DashboardMetadata(context);
     const handler = (request: EmulatorRequestContext): Promise<EmulatorResponse> =>
       handle(context, objects, jobs, request, dashboards);
     for (const pattern of ['/services/Soap/m/:soapVersion', '/services/Soap/m/:soapVersion/:orgId']) {
@@ -139,8 +147,9 @@ function xmlResponse(operation: string, content: string): EmulatorResponse {
 
 /**
  * `listMetadata(ListMetadataQuery[] ≤ 3, asOfVersion)`: one `FileProperties` `<result>` per
- * component — every object for `CustomObject`, every custom field for `CustomField`; other types
- * list nothing.
+ * component — every object for `CustomObject`, every custom field for `CustomField`, the stored
+ * components of a registry type (of the query's `folder` for a type kept in folders; its folders
+ * for `DashboardFolder`/`ReportFolder`); other types list nothing.
  */
 function listMetadata(
   context: EmulatorModuleContext,
@@ -184,12 +193,36 @@ function listMetadata(
           .map((name) => file(type, name, `objects/${name.split('.')[0]}.object`))
           .join('');
       const handler = registry.get(type);
-      if (!handler) return '';
-      return handler
-        .list()
+      if (!handler) return folderTypeList(registry, type, file);
+      // A type kept in folders lists the components of the folder the query names (none without one).
+      const folder = String(query?.folder ?? '').trim();
+      if (handler.inFolders && folder === '') return '';
+      const names = handler.inFolders
+        ? handler.list().filter((name) => name.toLowerCase().startsWith(`${folder.toLowerCase()}/`))
+        : handler.list();
+      return names
         .map((name) => file(handler.type, name, `${handler.directory}/${name}.${handler.suffix}`))
         .join('');
     })
+    .join('');
+}
+
+/**
+ * `listMetadata` of a folder type (`DashboardFolder`, `ReportFolder`): the folders of the type kept
+ * in them (its members without `/`), as `dashboards/Folder`; `''` for any other unknown type.
+ */
+function folderTypeList(
+  registry: MetadataTypeRegistry,
+  type: string,
+  file: (type: string, fullName: string, fileName: string) => string,
+): string {
+  const contents = type.toLowerCase().endsWith('folder') ? registry.get(type.slice(0, -6)) : undefined;
+  if (!contents?.inFolders) return '';
+  const folderType = `${contents.type}Folder`;
+  return contents
+    .list()
+    .filter((name) => !name.includes('/'))
+    .map((name) => file(folderType, name, `${contents.directory}/${name}`))
     .join('');
 }
 
