@@ -166,6 +166,22 @@ describe.concurrent('examples run against the embedded emulator', { timeout: TIM
     );
   });
 
+  it('emulator-deploy-and-workflow.ts deploys a package, its workflow rule and approval process act, and it retrieves it back', async () => {
+    const run = await runExample('emulator-deploy-and-workflow.ts');
+    expectSuccess(run);
+    expect(run.stdout).toContain('Deploy Succeeded: 3 of 3 components');
+    expect(run.stdout).toContain('Widgets: Sprocket (W-1)');
+    // Only the "Acme…" account meets the rule's criteria.
+    expect(run.stdout).toContain(
+      'Follow-up tasks from the workflow rule: "Call the new account" on Acme Corp\n',
+    );
+    expect(run.stdout).toContain('After approval: Approved; Description is "approved"');
+    expect(run.stdout).toContain(
+      'Retrieved: objects/Widget__c.object, package.xml, workflows/Account.workflow',
+    );
+    expect(run.stdout).toContain('Widget__c has an external id field: true');
+  });
+
   it('abort-and-verify.ts cancels an in-flight push, leaves its records uncertain, and verifies them on the next run', async () => {
     const run = await runExample('abort-and-verify.ts');
     expectSuccess(run);
