@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EMULATOR_KEEP_ALIVE_TIMEOUT_MS } from '../emulator-keep-alive.js';
 import { type FaultTable, watchDisconnect } from '../salesforce-emulator/faults.js';
 import type { EmulatorStats } from '../salesforce-emulator/stats.js';
 
@@ -123,7 +124,9 @@ export async function listenHubSpot(
   const server = createServer((req, res) => {
     void handle(deps, req, res, baseUrl);
   });
-  server.keepAliveTimeout = 5_000;
+  // As the Salesforce emulator: idle connections outlive any client's idle timeout, so a loaded
+  // machine never sees a client reuse a connection the emulator just closed.
+  server.keepAliveTimeout = EMULATOR_KEEP_ALIVE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

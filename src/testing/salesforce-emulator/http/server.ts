@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { EMULATOR_KEEP_ALIVE_TIMEOUT_MS } from '../../emulator-keep-alive.js';
 import { defaultFaultBody, type EmulatorFault, type FaultTable, watchDisconnect } from '../faults.js';
 import type { EmulatorStats } from '../stats.js';
 import { parseVersionSegment } from '../versions.js';
@@ -58,7 +59,8 @@ export async function listen(
   const server: Server = tls
     ? (createTlsServer(tls, onRequest) as unknown as Server)
     : createServer(onRequest);
-  server.keepAliveTimeout = 5_000;
+  // Idle connections outlive any client's own idle timeout (see the constant).
+  server.keepAliveTimeout = EMULATOR_KEEP_ALIVE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
