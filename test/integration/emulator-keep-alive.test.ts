@@ -11,7 +11,7 @@ function get(agent: Agent, url: string, headers: Record<string, string> = {}) {
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
-            keepAlive: res.headers['keep-alive'],
+            keepAlive: res.headers['keep-alive']?.toString(),
             reused: req.reusedSocket,
           }),
         );
