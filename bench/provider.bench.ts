@@ -17,10 +17,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BulkPushFloor } from './_bulk-push-floor.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROLE = process.env.PROVIDER_BENCH_ROLE;
-const EXTERNAL_ID = 'MarkMail_ID__c';
 const API_VERSION = '66.0';
 
 interface Target {
@@ -35,15 +35,6 @@ interface RunResult {
   success: number;
   failed: number;
   sdkApiCalls?: number;
-}
-
-function contactAt(i: number) {
-  return {
-    externalId: `bench-${i}`,
-    email: `bench${i}@example.com`,
-    firstName: i % 7 === 0 ? 'Zoë, "Z"' : `First${i}`,
-    lastName: `Last ${i}`,
-  };
 }
 
 // ------------------------------------------------------------------ emulator child
@@ -64,7 +55,14 @@ async function runEmulator(): Promise<void> {
 
 // ------------------------------------------------------------------ sync child
 
+/** The shared contacts (a dynamic import: see `_bulk-push-floor.ts`). */
+async function loadFloorKit(): Promise<BulkPushFloor> {
+  return (await import(new URL('./_bulk-push-floor.ts', import.meta.url).href)) as BulkPushFloor;
+}
+
 async function runSync(): Promise<void> {
+  const kit = await loadFloorKit();
+  const { contactAt, EXTERNAL_ID } = kit;
   const target = JSON.parse(process.env.PROVIDER_BENCH_TARGET ?? '{}') as Target;
   const impl = process.env.PROVIDER_BENCH_IMPL as 'sdk' | 'jsforce';
   const path = process.env.PROVIDER_BENCH_PATH as 'rest' | 'bulk';

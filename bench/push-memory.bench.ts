@@ -27,10 +27,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BulkPushFloor } from './_bulk-push-floor.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROLE = process.env.MEMORY_BENCH_ROLE;
-const EXTERNAL_ID = 'MarkMail_ID__c';
 const API_VERSION = '66.0';
 const POLL_MS = 200;
 
@@ -48,15 +48,6 @@ interface RunResult {
   /** Engine only: the unchanged re-push (its own peak heap; `peakHeapMb` is the push's). */
   again?: { wallMs: number; unchanged: number; apiCalls: number; peakHeapMb: number };
   reportedApiCalls?: number;
-}
-
-function contactAt(i: number) {
-  return {
-    externalId: `bench-${i}`,
-    email: `bench${i}@example.com`,
-    firstName: i % 7 === 0 ? 'Zoë, "Z"' : `First${i}`,
-    lastName: `Last ${i}`,
-  };
 }
 
 // ------------------------------------------------------------------ emulator child
@@ -128,77 +119,31 @@ function sampler() {
   };
 }
 
-async function floor(target: Target, size: number): Promise<Omit<RunResult, 'peakHeapMb' | 'peakRssMb'>> {
-  const quote = (cell: string) => (/[",\n\r]|^\s|\s$/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
-  const header = `${EXTERNAL_ID},Email,FirstName,LastName\n`;
-  // Prebuilt, cut at 100 MB a job as Bulk API 2.0 requires.
-  const jobs: string[] = [];
-  let lines: string[] = [];
-  let bytes = header.length;
-  for (let i = 0; i < size; i++) {
-    const c = contactAt(i);
-    const line = `${[c.externalId, c.email, c.firstName, c.lastName].map(quote).join(',')}\n`;
-    if (bytes + Buffer.byteLength(line) > 100_000_000) {
-      jobs.push(header + lines.join(''));
-      lines = [];
-      bytes = header.length;
-    }
-    lines.push(line);
-    bytes += Buffer.byteLength(line);
-  }
-  if (lines.length) jobs.push(header + lines.join(''));
-  lines = [];
-  const base = `${target.instanceUrl}/services/data/v${API_VERSION}/jobs/ingest`;
-  const headers = { Authorization: `Bearer ${target.accessToken}`, 'Content-Type': 'application/json' };
+async function floor(
+  kit: BulkPushFloor,
+  target: Target,
+  size: number,
+): Promise<Omit<RunResult, 'peakHeapMb' | 'peakRssMb'>> {
+  const jobs = kit.floorCsvJobs(size);
   const started = performance.now();
   let success = 0;
   let failed = 0;
   for (const csv of jobs) {
-    const created = (await (
-      await fetch(base, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          object: 'Contact',
-          operation: 'upsert',
-          externalIdFieldName: EXTERNAL_ID,
-          contentType: 'CSV',
-          lineEnding: 'LF',
-        }),
-      })
-    ).json()) as { id: string };
-    const upload = await fetch(`${base}/${created.id}/batches`, {
-      method: 'PUT',
-      headers: { ...headers, 'Content-Type': 'text/csv' },
-      body: csv,
-    });
-    if (!upload.ok) throw new Error(`upload: ${upload.status}`);
-    await (
-      await fetch(`${base}/${created.id}`, {
-        method: 'PATCH',
-        headers,
-        body: JSON.stringify({ state: 'UploadComplete' }),
-      })
-    ).text();
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const info = (await (await fetch(`${base}/${created.id}`, { headers })).json()) as { state: string };
-      if (info.state === 'JobComplete') break;
-      if (info.state === 'Failed' || info.state === 'Aborted') throw new Error(`job ${info.state}`);
-    }
-    const count = async (set: string) => {
-      const text = await (await fetch(`${base}/${created.id}/${set}`, { headers })).text();
-      let rows = -1;
-      for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) rows++;
-      return Math.max(rows, 0);
-    };
-    success += await count('successfulResults');
-    failed += await count('failedResults');
+    const outcome = await kit.runFloorJob(target, API_VERSION, csv, POLL_MS);
+    success += outcome.success;
+    failed += outcome.failed;
   }
   return { wallMs: performance.now() - started, success, failed };
 }
 
+/** The shared contacts and floor (a dynamic import: see `_bulk-push-floor.ts`). */
+async function loadFloorKit(): Promise<BulkPushFloor> {
+  return (await import(new URL('./_bulk-push-floor.ts', import.meta.url).href)) as BulkPushFloor;
+}
+
 async function runSync(): Promise<void> {
+  const kit = await loadFloorKit();
+  const { contactAt, EXTERNAL_ID } = kit;
   const target = JSON.parse(process.env.MEMORY_BENCH_TARGET ?? '{}') as Target;
   const impl = process.env.MEMORY_BENCH_IMPL as Impl;
   const size = Number(process.env.MEMORY_BENCH_SIZE);
@@ -210,7 +155,7 @@ async function runSync(): Promise<void> {
   /** Engine: the push's own peak (the re-push reports its own). */
   let pushPeakHeapMb: number | undefined;
   if (impl === 'floor') {
-    result = await floor(target, size);
+    result = await floor(kit, target, size);
   } else if (impl === 'sdk' || impl === 'engine') {
     const sdk = (await import(process.env.MEMORY_BENCH_SDK as string)) as {
       SalesforceProvider: typeof import('../src/salesforce/provider.js').SalesforceProvider;

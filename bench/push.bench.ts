@@ -20,10 +20,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BulkPushFloor } from './_bulk-push-floor.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROLE = process.env.PUSH_BENCH_ROLE;
-const EXTERNAL_ID = 'MarkMail_ID__c';
 const API_VERSION = '66.0';
 const POLL_MS = 200;
 
@@ -38,15 +38,6 @@ interface RunResult {
   cpuMs: number;
   success: number;
   failed: number;
-}
-
-function contactAt(i: number) {
-  return {
-    externalId: `bench-${i}`,
-    email: `bench${i}@example.com`,
-    firstName: i % 7 === 0 ? 'Zoë, "Z"' : `First${i}`,
-    lastName: `Last ${i}`,
-  };
 }
 
 // ------------------------------------------------------------------ emulator child
@@ -67,68 +58,34 @@ async function runEmulator(): Promise<void> {
 
 // ------------------------------------------------------------------ sync child
 
-async function floor(target: Target, size: number): Promise<RunResult> {
-  const quote = (cell: string) => (/[",\n\r]|^\s|\s$/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
-  const lines = [`${EXTERNAL_ID},Email,FirstName,LastName`];
-  for (let i = 0; i < size; i++) {
-    const c = contactAt(i);
-    lines.push([c.externalId, c.email, c.firstName, c.lastName].map(quote).join(','));
-  }
-  const csv = `${lines.join('\n')}\n`;
-  const base = `${target.instanceUrl}/services/data/v${API_VERSION}/jobs/ingest`;
-  const headers = { Authorization: `Bearer ${target.accessToken}`, 'Content-Type': 'application/json' };
+async function floor(kit: BulkPushFloor, target: Target, size: number): Promise<RunResult> {
+  const jobs = kit.floorCsvJobs(size);
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
-  const created = (await (
-    await fetch(base, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        object: 'Contact',
-        operation: 'upsert',
-        externalIdFieldName: EXTERNAL_ID,
-        contentType: 'CSV',
-        lineEnding: 'LF',
-      }),
-    })
-  ).json()) as { id: string };
-  const upload = await fetch(`${base}/${created.id}/batches`, {
-    method: 'PUT',
-    headers: { ...headers, 'Content-Type': 'text/csv' },
-    body: csv,
-  });
-  if (!upload.ok) throw new Error(`upload: ${upload.status}`);
-  await (
-    await fetch(`${base}/${created.id}`, {
-      method: 'PATCH',
-      headers,
-      body: JSON.stringify({ state: 'UploadComplete' }),
-    })
-  ).text();
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    const info = (await (await fetch(`${base}/${created.id}`, { headers })).json()) as { state: string };
-    if (info.state === 'JobComplete') break;
-    if (info.state === 'Failed' || info.state === 'Aborted') throw new Error(`job ${info.state}`);
+  let success = 0;
+  let failed = 0;
+  for (const csv of jobs) {
+    const outcome = await kit.runFloorJob(target, API_VERSION, csv, POLL_MS);
+    success += outcome.success;
+    failed += outcome.failed;
   }
-  const count = async (set: string) => {
-    const text = await (await fetch(`${base}/${created.id}/${set}`, { headers })).text();
-    let rows = -1;
-    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) rows++;
-    return Math.max(rows, 0);
-  };
-  const success = await count('successfulResults');
-  const failed = await count('failedResults');
   return { wallMs: performance.now() - started, cpuMs: cpuSince(cpuAtStart), success, failed };
 }
 
+/** The shared contacts and floor (a dynamic import: see `_bulk-push-floor.ts`). */
+async function loadFloorKit(): Promise<BulkPushFloor> {
+  return (await import(new URL('./_bulk-push-floor.ts', import.meta.url).href)) as BulkPushFloor;
+}
+
 async function runSync(): Promise<void> {
+  const kit = await loadFloorKit();
+  const { contactAt, EXTERNAL_ID } = kit;
   const target = JSON.parse(process.env.PUSH_BENCH_TARGET ?? '{}') as Target;
   const impl = process.env.PUSH_BENCH_IMPL as Impl;
   const size = Number(process.env.PUSH_BENCH_SIZE);
   let result: RunResult;
   if (impl === 'floor') {
-    result = await floor(target, size);
+    result = await floor(kit, target, size);
   } else if (impl === 'sdk') {
     const { SalesforceProvider } = (await import(
       process.env.PUSH_BENCH_SDK as string
