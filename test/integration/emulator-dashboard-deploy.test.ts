@@ -1,7 +1,8 @@
-import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import { strFromU8, unzipSync } from 'fflate';
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
+import { createLeadsByCompanyReport, METADATA_NS, packageZip } from '../fixtures/metadata-package.js';
 
 let sf: SalesforceEmulator;
 let conn: jsforce.Connection;
@@ -22,29 +23,11 @@ afterAll(async () => {
 // biome-ignore lint/suspicious/noExplicitAny: REST and metadata results are read loosely
 type Json = any;
 
-const NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
-
-/** A package zip under `pkg/`: `package.xml` listing `types` (in that order), plus the files. */
-function packageZip(types: Record<string, string[]>, files: Record<string, string>): Buffer {
-  const manifest =
-    `<?xml version="1.0" encoding="UTF-8"?><Package ${NS}>` +
-    Object.entries(types)
-      .map(
-        ([name, members]) =>
-          `<types>${members.map((m) => `<members>${m}</members>`).join('')}<name>${name}</name></types>`,
-      )
-      .join('') +
-    '<version>62.0</version></Package>';
-  const entries: Record<string, Uint8Array> = { 'pkg/package.xml': strToU8(manifest) };
-  for (const [path, text] of Object.entries(files)) entries[`pkg/${path}`] = strToU8(text);
-  return Buffer.from(zipSync(entries));
-}
-
 const folderFile = (name = 'Sales Dashboards'): string =>
-  `<?xml version="1.0" encoding="UTF-8"?><DashboardFolder ${NS}><accessType>Public</accessType><name>${name}</name></DashboardFolder>`;
+  `<?xml version="1.0" encoding="UTF-8"?><DashboardFolder ${METADATA_NS}><accessType>Public</accessType><name>${name}</name></DashboardFolder>`;
 
 const dashboardFile = (report = 'unfiled$public/Leads_by_company', title = 'Lead Dashboard'): string =>
-  `<?xml version="1.0" encoding="UTF-8"?><Dashboard ${NS}>` +
+  `<?xml version="1.0" encoding="UTF-8"?><Dashboard ${METADATA_NS}>` +
   '<backgroundEndColor>#FFFFFF</backgroundEndColor><backgroundFadeDirection>Diagonal</backgroundFadeDirection>' +
   '<backgroundStartColor>#FFFFFF</backgroundStartColor><dashboardType>SpecifiedUser</dashboardType>' +
   '<leftSection><columnSize>Medium</columnSize>' +
@@ -77,20 +60,7 @@ beforeEach(async () => {
     { LastName: 'Ames', Company: 'Acme, Inc.' },
     { LastName: 'Cole', Company: 'Globex' },
   ]);
-  const created: Json = await conn.request({
-    method: 'POST',
-    url: '/services/data/v62.0/analytics/reports',
-    body: JSON.stringify({
-      reportMetadata: {
-        name: 'Leads by company',
-        reportType: { type: 'LeadList' },
-        reportFormat: 'SUMMARY',
-        groupingsDown: [{ name: 'COMPANY', sortOrder: 'Asc' }],
-      },
-    }),
-    headers: { 'content-type': 'application/json' },
-  });
-  reportId = created.reportMetadata.id;
+  reportId = await createLeadsByCompanyReport(conn);
 });
 
 describe('Metadata API deploy and retrieve: Dashboard (with its folders)', () => {
@@ -166,8 +136,8 @@ describe('Metadata API deploy and retrieve: Dashboard (with its folders)', () =>
       {
         'dashboards/Sales_Dashboards-meta.xml': folderFile(),
         'dashboards/Sales_Dashboards/Lead_Dashboard.dashboard': dashboardFile('Team_Reports/Open_Leads'),
-        'reports/Team_Reports-meta.xml': `<ReportFolder ${NS}><name>Team Reports</name></ReportFolder>`,
-        'reports/Team_Reports/Open_Leads.report': `<Report ${NS}><format>Tabular</format><name>Open Leads</name><reportType>LeadList</reportType></Report>`,
+        'reports/Team_Reports-meta.xml': `<ReportFolder ${METADATA_NS}><name>Team Reports</name></ReportFolder>`,
+        'reports/Team_Reports/Open_Leads.report': `<Report ${METADATA_NS}><format>Tabular</format><name>Open Leads</name><reportType>LeadList</reportType></Report>`,
       },
     );
     const result = await conn.metadata.deploy(zip, {}).complete(true);
@@ -197,7 +167,7 @@ describe('Metadata API deploy and retrieve: Dashboard (with its folders)', () =>
     const zip = packageZip(
       { Dashboard: ['Sales_Dashboards', 'Sales_Dashboards/Lead_Dashboard'] },
       {
-        'dashboards/Sales_Dashboards-meta.xml': `<DashboardFolder ${NS}><accessType>Public</accessType></DashboardFolder>`,
+        'dashboards/Sales_Dashboards-meta.xml': `<DashboardFolder ${METADATA_NS}><accessType>Public</accessType></DashboardFolder>`,
         'dashboards/Sales_Dashboards/Lead_Dashboard.dashboard': dashboardFile().replace(
           '<title>Lead Dashboard</title>',
           '',
@@ -262,12 +232,12 @@ describe('Metadata API deploy and retrieve: Dashboard (with its folders)', () =>
       'package.xml',
     ]);
     expect(strFromU8(files['dashboards/Sales_Dashboards-meta.xml'] as Uint8Array)).toContain(
-      `<DashboardFolder ${NS}><accessType>Public</accessType><name>Sales Dashboards</name></DashboardFolder>`,
+      `<DashboardFolder ${METADATA_NS}><accessType>Public</accessType><name>Sales Dashboards</name></DashboardFolder>`,
     );
     const dashboardXml = strFromU8(
       files['dashboards/Sales_Dashboards/Lead_Dashboard.dashboard'] as Uint8Array,
     );
-    expect(dashboardXml).toContain(`<Dashboard ${NS}>`);
+    expect(dashboardXml).toContain(`<Dashboard ${METADATA_NS}>`);
     expect(dashboardXml).toContain('<title>Lead Dashboard</title>');
     expect(dashboardXml).toContain(
       '<leftSection><columnSize>Medium</columnSize><components><componentType>Bar</componentType>',

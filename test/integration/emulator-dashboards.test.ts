@@ -1,6 +1,7 @@
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
+import { createLeadsByCompanyReport } from '../fixtures/metadata-package.js';
 
 let sf: SalesforceEmulator;
 let conn: jsforce.Connection;
@@ -51,20 +52,7 @@ beforeEach(async () => {
     { LastName: 'Bell', Company: 'Acme, Inc.' },
     { LastName: 'Cole', Company: 'Globex' },
   ]);
-  const created: Json = await conn.request({
-    method: 'POST',
-    url: '/services/data/v62.0/analytics/reports',
-    body: JSON.stringify({
-      reportMetadata: {
-        name: 'Leads by company',
-        reportType: { type: 'LeadList' },
-        reportFormat: 'SUMMARY',
-        groupingsDown: [{ name: 'COMPANY', sortOrder: 'Asc' }],
-      },
-    }),
-    headers: { 'content-type': 'application/json' },
-  });
-  reportId = created.reportMetadata.id;
+  reportId = await createLeadsByCompanyReport(conn);
   await conn.metadata.create('DashboardFolder', { fullName: 'Sales_Dashboards', name: 'Sales Dashboards' });
 });
 

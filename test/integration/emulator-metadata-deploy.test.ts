@@ -1,7 +1,8 @@
-import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import { strFromU8, unzipSync } from 'fflate';
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SalesforceEmulator, startSalesforceEmulator } from '../../src/testing/index.js';
+import { METADATA_NS, packageZip } from '../fixtures/metadata-package.js';
 
 let sf: SalesforceEmulator;
 let conn: jsforce.Connection;
@@ -22,39 +23,15 @@ beforeEach(() => {
   sf.reset();
 });
 
-const NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
-
-/** A package zip: `package.xml` listing `types`, plus the given files, under `root`. */
-function packageZip(
-  types: Record<string, string[]>,
-  files: Record<string, string>,
-  options: { root?: string; fullName?: string } = {},
-): Buffer {
-  const root = options.root ?? 'pkg/';
-  const manifest =
-    `<?xml version="1.0" encoding="UTF-8"?><Package ${NS}>` +
-    (options.fullName ? `<fullName>${options.fullName}</fullName>` : '') +
-    Object.entries(types)
-      .map(
-        ([name, members]) =>
-          `<types>${members.map((m) => `<members>${m}</members>`).join('')}<name>${name}</name></types>`,
-      )
-      .join('') +
-    '<version>62.0</version></Package>';
-  const entries: Record<string, Uint8Array> = { [`${root}package.xml`]: strToU8(manifest) };
-  for (const [path, text] of Object.entries(files)) entries[`${root}${path}`] = strToU8(text);
-  return Buffer.from(zipSync(entries));
-}
-
 const widgetObject = (extra = ''): string =>
-  `<?xml version="1.0" encoding="UTF-8"?><CustomObject ${NS}>` +
+  `<?xml version="1.0" encoding="UTF-8"?><CustomObject ${METADATA_NS}>` +
   '<deploymentStatus>Deployed</deploymentStatus>' +
   '<fields><fullName>Code__c</fullName><externalId>true</externalId><label>Code</label><length>20</length><type>Text</type></fields>' +
   '<label>Widget</label><nameField><label>Widget Name</label><type>Text</type></nameField>' +
   `<pluralLabel>Widgets</pluralLabel><sharingModel>ReadWrite</sharingModel>${extra}</CustomObject>`;
 
 const accountWorkflow =
-  `<?xml version="1.0" encoding="UTF-8"?><Workflow ${NS}>` +
+  `<?xml version="1.0" encoding="UTF-8"?><Workflow ${METADATA_NS}>` +
   '<fieldUpdates><fullName>Mark_Approved</fullName><field>Name</field><formula>&apos;(Approved) &apos; &amp; Name</formula>' +
   '<name>Mark Approved</name><notifyAssignee>false</notifyAssignee><operation>Formula</operation></fieldUpdates>' +
   '<fieldUpdates><fullName>Flag_Rejected</fullName><field>Description</field><literalValue>rejected</literalValue>' +
@@ -67,7 +44,7 @@ const accountWorkflow =
   '<subject>Call the new account</subject></tasks></Workflow>';
 
 const accountApproval =
-  `<?xml version="1.0" encoding="UTF-8"?><ApprovalProcess ${NS}><active>true</active>` +
+  `<?xml version="1.0" encoding="UTF-8"?><ApprovalProcess ${METADATA_NS}><active>true</active>` +
   '<allowedSubmitters><type>owner</type></allowedSubmitters>' +
   '<approvalStep><allowDelegate>false</allowDelegate><assignedApprover><approver><name>CreatedBy</name><type>relatedUserField</type></approver>' +
   '<whenMultipleApprovers>FirstResponse</whenMultipleApprovers></assignedApprover><label>Step 1</label><name>Step_1</name></approvalStep>' +
@@ -79,7 +56,7 @@ const accountApproval =
 
 const apexClass = (name: string, body = ''): Record<string, string> => ({
   [`classes/${name}.cls`]: `public class ${name} { ${body} }`,
-  [`classes/${name}.cls-meta.xml`]: `<?xml version="1.0" encoding="UTF-8"?><ApexClass ${NS}><apiVersion>62.0</apiVersion><status>Active</status></ApexClass>`,
+  [`classes/${name}.cls-meta.xml`]: `<?xml version="1.0" encoding="UTF-8"?><ApexClass ${METADATA_NS}><apiVersion>62.0</apiVersion><status>Active</status></ApexClass>`,
 });
 
 describe('Metadata API deploy', () => {
@@ -120,7 +97,7 @@ describe('Metadata API deploy', () => {
   it('reports a type the emulator cannot deploy as a component failure and, rolling back, applies nothing', async () => {
     const zip = packageZip(
       { CustomObject: ['Gadget__c'], Flow: ['My_Flow'] },
-      { 'objects/Gadget__c.object': widgetObject(), 'flows/My_Flow.flow': `<Flow ${NS}/>` },
+      { 'objects/Gadget__c.object': widgetObject(), 'flows/My_Flow.flow': `<Flow ${METADATA_NS}/>` },
     );
     const result = await conn.metadata.deploy(zip, {}).complete(true);
     expect(result).toMatchObject({
@@ -274,14 +251,14 @@ describe('Metadata API deploy', () => {
       },
       {
         'objects/Setting__c.object':
-          `<CustomObject ${NS}><customSettingsType>Hierarchy</customSettingsType>` +
+          `<CustomObject ${METADATA_NS}><customSettingsType>Hierarchy</customSettingsType>` +
           '<fields><fullName>Limit__c</fullName><label>Limit</label><precision>4</precision><scale>0</scale><type>Number</type></fields>' +
           '<label>Team Setting</label><visibility>Public</visibility></CustomObject>',
-        'layouts/Setting__c-Setting Layout.layout': `<Layout ${NS}><layoutSections/></Layout>`,
-        'permissionsets/Power_User.permissionset': `<PermissionSet ${NS}><label>Power User</label></PermissionSet>`,
-        'settings/OauthOidc.settings': `<OauthOidcSettings ${NS}><blockOAuthUsrAgtFlow>true</blockOAuthUsrAgtFlow></OauthOidcSettings>`,
-        'reports/Team_Reports-meta.xml': `<ReportFolder ${NS}><name>Team Reports</name></ReportFolder>`,
-        'reports/Team_Reports/Open_Leads.report': `<Report ${NS}><name>Open Leads</name><reportType>LeadList</reportType></Report>`,
+        'layouts/Setting__c-Setting Layout.layout': `<Layout ${METADATA_NS}><layoutSections/></Layout>`,
+        'permissionsets/Power_User.permissionset': `<PermissionSet ${METADATA_NS}><label>Power User</label></PermissionSet>`,
+        'settings/OauthOidc.settings': `<OauthOidcSettings ${METADATA_NS}><blockOAuthUsrAgtFlow>true</blockOAuthUsrAgtFlow></OauthOidcSettings>`,
+        'reports/Team_Reports-meta.xml': `<ReportFolder ${METADATA_NS}><name>Team Reports</name></ReportFolder>`,
+        'reports/Team_Reports/Open_Leads.report': `<Report ${METADATA_NS}><name>Open Leads</name><reportType>LeadList</reportType></Report>`,
       },
     );
     const result = await conn.metadata.deploy(zip, {}).complete(true);
