@@ -70,3 +70,31 @@ export function analyticsRegistryOf(store: OrgStore): AnalyticsRegistry {
   }
   return registry;
 }
+
+/**
+ * Writes one `DashboardComponent` record (`01a`) per component of `sections` for dashboard
+ * `dashboardId`, and returns the sections with each component's new id — how a dashboard gets its
+ * components whether the Metadata API created it or the REST API cloned it.
+ */
+export function insertDashboardComponents(
+  store: OrgStore,
+  dashboardId: string,
+  sections: ReadonlyArray<{
+    name: string;
+    columnSize: string;
+    components: ReadonlyArray<Omit<DashboardComponentDefinition, 'id'>>;
+  }>,
+): DashboardDefinition['sections'] {
+  return sections.map((section) => ({
+    name: section.name,
+    columnSize: section.columnSize,
+    components: section.components.map((component) => {
+      const [row] = store.insert(
+        'DashboardComponent',
+        [{ Name: component.header, DashboardId: dashboardId, CustomReportId: component.reportId }],
+        { bypassFieldPermissions: true },
+      );
+      return { ...component, id: row?.id as string };
+    }),
+  }));
+}

@@ -8,6 +8,7 @@ import {
   type AnalyticsRegistry,
   analyticsRegistryOf,
   type DashboardDefinition,
+  insertDashboardComponents,
 } from './analytics-registry.js';
 
 const BASE = '/services/data/:version/analytics/dashboards';
@@ -299,17 +300,7 @@ function registerRoutes(context: EmulatorModuleContext, registry: AnalyticsRegis
         folderId: folder.id,
         folderName: folder.developerName,
         refreshDate: formatDateTime(context.clock.now()),
-        sections: source.sections.map((section) => ({
-          ...section,
-          components: section.components.map((component) => {
-            const [row] = store.insert(
-              'DashboardComponent',
-              [{ Name: component.header, DashboardId: id, CustomReportId: component.reportId }],
-              { bypassFieldPermissions: true },
-            );
-            return { ...component, id: row?.id as string };
-          }),
-        })),
+        sections: insertDashboardComponents(store, id, source.sections),
       };
       registry.dashboards.set(id, copy);
       return { status: 200, body: describe(request, copy) };

@@ -1,7 +1,7 @@
 import {
   analyticsRegistryOf,
-  type DashboardComponentDefinition,
   type DashboardDefinition,
+  insertDashboardComponents,
 } from '../analytics/analytics-registry.js';
 import { formatDateTime } from '../dates.js';
 import type { EmulatorModuleContext } from '../module.js';
@@ -314,27 +314,22 @@ export class DashboardMetadata {
       const old = existing.sections.flatMap((s) => s.components.map((c) => c.id));
       if (old.length > 0) this.context.store.hardDelete(old, writeOptions);
     }
-    const built = plan.sections.map((section) => ({
-      name: section.name,
-      columnSize: section.columnSize,
-      components: section.components.map((c): DashboardComponentDefinition => {
-        const header = text(c.properties.header) || null;
-        const [saved] = this.context.store.insert(
-          'DashboardComponent',
-          [{ Name: header, DashboardId: id, CustomReportId: c.reportId }],
-          writeOptions,
-        );
-        return {
-          id: saved?.id as string,
+    const built = insertDashboardComponents(
+      this.context.store,
+      id,
+      plan.sections.map((section) => ({
+        name: section.name,
+        columnSize: section.columnSize,
+        components: section.components.map((c) => ({
           componentType: c.componentType,
           reportId: c.reportId,
-          header,
+          header: text(c.properties.header) || null,
           footer: text(c.properties.footer) || null,
           title: text(c.properties.title) || null,
           properties: c.properties,
-        };
-      }),
-    }));
+        })),
+      })),
+    );
     this.registry.dashboards.set(id, {
       id,
       developerName: values.DeveloperName,
