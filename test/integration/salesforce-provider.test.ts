@@ -153,6 +153,23 @@ describe('bulkSyncContacts against the emulator', () => {
     expect(sf.records('Contact')).toHaveLength(448);
   });
 
+  it('bulk mode: a record refused locally fails with its reason, one that needs trimming is trimmed, the rest land', async () => {
+    const crm = provider();
+    const input: CrmContactInput[] = generate(30);
+    input[3] = { externalId: 'g-3', email: 'bad email', lastName: 'X' };
+    // Not in the schema's output form: goes through the schema (valid input skips it).
+    input[4] = { externalId: 'g-4', email: 'g4@example.com', lastName: '  Padded  ', tags: [] };
+    input[5] = { externalId: 'g-5', email: ' g5@example.com ', lastName: 'L5' };
+    const result = await crm.bulkSyncContacts(input, { mode: 'bulk' });
+    expect(result).toMatchObject({ total: 30, success: 29, failed: 1, mode: 'bulk' });
+    expect(result.results[3]).toMatchObject({ success: false, error: { code: 'INVALID_DATA' } });
+    expect(result.results[3]?.error?.message).toContain('email');
+    const stored = sf.records('Contact');
+    expect(stored).toHaveLength(29);
+    expect(stored.find((r) => r.MarkMail_ID__c === 'g-4')).toMatchObject({ LastName: 'Padded' });
+    expect(stored.find((r) => r.MarkMail_ID__c === 'g-5')).toMatchObject({ Email: 'g5@example.com' });
+  });
+
   it('works from an AsyncIterable', async () => {
     const crm = provider();
     async function* source() {
