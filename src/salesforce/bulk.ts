@@ -746,6 +746,17 @@ async function collectResults(
   const outcome: JobOutcome = { info, header: [], unprocessed: [] };
   const failedCount = info.numberRecordsFailed ?? 0;
   const take = (key: string): PendingBulkRow | undefined => pending.take(normalise(key));
+  // One result row (`key, sf__Id, third column`) of a job still pending: its result, handed on.
+  const settle = (
+    [key = '', id = '', third = '']: string[],
+    outcome: (third: string) => Pick<BulkRowResult, 'success' | 'created' | 'error'>,
+  ) => {
+    const row = take(key);
+    if (row === undefined) return;
+    const result: BulkRowResult = { index: row.index, externalId: row.externalId, ...outcome(third) };
+    if (id) result.crmId = id;
+    return args.onResult(result);
+  };
   const results = `${base}/${info.id}`;
   const successful = [keyColumn, 'sf__Id', 'sf__Created'];
   await forEachResult(
@@ -753,36 +764,14 @@ async function collectResults(
     `${results}/successfulResults`,
     'read bulk successful results',
     successful,
-    (cells) => {
-      const [key = '', id = '', created = ''] = cells;
-      const row = take(key);
-      if (row === undefined) return;
-      const result: BulkRowResult = {
-        index: row.index,
-        externalId: row.externalId,
-        success: true,
-        created: created === 'true',
-      };
-      if (id) result.crmId = id;
-      return args.onResult(result);
-    },
+    (cells) => settle(cells, (created) => ({ success: true, created: created === 'true' })),
   );
   // Skip the calls when the job's counters say there is nothing to read.
   if (failedCount > 0 || info.state === 'Failed' || uploaded - pending.size + failedCount < uploaded) {
     const failed = [keyColumn, 'sf__Id', 'sf__Error'];
-    await forEachResult(args, `${results}/failedResults`, 'read bulk failed results', failed, (cells) => {
-      const [key = '', id = '', error = ''] = cells;
-      const row = take(key);
-      if (row === undefined) return;
-      const result: BulkRowResult = {
-        index: row.index,
-        externalId: row.externalId,
-        success: false,
-        error: parseBulkError(error),
-      };
-      if (id) result.crmId = id;
-      return args.onResult(result);
-    });
+    await forEachResult(args, `${results}/failedResults`, 'read bulk failed results', failed, (cells) =>
+      settle(cells, (error) => ({ success: false, error: parseBulkError(error) })),
+    );
   }
   if (pending.size > 0) {
     // Never tried: handed back whole (as uploaded) to be sent again.
